@@ -1,0 +1,107 @@
+"""The database engine (one per Lambda container, created lazily) and the tenant-scoped session.
+
+The URL comes from ``DATABASE_URL`` or, in AWS, from the Secrets Manager secret named by ``DB_SECRET_ARN``
+(the usual RDS keys: host, port, username, password, dbname). A ``sslmode`` query parameter, which pg8000
+does not accept, is turned into an SSL context.
+"""
+
+from __future__ import annotations
+
+import json
+import ssl
+import threading
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+from urllib.parse import quote_plus
+
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+
+from crm_core.config import optional_setting
+from crm_core.errors import InternalError
+
+_engines: dict[str, Engine] = {}
+_lock = threading.Lock()
+_secret_urls: dict[str, str] = {}
+
+
+def database_url() -> str:
+    """The configured database URL; InternalError naming DATABASE_URL when neither it nor DB_SECRET_ARN is set."""
+    url = optional_setting("DATABASE_URL")
+    if url:
+        return url
+    secret_arn = optional_setting("DB_SECRET_ARN")
+    if secret_arn:
+        return _url_from_secret(secret_arn)
+    raise InternalError(
+        "Configuration setting DATABASE_URL is not set (nor DB_SECRET_ARN)",
+        {"setting": "DATABASE_URL"},
+    )
+
+
+def _url_from_secret(secret_arn: str) -> str:
+    if secret_arn not in _secret_urls:
+        from crm_core.aws.clients import aws_client
+
+        secret = json.loads(aws_client("secretsmanager").get_secret_value(SecretId=secret_arn)["SecretString"])
+        user, password = quote_plus(secret["username"]), quote_plus(secret["password"])
+        host, port = secret["host"], secret.get("port", 5432)
+        dbname = secret.get("dbname", "postgres")
+        _secret_urls[secret_arn] = f"postgresql+pg8000://{user}:{password}@{host}:{port}/{dbname}?sslmode=require"
+    return _secret_urls[secret_arn]
+
+
+def _engine_arguments(url: str) -> tuple[str, dict[str, Any]]:
+    parsed = make_url(url)
+    connect_args: dict[str, Any] = {}
+    sslmode = parsed.query.get("sslmode")
+    if sslmode is not None:
+        parsed = parsed.difference_update_query(["sslmode"])
+        if sslmode in ("require", "verify-ca", "verify-full"):
+            context = ssl.create_default_context()
+            if sslmode == "require":
+                context.check_hostname = False
+                context.verify_mode = ssl.CERT_NONE
+            connect_args["ssl_context"] = context
+    return parsed.render_as_string(hide_password=False), connect_args
+
+
+def get_engine(url: str | None = None) -> Engine:
+    """The process-wide engine for ``url`` (default: the configured one), created on first use.
+
+    A Lambda container serves one request at a time, so a pool of one connection (plus one overflow for the
+    after-commit delivery) is enough; ``pool_pre_ping`` replaces connections dropped while the container slept.
+    """
+    url = url or database_url()
+    engine = _engines.get(url)
+    if engine is None:
+        with _lock:
+            engine = _engines.get(url)
+            if engine is None:
+                target, connect_args = _engine_arguments(url)
+                engine = create_engine(
+                    target,
+                    pool_size=1,
+                    max_overflow=4,
+                    pool_pre_ping=True,
+                    pool_recycle=300,
+                    connect_args=connect_args,
+                )
+                _engines[url] = engine
+    return engine
+
+
+def set_tenant(session: Session, tenant_id: uuid.UUID) -> None:
+    """Scope the session's current transaction to ``tenant_id`` (the setting row-level security reads)."""
+    session.execute(text("select set_config('app.current_tenant', :tenant, true)"), {"tenant": str(tenant_id)})
+
+
+@contextmanager
+def tenant_session(tenant_id: uuid.UUID, *, engine: Engine | None = None) -> Iterator[Session]:
+    """A session in one transaction scoped to ``tenant_id``; commits on success, rolls back on error."""
+    with Session(engine or get_engine(), expire_on_commit=False) as session, session.begin():
+        set_tenant(session, tenant_id)
+        yield session

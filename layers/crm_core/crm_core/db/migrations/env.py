@@ -1,0 +1,37 @@
+"""Alembic environment: migrates the database at DATABASE_URL (or the URL the caller configured)."""
+
+from __future__ import annotations
+
+from alembic import context
+
+from crm_core.db import models  # noqa: F401  (registers every table)
+from crm_core.db.base import Base
+from crm_core.db.engine import database_url, get_engine
+
+config = context.config
+target_metadata = Base.metadata
+
+
+def run_migrations_offline() -> None:
+    context.configure(
+        url=config.get_main_option("sqlalchemy.url") or database_url(),
+        target_metadata=target_metadata,
+        literal_binds=True,
+        dialect_opts={"paramstyle": "named"},
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_migrations_online() -> None:
+    url = config.get_main_option("sqlalchemy.url") or database_url()
+    with get_engine(url).connect() as connection:
+        context.configure(connection=connection, target_metadata=target_metadata, compare_type=True)
+        with context.begin_transaction():
+            context.run_migrations()
+
+
+if context.is_offline_mode():
+    run_migrations_offline()
+else:
+    run_migrations_online()

@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# A private PostgreSQL for this checkout, used when DATABASE_URL is not set.
+#
+#   scripts/postgres.sh start       start it (initialising it on first use); prints nothing else
+#   scripts/postgres.sh url [DB]    print the SQLAlchemy URL of database DB (default: crm) for the app role
+#   scripts/postgres.sh stop        stop it
+#   scripts/postgres.sh status
+#
+# Data lives in .local/pg (ignored by git). The server listens on 127.0.0.1:$CRM_PG_PORT (default 54329) and
+# on a socket in .local/pg. Two roles: the superuser "postgres" (local trust; setup only) and "crm", a plain
+# login role with no SUPERUSER and no BYPASSRLS, which owns the databases "crm" (demo) and "crm_test" (tests):
+# row-level security is really in force for it. PostgreSQL binaries are installed from Debian when missing.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+PGDIR="$ROOT/.local/pg"
+DATA="$PGDIR/data"
+PORT="${CRM_PG_PORT:-54329}"
+APP_ROLE=crm
+APP_PASSWORD=crm
+
+find_bindir() {
+  local d
+  for d in $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V -r); do
+    [ -x "$d/initdb" ] && { echo "$d"; return 0; }
+  done
+  if command -v pg_config >/dev/null && [ -x "$(pg_config --bindir)/initdb" ]; then pg_config --bindir; return 0; fi
+  return 1
+}
+
+ensure_binaries() {
+  if ! BIN="$(find_bindir)"; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+      echo "postgres.sh: installing PostgreSQL from Debian packages" >&2
+      DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >&2
+      BIN="$(find_bindir)"
+    else
+      echo "postgres.sh: PostgreSQL server binaries not found; install them (apt-get install postgresql) or set DATABASE_URL" >&2
+      exit 1
+    fi
+  fi
+}
+
+# Run a command as the owner of the data directory (postgres refuses to run as root).
+as_owner() {
+  if [ "$(id -u)" = 0 ]; then
+    runuser -u postgres -- "$@"
+  else
+    "$@"
+  fi
+}
+
+psql_super() { as_owner "$BIN/psql" -h "$PGDIR" -p "$PORT" -U postgres -d postgres -v ON_ERROR_STOP=1 -qAt "$@"; }
+
+is_running() { [ -n "${BIN:-}" ] && as_owner "$BIN/pg_ctl" -D "$DATA" status >/dev/null 2>&1; }
+
+start() {
+  ensure_binaries
+  mkdir -p "$PGDIR"
+  if [ "$(id -u)" = 0 ]; then
+    id postgres >/dev/null 2>&1 || useradd --system --home-dir "$PGDIR" --shell /bin/sh postgres
+    chown postgres "$PGDIR"
+  fi
+  if [ ! -f "$DATA/PG_VERSION" ]; then
+    as_owner "$BIN/initdb" -D "$DATA" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >"$PGDIR/initdb.log" 2>&1 \
+      || as_owner "$BIN/initdb" -D "$DATA" -U postgres --auth=trust -E UTF8 >"$PGDIR/initdb.log" 2>&1
+  fi
+  if ! is_running; then
+    as_owner "$BIN/pg_ctl" -D "$DATA" -l "$PGDIR/server.log" -w -t 60 \
+      -o "-p $PORT -k $PGDIR -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
+      start >/dev/null
+  fi
+  psql_super <<SQL
+DO \$\$ BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '$APP_ROLE') THEN
+    CREATE ROLE $APP_ROLE LOGIN PASSWORD '$APP_PASSWORD' NOSUPERUSER NOBYPASSRLS CREATEDB;
+  END IF;
+END \$\$;
+SQL
+  local db
+  for db in crm crm_test; do
+    if [ -z "$(psql_super -c "SELECT 1 FROM pg_database WHERE datname = '$db'")" ]; then
+      psql_super -c "CREATE DATABASE $db OWNER $APP_ROLE"
+    fi
+  done
+}
+
+case "${1:-}" in
+  start) start ;;
+  url) echo "postgresql+pg8000://$APP_ROLE:$APP_PASSWORD@127.0.0.1:$PORT/${2:-crm}" ;;
+  stop) ensure_binaries; is_running && as_owner "$BIN/pg_ctl" -D "$DATA" -m fast -w stop >/dev/null; true ;;
+  status) ensure_binaries; if is_running; then echo "running on 127.0.0.1:$PORT ($DATA)"; else echo "stopped"; fi ;;
+  *) echo "usage: scripts/postgres.sh start|url [DB]|stop|status" >&2; exit 2 ;;
+esac
