@@ -79,7 +79,7 @@ DO \$\$ BEGIN
 END \$\$;
 SQL
   local db
-  for db in crm crm_test; do
+  for db in crm crm_test crm_bench; do
     if [ -z "$(psql_super -c "SELECT 1 FROM pg_database WHERE datname = '$db'")" ]; then
       psql_super -c "CREATE DATABASE $db OWNER $APP_ROLE"
     fi

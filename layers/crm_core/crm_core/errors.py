@@ -25,7 +25,12 @@ class ActionFailure(Exception):
 
     def to_dict(self) -> dict[str, Any]:
         """The error as the JSON object the contract describes."""
-        return {"category": self.category, "code": self.code, "message": self.message, "details": self.details}
+        return {
+            "category": self.category,
+            "code": self.code,
+            "message": self.message,
+            "details": self.details,
+        }
 
     def __str__(self) -> str:
         return json.dumps(self.to_dict(), default=str, sort_keys=True)
@@ -69,8 +74,15 @@ class InternalError(ActionFailure):
     default_code = "INTERNAL_ERROR"
 
 
-def guard_failed(rule: str, message: str, *, field: str | None = None, expected: Any = None,
-                 actual: Any = None, **extra: Any) -> ValidationError:
+def guard_failed(
+    rule: str,
+    message: str,
+    *,
+    field: str | None = None,
+    expected: Any = None,
+    actual: Any = None,
+    **extra: Any,
+) -> ValidationError:
     """A ValidationError for a broken guard, with details naming the rule, field, expected and actual value."""
     details: dict[str, Any] = {"rule": rule}
     if field is not None:

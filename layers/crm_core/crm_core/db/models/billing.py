@@ -54,9 +54,7 @@ class Quote(Base):
         ),
         ForeignKeyConstraint(["tenant", "client_id"], ["clients.tenant", "clients.client_id"]),
         ForeignKeyConstraint(["tenant", "contact_id"], ["contacts.tenant", "contacts.contact_name_id"]),
-        ForeignKeyConstraint(
-            ["tenant", "converted_contract_id"], ["contracts.tenant", "contracts.contract_id"]
-        ),
+        ForeignKeyConstraint(["tenant", "converted_contract_id"], ["contracts.tenant", "contracts.contract_id"]),
         ForeignKeyConstraint(["tenant", "converted_invoice_id"], ["invoices.tenant", "invoices.invoice_id"]),
         Index("ix_quotes_quote_date", "tenant", "is_template", text("quote_date DESC"), "quote_id"),
         Index("ix_quotes_client_date", "tenant", "client_id", text("quote_date DESC"), "quote_id"),
@@ -263,9 +261,7 @@ class Invoice(Base):
 class InvoiceCharge(Base):
     __tablename__ = "invoice_charges"
     __table_args__ = (
-        ForeignKeyConstraint(
-            ["tenant", "invoice_id"], ["invoices.tenant", "invoices.invoice_id"], ondelete="CASCADE"
-        ),
+        ForeignKeyConstraint(["tenant", "invoice_id"], ["invoices.tenant", "invoices.invoice_id"], ondelete="CASCADE"),
     )
 
     tenant: Mapped[TenantPk]

@@ -134,9 +134,7 @@ class InteractionType(Base):
 class Status(Base):
     __tablename__ = "statuses"
     __table_args__ = (
-        CheckConstraint(
-            "status_type in ('project', 'ticket', 'project_task', 'interaction')", name="status_type"
-        ),
+        CheckConstraint("status_type in ('project', 'ticket', 'project_task', 'interaction')", name="status_type"),
         Index(
             "uq_statuses_type_name",
             "tenant",

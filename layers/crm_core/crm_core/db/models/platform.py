@@ -12,7 +12,6 @@ from sqlalchemy import (
     ForeignKeyConstraint,
     Index,
     Integer,
-    String,
     Text,
     UniqueConstraint,
     text,
@@ -90,7 +89,9 @@ class RolePermission(Base):
     __table_args__ = (
         ForeignKeyConstraint(["tenant", "role_id"], ["roles.tenant", "roles.role_id"], ondelete="CASCADE"),
         ForeignKeyConstraint(
-            ["tenant", "permission_id"], ["permissions.tenant", "permissions.permission_id"], ondelete="CASCADE"
+            ["tenant", "permission_id"],
+            ["permissions.tenant", "permissions.permission_id"],
+            ondelete="CASCADE",
         ),
     )
 
@@ -244,9 +245,7 @@ class EmailSendingLog(Base):
     delivery_key: Mapped[str | None]
     message_id: Mapped[str | None]
     from_address: Mapped[str | None]
-    to_addresses: Mapped[list[str]] = mapped_column(
-        ARRAY(Text), server_default=text("'{}'")
-    )
+    to_addresses: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default=text("'{}'"))
     subject: Mapped[str | None]
     status: Mapped[str] = mapped_column(server_default=text("'pending'"))
     error_message: Mapped[str | None]

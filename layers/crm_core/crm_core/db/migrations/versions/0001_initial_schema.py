@@ -139,7 +139,8 @@ def seed_system_interaction_types() -> None:
         sa.column("icon", sa.Text()),
         sa.column("display_order", sa.Integer()),
     )
-    op.bulk_insert(table, [dict(row, type_id=uuid.UUID(row["type_id"])) for row in SYSTEM_INTERACTION_TYPES])
+    rows = [dict(row, type_id=uuid.UUID(row["type_id"])) for row in SYSTEM_INTERACTION_TYPES]
+    op.bulk_insert(table, rows)
 
 
 def upgrade() -> None:
@@ -166,9 +167,7 @@ def upgrade() -> None:
         sa.Column("timestamp", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
         sa.PrimaryKeyConstraint("tenant", "audit_id", name=op.f("pk_audit_logs")),
     )
-    op.create_index(
-        "ix_audit_logs_table_record", "audit_logs", ["tenant", "table_name", "record_id"], unique=False
-    )
+    op.create_index("ix_audit_logs_table_record", "audit_logs", ["tenant", "table_name", "record_id"], unique=False)
     op.create_index("ix_audit_logs_timestamp", "audit_logs", ["tenant", "timestamp"], unique=False)
     op.create_table(
         "clients",
@@ -232,9 +231,7 @@ def upgrade() -> None:
         sa.Column("delivery_key", sa.Text(), nullable=True),
         sa.Column("message_id", sa.Text(), nullable=True),
         sa.Column("from_address", sa.Text(), nullable=True),
-        sa.Column(
-            "to_addresses", postgresql.ARRAY(sa.Text()), server_default=sa.text("'{}'"), nullable=False
-        ),
+        sa.Column("to_addresses", postgresql.ARRAY(sa.Text()), server_default=sa.text("'{}'"), nullable=False),
         sa.Column("subject", sa.Text(), nullable=True),
         sa.Column("status", sa.Text(), server_default=sa.text("'pending'"), nullable=False),
         sa.Column("error_message", sa.Text(), nullable=True),
@@ -244,9 +241,7 @@ def upgrade() -> None:
         sa.Column("attempts", sa.Integer(), server_default=sa.text("0"), nullable=False),
         sa.Column("sent_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
-        sa.CheckConstraint(
-            "status in ('pending', 'sent', 'failed')", name=op.f("ck_email_sending_logs_status")
-        ),
+        sa.CheckConstraint("status in ('pending', 'sent', 'failed')", name=op.f("ck_email_sending_logs_status")),
         sa.PrimaryKeyConstraint("tenant", "id", name=op.f("pk_email_sending_logs")),
         sa.UniqueConstraint("tenant", "delivery_key", name=op.f("uq_email_sending_logs_tenant_delivery_key")),
     )
@@ -279,9 +274,7 @@ def upgrade() -> None:
         sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
         sa.PrimaryKeyConstraint("tenant", "permission_id", name=op.f("pk_permissions")),
     )
-    op.create_index(
-        "ix_permissions_resource_action", "permissions", ["tenant", "resource", "action"], unique=False
-    )
+    op.create_index("ix_permissions_resource_action", "permissions", ["tenant", "resource", "action"], unique=False)
     op.create_table(
         "roles",
         sa.Column("tenant", sa.UUID(), nullable=False),
@@ -449,18 +442,12 @@ def upgrade() -> None:
         sa.Column("source_action_id", sa.Text(), nullable=True),
         sa.Column("run_id", sa.Text(), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
-        sa.Column(
-            "available_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False
-        ),
+        sa.Column("available_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
         sa.Column("published_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("eventbridge_event_id", sa.Text(), nullable=True),
-        sa.CheckConstraint(
-            "status in ('PENDING', 'PUBLISHED')", name=op.f("ck_workflow_event_outbox_status")
-        ),
+        sa.CheckConstraint("status in ('PENDING', 'PUBLISHED')", name=op.f("ck_workflow_event_outbox_status")),
         sa.PrimaryKeyConstraint("tenant", "event_id", name=op.f("pk_workflow_event_outbox")),
-        sa.UniqueConstraint(
-            "tenant", "idempotency_key", name=op.f("uq_workflow_event_outbox_tenant_idempotency_key")
-        ),
+        sa.UniqueConstraint("tenant", "idempotency_key", name=op.f("uq_workflow_event_outbox_tenant_idempotency_key")),
     )
     op.create_index(
         "ix_workflow_event_outbox_pending",
@@ -472,9 +459,7 @@ def upgrade() -> None:
     op.create_table(
         "client_contracts",
         sa.Column("tenant", sa.UUID(), nullable=False),
-        sa.Column(
-            "client_contract_id", sa.UUID(), server_default=sa.text("gen_random_uuid()"), nullable=False
-        ),
+        sa.Column("client_contract_id", sa.UUID(), server_default=sa.text("gen_random_uuid()"), nullable=False),
         sa.Column("client_id", sa.UUID(), nullable=False),
         sa.Column("contract_id", sa.UUID(), nullable=False),
         sa.Column("start_date", sa.DateTime(timezone=True), nullable=False),
@@ -532,9 +517,7 @@ def upgrade() -> None:
         sa.Column("source_quote_item_id", sa.UUID(), nullable=True),
         sa.Column("is_active", sa.Boolean(), server_default=sa.text("false"), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
-        sa.CheckConstraint(
-            "billing_timing in ('advance', 'arrears')", name=op.f("ck_contract_lines_billing_timing")
-        ),
+        sa.CheckConstraint("billing_timing in ('advance', 'arrears')", name=op.f("ck_contract_lines_billing_timing")),
         sa.CheckConstraint(
             "contract_line_type in ('Fixed', 'Hourly', 'Usage')",
             name=op.f("ck_contract_lines_contract_line_type"),
@@ -587,9 +570,7 @@ def upgrade() -> None:
             ondelete="SET NULL",
         ),
         sa.PrimaryKeyConstraint("tenant", "type_id", name=op.f("pk_interaction_types")),
-        sa.UniqueConstraint(
-            "tenant", "display_order", name=op.f("uq_interaction_types_tenant_display_order")
-        ),
+        sa.UniqueConstraint("tenant", "display_order", name=op.f("uq_interaction_types_tenant_display_order")),
     )
     op.create_table(
         "invoices",
@@ -666,13 +647,9 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("tenant", "mapping_id", name=op.f("pk_tag_mappings")),
-        sa.UniqueConstraint(
-            "tenant", "tag_id", "tagged_id", name=op.f("uq_tag_mappings_tenant_tag_id_tagged_id")
-        ),
+        sa.UniqueConstraint("tenant", "tag_id", "tagged_id", name=op.f("uq_tag_mappings_tenant_tag_id_tagged_id")),
     )
-    op.create_index(
-        "ix_tag_mappings_tagged", "tag_mappings", ["tenant", "tagged_type", "tagged_id"], unique=False
-    )
+    op.create_index("ix_tag_mappings_tagged", "tag_mappings", ["tenant", "tagged_type", "tagged_id"], unique=False)
     op.create_table(
         "user_roles",
         sa.Column("tenant", sa.UUID(), nullable=False),
@@ -763,7 +740,8 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
         sa.CheckConstraint(
-            "status is null or status in ('draft', 'pending_approval', 'approved', 'sent', 'accepted', 'rejected', 'expired', 'converted', 'cancelled', 'superseded', 'archived')",
+            "status is null or status in ('draft', 'pending_approval', 'approved', 'sent', 'accepted', 'rejected', "
+            "'expired', 'converted', 'cancelled', 'superseded', 'archived')",
             name=op.f("ck_quotes_status"),
         ),
         sa.CheckConstraint(
@@ -855,9 +833,7 @@ def upgrade() -> None:
         sa.Column("project_id", sa.UUID(), nullable=True),
         sa.Column("title", sa.Text(), nullable=True),
         sa.Column("notes", sa.Text(), nullable=True),
-        sa.Column(
-            "interaction_date", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False
-        ),
+        sa.Column("interaction_date", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
         sa.Column("start_time", sa.DateTime(timezone=True), nullable=True),
         sa.Column("end_time", sa.DateTime(timezone=True), nullable=True),
         sa.Column("duration", sa.Integer(), nullable=True),
@@ -865,9 +841,7 @@ def upgrade() -> None:
         sa.Column("visibility", sa.Text(), server_default=sa.text("'internal'"), nullable=False),
         sa.Column("category", sa.Text(), nullable=True),
         sa.Column("tags", postgresql.ARRAY(sa.Text()), nullable=True),
-        sa.CheckConstraint(
-            "visibility in ('internal', 'client_visible')", name=op.f("ck_interactions_visibility")
-        ),
+        sa.CheckConstraint("visibility in ('internal', 'client_visible')", name=op.f("ck_interactions_visibility")),
         sa.CheckConstraint("duration is null or duration >= 0", name=op.f("ck_interactions_duration")),
         sa.ForeignKeyConstraint(
             ["tenant", "client_id"],
@@ -998,9 +972,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("tenant", "activity_id", name=op.f("pk_quote_activities")),
     )
-    op.create_index(
-        "ix_quote_activities_quote", "quote_activities", ["tenant", "quote_id", "created_at"], unique=False
-    )
+    op.create_index("ix_quote_activities_quote", "quote_activities", ["tenant", "quote_id", "created_at"], unique=False)
     op.create_table(
         "quote_items",
         sa.Column("tenant", sa.UUID(), nullable=False),
@@ -1055,9 +1027,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("tenant", "quote_item_id", name=op.f("pk_quote_items")),
     )
-    op.create_index(
-        "ix_quote_items_quote", "quote_items", ["tenant", "quote_id", "display_order"], unique=False
-    )
+    op.create_index("ix_quote_items_quote", "quote_items", ["tenant", "quote_id", "display_order"], unique=False)
     secure_tenant_tables()
     create_interaction_type_trigger()
     seed_system_interaction_types()
@@ -1082,9 +1052,7 @@ def downgrade() -> None:
     op.drop_table("interactions")
     op.drop_index("ix_tickets_client", table_name="tickets")
     op.drop_table("tickets")
-    op.drop_index(
-        "uq_quotes_quote_number", table_name="quotes", postgresql_where=sa.text("quote_number is not null")
-    )
+    op.drop_index("uq_quotes_quote_number", table_name="quotes", postgresql_where=sa.text("quote_number is not null"))
     op.drop_index("ix_quotes_status_date", table_name="quotes")
     op.drop_index("ix_quotes_quote_date", table_name="quotes")
     op.drop_index("ix_quotes_client_date", table_name="quotes")
@@ -1116,12 +1084,8 @@ def downgrade() -> None:
     op.drop_table("tenant_settings")
     op.drop_table("tag_definitions")
     op.drop_table("system_interaction_types")
-    op.drop_index(
-        "uq_statuses_type_order", table_name="statuses", postgresql_where=sa.text("status_type <> 'ticket'")
-    )
-    op.drop_index(
-        "uq_statuses_type_name", table_name="statuses", postgresql_where=sa.text("status_type <> 'ticket'")
-    )
+    op.drop_index("uq_statuses_type_order", table_name="statuses", postgresql_where=sa.text("status_type <> 'ticket'"))
+    op.drop_index("uq_statuses_type_name", table_name="statuses", postgresql_where=sa.text("status_type <> 'ticket'"))
     op.drop_table("statuses")
     op.drop_table("roles")
     op.drop_index("ix_permissions_resource_action", table_name="permissions")

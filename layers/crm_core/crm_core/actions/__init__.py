@@ -1,0 +1,1 @@
+"""One module per ``crm.*`` action. A module that defines ``SPEC`` is registered automatically."""

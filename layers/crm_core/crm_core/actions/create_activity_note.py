@@ -1,0 +1,171 @@
+"""crm.create_activity_note: log a note on a client, contact, ticket or project (reference section 2)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any, Literal
+
+from pydantic import Field, field_validator
+
+from crm_core.actions.fields import ActionInput, ActionOutput, UtcDateTime
+from crm_core.dal import records
+from crm_core.dal.interactions import insert_interaction, system_type_id
+from crm_core.errors import InternalError, NotFoundError, guard_failed
+from crm_core.runtime.context import ActionContext
+from crm_core.runtime.spec import ActionSpec, PermissionNeed
+
+TargetType = Literal["client", "contact", "ticket", "project"]
+
+
+class NoteTarget(ActionInput):
+    type: TargetType = Field(description="What the note is about.")
+    id: uuid.UUID = Field(description="Id of the client, contact, ticket or project.")
+
+
+class CreateActivityNoteInput(ActionInput):
+    target: NoteTarget = Field(description="The record the note is attached to.")
+    body: str = Field(min_length=1, description="The note text.")
+    visibility: Literal["internal", "client_visible"] = Field(
+        default="internal", description="Who sees the note: internal staff only, or the client too."
+    )
+    tags: list[str] | None = Field(default=None, description="Free-text tags stored on the activity.")
+    category: str | None = Field(default=None, description="Category; also the activity title (default 'Note').")
+
+    @field_validator("body")
+    @classmethod
+    def body_has_text(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must contain text, not only white space")
+        return value
+
+    @field_validator("tags")
+    @classmethod
+    def tags_are_text(cls, value: list[str] | None) -> list[str] | None:
+        if value is None:
+            return None
+        cleaned = [tag.strip() for tag in value]
+        if any(not tag for tag in cleaned):
+            raise ValueError("tags must not be empty")
+        return list(dict.fromkeys(cleaned))
+
+
+class CreateActivityNoteOutput(ActionOutput):
+    note_id: uuid.UUID
+    created_at: UtcDateTime
+    target_type: TargetType
+    target_id: uuid.UUID
+    target_summary: dict[str, Any] | None
+
+
+def _load_target(ctx: ActionContext, target: NoteTarget) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The interaction's foreign keys and the target summary; NotFoundError when not in the tenant."""
+    session, tenant = ctx.session, ctx.tenant_id
+    if target.type == "client":
+        client = records.get_client(session, tenant, target.id)
+        if client is not None:
+            return {"client_id": client.client_id}, {
+                "client_id": client.client_id,
+                "client_name": client.client_name,
+            }
+    elif target.type == "contact":
+        contact = records.get_contact(session, tenant, target.id)
+        if contact is not None:
+            return (
+                {"contact_name_id": contact.contact_name_id, "client_id": contact.client_id},
+                {
+                    "contact_id": contact.contact_name_id,
+                    "full_name": contact.full_name,
+                    "email": contact.email,
+                    "client_id": contact.client_id,
+                },
+            )
+    elif target.type == "ticket":
+        ticket = records.get_ticket(session, tenant, target.id)
+        if ticket is not None:
+            return (
+                {
+                    "ticket_id": ticket.ticket_id,
+                    "client_id": ticket.client_id,
+                    "contact_name_id": ticket.contact_name_id,
+                },
+                {
+                    "ticket_id": ticket.ticket_id,
+                    "ticket_number": ticket.ticket_number,
+                    "title": ticket.title,
+                    "client_id": ticket.client_id,
+                },
+            )
+    else:
+        project = records.get_project(session, tenant, target.id)
+        if project is not None:
+            return (
+                {"project_id": project.project_id, "client_id": project.client_id},
+                {
+                    "project_id": project.project_id,
+                    "project_name": project.project_name,
+                    "client_id": project.client_id,
+                },
+            )
+    raise NotFoundError(f"{target.type.capitalize()} not found", {"resource": target.type, "id": str(target.id)})
+
+
+def create_activity_note(ctx: ActionContext, data: CreateActivityNoteInput) -> CreateActivityNoteOutput:
+    if data.visibility == "client_visible" and data.target.type == "project":
+        raise guard_failed(
+            "client_visible_not_for_projects",
+            "client_visible notes are not supported for project targets",
+            field="visibility",
+            expected="internal",
+            actual="client_visible",
+            target_type="project",
+        )
+    foreign_keys, summary = _load_target(ctx, data.target)
+    note_type_id = system_type_id(ctx.session, "Note")
+    if note_type_id is None:
+        raise InternalError(
+            "System interaction type Note missing", {"setup": "system_interaction_types", "type_name": "Note"}
+        )
+    note_id = insert_interaction(
+        ctx.session,
+        ctx.tenant_id,
+        {
+            **foreign_keys,
+            "type_id": note_type_id,
+            "user_id": ctx.actor_user_id,
+            "title": data.category or "Note",
+            "notes": data.body,
+            "interaction_date": ctx.now,
+            "start_time": ctx.now,
+            "end_time": ctx.now,
+            "duration": 0,
+            "status_id": None,
+            "visibility": data.visibility,
+            "category": data.category,
+            "tags": data.tags,
+        },
+    )
+    ctx.audit(
+        {"interaction_id": note_id, "target": data.target.model_dump(mode="json")},
+        {"note_id": note_id},
+    )
+    return CreateActivityNoteOutput(
+        note_id=note_id,
+        created_at=ctx.now,
+        target_type=data.target.type,
+        target_id=data.target.id,
+        target_summary=summary,
+    )
+
+
+SPEC = ActionSpec(
+    id="crm.create_activity_note",
+    version=1,
+    label="Create Activity Note",
+    description="Log a note as a CRM activity on a client, contact, ticket or project.",
+    input_model=CreateActivityNoteInput,
+    output_model=CreateActivityNoteOutput,
+    run=create_activity_note,
+    permissions=lambda data: [PermissionNeed(data.target.type, "update")],
+    side_effectful=True,
+    idempotency="engineProvided",
+)

@@ -1,0 +1,62 @@
+"""Publishing domain events to Amazon EventBridge (CONTRACT section 8)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from crm_core.config import require_setting
+
+EVENT_SOURCE = "crm.workflow-actions"
+PUT_EVENTS_BATCH = 10  # EventBridge's limit of entries per PutEvents call
+
+
+@dataclass(frozen=True)
+class OutgoingEvent:
+    event_type: str
+    payload: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class PublishResult:
+    """``event_id`` on success, ``error`` otherwise (one per event, in order)."""
+
+    event_id: str | None
+    error: str | None
+
+
+class EventPublisher(Protocol):
+    def publish(self, events: Sequence[OutgoingEvent]) -> list[PublishResult]: ...
+
+
+class EventBridgePublisher:
+    """Puts events on the bus named by ``EVENT_BUS_NAME``: Source ``crm.workflow-actions``, DetailType = type."""
+
+    def publish(self, events: Sequence[OutgoingEvent]) -> list[PublishResult]:
+        from crm_core.aws.clients import aws_client
+
+        bus_name = require_setting("EVENT_BUS_NAME")
+        client = aws_client("events")
+        results: list[PublishResult] = []
+        for start in range(0, len(events), PUT_EVENTS_BATCH):
+            batch = events[start : start + PUT_EVENTS_BATCH]
+            response = client.put_events(
+                Entries=[
+                    {
+                        "Source": EVENT_SOURCE,
+                        "DetailType": event.event_type,
+                        "Detail": json.dumps(event.payload, separators=(",", ":")),
+                        "EventBusName": bus_name,
+                    }
+                    for event in batch
+                ]
+            )
+            for entry in response["Entries"]:
+                if entry.get("EventId"):
+                    results.append(PublishResult(event_id=entry["EventId"], error=None))
+                else:
+                    error = f"{entry.get('ErrorCode', 'Unknown')}: {entry.get('ErrorMessage', '')}".strip()
+                    results.append(PublishResult(event_id=None, error=error))
+        return results

@@ -1,0 +1,287 @@
+"""The handler factory: one Lambda handler per action, every cross-cutting concern in one place.
+
+A call goes: envelope -> input validation -> idempotency key -> (DynamoDB first line) -> one database
+transaction [tenant setting -> actor check -> permissions -> ledger claim or replay -> action logic -> audit
+row -> outbox rows -> ledger completion] -> commit (or rollback for a dry run) -> event delivery. Any
+failure becomes one of the contract's error classes, and nothing of the call persists.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import pydantic
+from aws_lambda_powertools.metrics import MetricUnit
+from pydantic import BaseModel
+from sqlalchemy.orm import Session
+
+from crm_core.aws.event_publisher import EventBridgePublisher, EventPublisher
+from crm_core.db.engine import get_engine, set_tenant
+from crm_core.errors import InternalError
+from crm_core.runtime.audit import write_run_audit
+from crm_core.runtime.context import ActionContext
+from crm_core.runtime.envelope import Envelope, parse_envelope, validation_error_from
+from crm_core.runtime.error_mapping import to_action_failure
+from crm_core.runtime.events import deliver_events, enqueue_events
+from crm_core.runtime.idempotency import (
+    DynamoDbFirstLine,
+    canonical_input,
+    claim_invocation,
+    complete_invocation,
+    first_line_for,
+    idempotency_key,
+    input_hash,
+)
+from crm_core.runtime.local_context import LocalLambdaContext
+from crm_core.runtime.observability import logger, metrics, tracer
+from crm_core.runtime.permissions import require_active_internal_actor, require_permissions
+from crm_core.runtime.spec import ActionSpec
+
+MAX_OUTPUT_BYTES = 256 * 1024
+
+LambdaHandler = Callable[[Any, Any], dict[str, Any]]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Call:
+    """One validated invocation."""
+
+    envelope: Envelope
+    payload: BaseModel
+    run_id: str
+    step_path: str
+    key: str
+    payload_hash: str
+
+    @property
+    def tenant_id(self) -> uuid.UUID:
+        return self.envelope.tenant_id
+
+    @property
+    def records_invocation(self) -> bool:
+        return not self.envelope.dry_run
+
+
+class ActionRunner:
+    """Runs one action's calls. ``publisher`` replaces EventBridge delivery (tests pass emulated AWS instead)."""
+
+    def __init__(
+        self,
+        spec: ActionSpec[Any, Any],
+        *,
+        publisher: EventPublisher | None = None,
+        clock: Callable[[], datetime] = utc_now,
+    ):
+        self.spec = spec
+        self._publisher = publisher
+        self._clock = clock
+        self._first_lines: dict[str, DynamoDbFirstLine] = {}
+
+    @property
+    def publisher(self) -> EventPublisher:
+        if self._publisher is None:
+            self._publisher = EventBridgePublisher()
+        return self._publisher
+
+    def handle(self, event: Any, context: Any) -> dict[str, Any]:
+        """Run one call; returns the output object or raises a contract error."""
+        started = time.perf_counter()
+        metrics.add_dimension(name="action", value=self.spec.id)
+        try:
+            output = self._handle(event, context)
+        except Exception as exc:
+            from aws_lambda_powertools.utilities.idempotency.exceptions import (
+                IdempotencyAlreadyInProgressError,
+            )
+
+            if isinstance(exc, IdempotencyAlreadyInProgressError):
+                metrics.add_metric(name="ActionInProgressDuplicate", unit=MetricUnit.Count, value=1)
+                logger.warning("duplicate call while the first is in progress")
+                raise
+            failure = to_action_failure(exc)
+            metrics.add_metric(name="ActionFailed", unit=MetricUnit.Count, value=1)
+            logger.info(
+                "action failed",
+                extra={
+                    "error": failure.to_dict(),
+                    "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+                },
+            )
+            if failure is exc:
+                raise
+            raise failure from exc
+        metrics.add_metric(name="ActionSucceeded", unit=MetricUnit.Count, value=1)
+        logger.info("action succeeded", extra={"duration_ms": round((time.perf_counter() - started) * 1000, 1)})
+        return output
+
+    def _handle(self, event: Any, context: Any) -> dict[str, Any]:
+        envelope = parse_envelope(event)
+        run_id = envelope.run_id or getattr(context, "aws_request_id", None) or str(uuid.uuid4())
+        step_path = envelope.step_path or self.spec.id
+        logger.set_correlation_id(run_id)
+        logger.append_keys(
+            action_id=self.spec.id,
+            tenant_id=str(envelope.tenant_id),
+            step_path=step_path,
+            dry_run=envelope.dry_run,
+        )
+        payload = self._parse_input(envelope.input)
+        payload_hash = input_hash(payload)
+        key = idempotency_key(
+            self.spec, envelope, payload, run_id=run_id, step_path=step_path, payload_hash=payload_hash
+        )
+        call = Call(envelope, payload, run_id, step_path, key, payload_hash)
+        if self.spec.records_invocations and call.records_invocation:
+            first_line = first_line_for(self.spec, self._first_lines)
+            return first_line.run(key, payload_hash, context, lambda: self._execute(call))
+        return self._execute(call)
+
+    def _parse_input(self, raw: dict[str, Any]) -> BaseModel:
+        try:
+            payload: BaseModel = self.spec.input_model.model_validate(raw)
+            return payload
+        except pydantic.ValidationError as exc:
+            raise validation_error_from(exc, what=f"input for {self.spec.id}", prefix="input") from None
+
+    @tracer.capture_method(capture_response=False)
+    def _execute(self, call: Call) -> dict[str, Any]:
+        spec, envelope = self.spec, call.envelope
+        now = self._clock()
+        engine = get_engine()
+        records = spec.records_invocations and call.records_invocation
+        event_ids: list[uuid.UUID] = []
+        with Session(engine, expire_on_commit=False) as session:
+            try:
+                set_tenant(session, call.tenant_id)
+                require_active_internal_actor(session, call.tenant_id, envelope.actor_user_id)
+                require_permissions(session, call.tenant_id, envelope.actor_user_id, spec.permissions(call.payload))
+                invocation_id = None
+                if records:
+                    claim = claim_invocation(
+                        session,
+                        tenant_id=call.tenant_id,
+                        spec=spec,
+                        key=call.key,
+                        payload_hash=call.payload_hash,
+                        input_json=canonical_input(call.payload),
+                        run_id=call.run_id,
+                        step_path=call.step_path,
+                        now=now,
+                    )
+                    if claim.replay_output is not None:
+                        session.rollback()
+                        logger.info("replayed stored output", extra={"idempotency_key": call.key})
+                        return claim.replay_output
+                    invocation_id = claim.invocation_id
+                ctx = ActionContext(
+                    session=session,
+                    tenant_id=call.tenant_id,
+                    actor_user_id=envelope.actor_user_id,
+                    action_id=spec.id,
+                    action_version=spec.version,
+                    run_id=call.run_id,
+                    step_path=call.step_path,
+                    idempotency_key=call.key,
+                    now=now,
+                    dry_run=envelope.dry_run,
+                )
+                output = self._serialize_output(spec.run(ctx, call.payload))
+                if ctx.audit_entry is not None:
+                    write_run_audit(
+                        session,
+                        tenant_id=call.tenant_id,
+                        actor_user_id=envelope.actor_user_id,
+                        action_id=spec.id,
+                        action_version=spec.version,
+                        run_id=call.run_id,
+                        step_path=call.step_path,
+                        entry=ctx.audit_entry,
+                        at=now,
+                    )
+                if ctx.events:
+                    event_ids = enqueue_events(
+                        session,
+                        ctx.events,
+                        tenant_id=call.tenant_id,
+                        actor_user_id=envelope.actor_user_id,
+                        occurred_at=now,
+                        action_id=spec.id,
+                        run_id=call.run_id,
+                    )
+                if invocation_id is not None:
+                    complete_invocation(session, call.tenant_id, invocation_id, output, now)
+                if envelope.dry_run:
+                    session.rollback()
+                    return output
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+        self._deliver(call.tenant_id, event_ids, engine)
+        return output
+
+    def _serialize_output(self, result: BaseModel) -> dict[str, Any]:
+        model = self.spec.output_model
+        try:
+            validated = result if isinstance(result, model) else model.model_validate(result)
+        except pydantic.ValidationError as exc:
+            raise InternalError(
+                f"{self.spec.id} produced an invalid output",
+                {"errors": exc.errors(include_url=False, include_input=False)},
+            ) from exc
+        output: dict[str, Any] = validated.model_dump(mode="json")
+        size = len(json.dumps(output, separators=(",", ":")).encode())
+        if size > MAX_OUTPUT_BYTES:
+            raise InternalError("Action output exceeds 256 KiB", {"bytes": size, "limit": MAX_OUTPUT_BYTES})
+        return output
+
+    def _deliver(self, tenant_id: uuid.UUID, event_ids: list[uuid.UUID], engine: Any) -> None:
+        if not event_ids:
+            return
+        try:
+            report = deliver_events(engine, tenant_id, event_ids, self.publisher, self._clock())
+        except Exception:  # the effect is committed; the relay delivers what is still pending
+            logger.exception("event delivery deferred to the relay")
+            metrics.add_metric(name="EventDeliveryDeferred", unit=MetricUnit.Count, value=len(event_ids))
+            return
+        metrics.add_metric(name="EventsPublished", unit=MetricUnit.Count, value=report.published)
+        if report.failed:
+            logger.warning("some events stay pending for the relay", extra={"failed": report.failed})
+            metrics.add_metric(name="EventDeliveryDeferred", unit=MetricUnit.Count, value=report.failed)
+
+
+def build_handler(
+    spec: ActionSpec[Any, Any],
+    *,
+    publisher: EventPublisher | None = None,
+    clock: Callable[[], datetime] = utc_now,
+) -> LambdaHandler:
+    """The Lambda handler of ``spec``: ``lambda_handler(event, context) -> output dict``.
+
+    Creating it touches no AWS service and no database; both are reached on the first call.
+    """
+    runner = ActionRunner(spec, publisher=publisher, clock=clock)
+
+    @logger.inject_lambda_context(clear_state=True)
+    @tracer.capture_lambda_handler(capture_response=False)
+    @metrics.log_metrics(raise_on_empty_metrics=False)
+    def instrumented(event: Any, context: Any) -> dict[str, Any]:
+        return runner.handle(event, context)
+
+    def lambda_handler(event: Any, context: Any = None) -> dict[str, Any]:
+        output: dict[str, Any] = instrumented(event, context if context is not None else LocalLambdaContext(spec.name))
+        return output
+
+    lambda_handler.runner = runner  # type: ignore[attr-defined]
+    lambda_handler.spec = spec  # type: ignore[attr-defined]
+    return lambda_handler

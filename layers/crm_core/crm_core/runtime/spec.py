@@ -1,0 +1,83 @@
+"""What an action declares about itself: id, version, label, models, permissions, idempotency, logic."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Generic, Literal, NamedTuple, TypeVar
+
+from pydantic import BaseModel
+
+if TYPE_CHECKING:
+    from crm_core.runtime.context import ActionContext
+
+InputT = TypeVar("InputT", bound=BaseModel)
+OutputT = TypeVar("OutputT", bound=BaseModel)
+
+IdempotencyMode = Literal["engineProvided", "actionProvided"]
+
+
+class PermissionNeed(NamedTuple):
+    """A ``resource:action`` permission the actor must hold through an MSP role."""
+
+    resource: str
+    action: str
+
+    def __str__(self) -> str:
+        return f"{self.resource}:{self.action}"
+
+
+@dataclass(frozen=True)
+class ActionSpec(Generic[InputT, OutputT]):
+    """One ``crm.*`` action. Each action module exposes one as ``SPEC``; the registry collects them.
+
+    ``permissions`` returns what the actor needs for a given input, checked before ``run`` is called;
+    permissions that depend on the data (for example ``tag:create`` for a new tag) are checked by ``run``
+    itself through ``ActionContext.require``.
+    """
+
+    id: str
+    version: int
+    label: str
+    description: str
+    input_model: type[InputT]
+    output_model: type[OutputT]
+    run: Callable[[ActionContext, InputT], OutputT]
+    permissions: Callable[[InputT], Sequence[PermissionNeed]]
+    side_effectful: bool = True
+    idempotency: IdempotencyMode = "engineProvided"
+    category: str = "Business Operations"
+
+    @property
+    def name(self) -> str:
+        """The function folder and sample event name: the id without ``crm.``."""
+        return self.id.split(".", 1)[1]
+
+    @property
+    def qualified_id(self) -> str:
+        return f"{self.id}@{self.version}"
+
+    @property
+    def records_invocations(self) -> bool:
+        """Whether calls are exactly-once per idempotency key (read-only actions record nothing)."""
+        return self.side_effectful
+
+    def catalog_entry(self) -> dict[str, Any]:
+        """This action's entry in the designer catalog (CONTRACT section 12)."""
+        from crm_core.runtime.schemas import input_json_schema, output_json_schema
+
+        input_schema = input_json_schema(self.input_model)
+        output_schema = output_json_schema(self.output_model)
+        return {
+            "id": self.id,
+            "version": self.version,
+            "label": self.label,
+            "description": self.description,
+            "category": self.category,
+            "sideEffectful": self.side_effectful,
+            "idempotency": {"mode": self.idempotency},
+            "inputSchema": input_schema,
+            "outputSchema": output_schema,
+            "inputFieldNames": sorted(input_schema.get("properties", {})),
+            "outputFieldNames": sorted(output_schema.get("properties", {})),
+        }

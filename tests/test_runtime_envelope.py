@@ -1,0 +1,152 @@
+"""The envelope and the actor: what every action checks before its own logic runs."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import pytest
+
+from crm_core.errors import PermissionDeniedError, ValidationError
+from crm_core.runtime import build_handler, get_spec
+from crm_core.runtime.local_context import LocalLambdaContext
+from tests.conftest import Tenant
+from tests.support import tenant_row_counts
+
+ACTION = "crm.create_activity_note"
+
+
+def run_event(event: object) -> dict:
+    return build_handler(get_spec(ACTION))(event, LocalLambdaContext("create_activity_note"))
+
+
+def valid_event(tenant: Tenant) -> dict:
+    return {
+        "tenant_id": str(tenant.id),
+        "actor_user_id": str(tenant.actor),
+        "input": {"target": {"type": "client", "id": str(tenant.client)}, "body": "hello"},
+    }
+
+
+def test_missing_tenant_is_validation_error(aws, tenant: Tenant) -> None:
+    event = valid_event(tenant)
+    del event["tenant_id"]
+
+    with pytest.raises(ValidationError) as caught:
+        run_event(event)
+
+    assert caught.value.category == "ValidationError"
+    assert caught.value.code == "VALIDATION_ERROR"
+    assert caught.value.details["errors"] == [{"field": "tenant_id", "message": "Field required", "type": "missing"}]
+
+
+def test_bad_uuid_is_validation_error(aws, tenant: Tenant) -> None:
+    event = {**valid_event(tenant), "actor_user_id": "not-a-uuid"}
+
+    with pytest.raises(ValidationError) as caught:
+        run_event(event)
+
+    assert caught.value.details["errors"][0]["field"] == "actor_user_id"
+    assert "actor_user_id" in caught.value.message
+
+
+def test_bad_uuid_inside_input_names_the_input_field(aws, tenant: Tenant) -> None:
+    event = valid_event(tenant)
+    event["input"]["target"]["id"] = "12345"
+
+    with pytest.raises(ValidationError) as caught:
+        run_event(event)
+
+    assert caught.value.details["errors"][0]["field"] == "input.target.id"
+
+
+def test_unknown_input_key_is_validation_error(aws, tenant: Tenant, engine) -> None:
+    event = valid_event(tenant)
+    event["input"]["colour"] = "blue"
+    before = tenant_row_counts(engine, tenant.id)
+
+    with pytest.raises(ValidationError) as caught:
+        run_event(event)
+
+    assert caught.value.details["errors"] == [
+        {"field": "input.colour", "message": "Extra inputs are not permitted", "type": "extra_forbidden"}
+    ]
+    assert tenant_row_counts(engine, tenant.id) == before
+
+
+def test_unknown_top_level_keys_are_ignored(aws, tenant: Tenant) -> None:
+    event = {**valid_event(tenant), "Comment": "Step Functions state passed whole", "previous": {"x": 1}}
+
+    assert run_event(event)["target_type"] == "client"
+
+
+@pytest.mark.parametrize("event", [None, [], "text", 42])
+def test_event_that_is_not_an_object(aws, event: object) -> None:
+    with pytest.raises(ValidationError) as caught:
+        run_event(event)
+
+    assert caught.value.details["expected"] == "object"
+
+
+def test_dry_run_must_be_a_boolean(aws, tenant: Tenant) -> None:
+    with pytest.raises(ValidationError):
+        run_event({**valid_event(tenant), "dry_run": "yes"})
+
+
+def test_error_text_is_a_json_object_with_the_four_keys(aws, tenant: Tenant) -> None:
+    with pytest.raises(ValidationError) as caught:
+        run_event({**valid_event(tenant), "tenant_id": "x"})
+
+    parsed = json.loads(str(caught.value))
+    assert set(parsed) == {"category", "code", "message", "details"}
+    assert type(caught.value).__name__ == "ValidationError"
+
+
+def test_actor_of_another_tenant_is_refused(aws, tenant: Tenant, other_tenant: Tenant, engine) -> None:
+    event = {**valid_event(tenant), "actor_user_id": str(other_tenant.actor)}
+    before = tenant_row_counts(engine, tenant.id)
+
+    with pytest.raises(PermissionDeniedError) as caught:
+        run_event(event)
+
+    assert caught.value.details["rule"] == "actor_is_tenant_user"
+    assert tenant_row_counts(engine, tenant.id) == before
+
+
+def test_unknown_actor_is_refused(aws, tenant: Tenant) -> None:
+    with pytest.raises(PermissionDeniedError):
+        run_event({**valid_event(tenant), "actor_user_id": str(uuid.uuid4())})
+
+
+def test_inactive_actor_is_refused(aws, tenant: Tenant) -> None:
+    inactive = tenant.seed.user(roles=["Admin"], is_inactive=True)
+
+    with pytest.raises(PermissionDeniedError) as caught:
+        run_event({**valid_event(tenant), "actor_user_id": str(inactive)})
+
+    assert caught.value.details["rule"] == "actor_is_active"
+
+
+def test_client_portal_user_is_refused(aws, tenant: Tenant) -> None:
+    portal_user = tenant.seed.user(roles=["Admin"], user_type="client")
+
+    with pytest.raises(PermissionDeniedError) as caught:
+        run_event({**valid_event(tenant), "actor_user_id": str(portal_user)})
+
+    assert caught.value.details == {
+        "rule": "actor_is_internal",
+        "expected": "internal",
+        "actual": "client",
+        "actor_user_id": str(portal_user),
+    }
+
+
+def test_unknown_tenant_is_refused(aws, tenant: Tenant) -> None:
+    with pytest.raises(PermissionDeniedError):
+        run_event({**valid_event(tenant), "tenant_id": str(uuid.uuid4())})
+
+
+def test_handler_without_context_uses_a_local_one(aws, tenant: Tenant) -> None:
+    handler = build_handler(get_spec(ACTION))
+
+    assert handler(valid_event(tenant))["target_type"] == "client"

@@ -1,0 +1,161 @@
+"""Exactly-once per key: the DynamoDB first line and the PostgreSQL ledger (CONTRACT section 6)."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+
+import boto3
+import pytest
+
+from crm_core.errors import ConflictError, NotFoundError
+from crm_core.runtime import build_handler, get_spec
+from crm_core.runtime.local_context import LocalLambdaContext
+from tests.conftest import Tenant
+from tests.support import count_rows, fetch_one
+
+ACTION = "crm.create_activity_note"
+
+
+def note(tenant: Tenant, body: str = "Follow up on renewal") -> dict:
+    return {"target": {"type": "client", "id": str(tenant.client)}, "body": body}
+
+
+def test_replay_with_same_key_returns_same_output_and_writes_once(invoke, tenant: Tenant, engine) -> None:
+    first = invoke(ACTION, note(tenant), idempotency_key="note-1")
+    second = invoke(ACTION, note(tenant), idempotency_key="note-1")
+
+    assert second == first
+    assert count_rows(engine, tenant.id, "interactions") == 1
+    assert count_rows(engine, tenant.id, "audit_logs") == 1
+    ledger = fetch_one(engine, tenant.id, "select * from workflow_action_invocations where tenant = :tenant")
+    assert ledger["idempotency_key"] == f"{tenant.id}:{ACTION}@1:note-1"
+    assert ledger["status"] == "SUCCEEDED"
+    assert ledger["output_json"] == first
+
+
+def test_derived_key_makes_a_retried_step_exactly_once(invoke, tenant: Tenant, engine) -> None:
+    first = invoke(ACTION, note(tenant), run_id="exec-1", step_path="notify")
+    again = invoke(ACTION, note(tenant), run_id="exec-1", step_path="notify")
+    other_step = invoke(ACTION, note(tenant), run_id="exec-1", step_path="notify-again")
+
+    assert again == first
+    assert other_step["note_id"] != first["note_id"]
+    assert count_rows(engine, tenant.id, "interactions") == 2
+    key = fetch_one(
+        engine,
+        tenant.id,
+        "select idempotency_key from workflow_action_invocations where tenant = :tenant and step_path = 'notify'",
+    )["idempotency_key"]
+    prefix = f"{tenant.id}:{ACTION}@1:exec-1:notify:"
+    assert key.startswith(prefix) and len(key) == len(prefix) + 64
+
+
+def test_equivalent_inputs_hash_the_same(invoke, tenant: Tenant, engine) -> None:
+    first = invoke(ACTION, note(tenant), idempotency_key="k")
+    explicit_default = invoke(ACTION, {**note(tenant), "visibility": "internal"}, idempotency_key="k")
+
+    assert explicit_default == first
+
+
+def test_same_key_with_another_input_is_conflict(invoke, tenant: Tenant, engine) -> None:
+    invoke(ACTION, note(tenant), idempotency_key="note-2")
+
+    with pytest.raises(ConflictError) as caught:
+        invoke(ACTION, note(tenant, body="Something else"), idempotency_key="note-2")
+
+    assert caught.value.code == "CONFLICT"
+    assert count_rows(engine, tenant.id, "interactions") == 1
+
+
+def delete_idempotency_records(table_name: str) -> int:
+    table = boto3.resource("dynamodb", region_name="us-east-1").Table(table_name)
+    items = table.scan()["Items"]
+    for item in items:
+        table.delete_item(Key={"id": item["id"]})
+    return len(items)
+
+
+def test_replay_after_the_dynamodb_record_is_lost_still_writes_once(invoke, tenant: Tenant, engine, aws) -> None:
+    first = invoke(ACTION, note(tenant), idempotency_key="note-3")
+    assert delete_idempotency_records(aws.table_name) == 1
+
+    second = invoke(ACTION, note(tenant), idempotency_key="note-3")
+
+    assert second == first
+    assert count_rows(engine, tenant.id, "interactions") == 1
+    assert count_rows(engine, tenant.id, "workflow_action_invocations") == 1
+
+
+def test_conflict_is_detected_by_the_ledger_too(invoke, tenant: Tenant, engine, aws) -> None:
+    invoke(ACTION, note(tenant), idempotency_key="note-4")
+    delete_idempotency_records(aws.table_name)
+
+    with pytest.raises(ConflictError) as caught:
+        invoke(ACTION, note(tenant, body="changed"), idempotency_key="note-4")
+
+    assert caught.value.details["rule"] == "idempotency_key_reuse"
+
+
+def test_keys_are_per_tenant(invoke, tenant: Tenant, other_tenant: Tenant, engine) -> None:
+    invoke(ACTION, note(tenant), idempotency_key="shared")
+    invoke(ACTION, note(other_tenant), idempotency_key="shared", as_tenant=other_tenant)
+
+    assert count_rows(engine, tenant.id, "interactions") == 1
+    assert count_rows(engine, other_tenant.id, "interactions") == 1
+
+
+def test_failed_call_records_nothing_and_a_retry_runs_again(invoke, tenant: Tenant, engine) -> None:
+    missing = {"target": {"type": "client", "id": str(uuid.uuid4())}, "body": "x"}
+    with pytest.raises(NotFoundError):
+        invoke(ACTION, missing, idempotency_key="retry-me")
+    assert count_rows(engine, tenant.id, "workflow_action_invocations") == 0
+
+    out = invoke(ACTION, note(tenant), idempotency_key="other")
+    assert out["target_id"] == str(tenant.client)
+
+
+def test_dry_run_records_no_invocation(invoke, tenant: Tenant, engine, aws) -> None:
+    invoke(ACTION, note(tenant), idempotency_key="dry", dry_run=True)
+
+    assert count_rows(engine, tenant.id, "workflow_action_invocations") == 0
+    assert boto3.resource("dynamodb", region_name="us-east-1").Table(aws.table_name).scan()["Count"] == 0
+    assert invoke(ACTION, note(tenant), idempotency_key="dry")["target_id"] == str(tenant.client)
+    assert count_rows(engine, tenant.id, "interactions") == 1
+
+
+def test_concurrent_duplicates_produce_one_effect(aws, tenant: Tenant, engine) -> None:
+    """Eight simultaneous calls with one key: one effect; the rest replay or are told to retry."""
+    from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyAlreadyInProgressError
+
+    event = {
+        "tenant_id": str(tenant.id),
+        "actor_user_id": str(tenant.actor),
+        "input": note(tenant),
+        "idempotency_key": "race",
+    }
+    outputs: list[dict] = []
+    in_progress: list[Exception] = []
+    others: list[Exception] = []
+    barrier = threading.Barrier(8)
+
+    def call() -> None:
+        handler = build_handler(get_spec(ACTION))
+        barrier.wait()
+        try:
+            outputs.append(handler(event, LocalLambdaContext("create_activity_note")))
+        except IdempotencyAlreadyInProgressError as exc:
+            in_progress.append(exc)
+        except Exception as exc:  # pragma: no cover - would fail the assertion below
+            others.append(exc)
+
+    threads = [threading.Thread(target=call) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert others == []
+    assert len(outputs) + len(in_progress) == 8
+    assert outputs and all(o == outputs[0] for o in outputs)
+    assert count_rows(engine, tenant.id, "interactions") == 1
