@@ -3,10 +3,11 @@
 #
 #   scripts/postgres.sh start       start it (initialising it on first use); prints nothing else
 #   scripts/postgres.sh url [DB]    print the SQLAlchemy URL of database DB (default: crm) for the app role
+#                                   (run start first: the port is chosen when the server starts)
 #   scripts/postgres.sh stop        stop it
 #   scripts/postgres.sh status
 #
-# Data lives in .local/pg (ignored by git). The server listens on 127.0.0.1:$CRM_PG_PORT (default 54329) and
+# Data lives in .local/pg (ignored by git). The server listens on 127.0.0.1 (port in .local/pg/port) and
 # on a socket in .local/pg. Two roles: the superuser "postgres" (local trust; setup only) and "crm", a plain
 # login role with no SUPERUSER and no BYPASSRLS, which owns the databases "crm" (demo) and "crm_test" (tests):
 # row-level security is really in force for it. PostgreSQL binaries are installed from Debian when missing.
@@ -15,7 +16,10 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 PGDIR="$ROOT/.local/pg"
 DATA="$PGDIR/data"
-PORT="${CRM_PG_PORT:-54329}"
+PORT_FILE="$PGDIR/port"
+# The port: CRM_PG_PORT, else the one this checkout's server used before, else 54329; a port another server
+# holds is skipped when starting (two checkouts on one machine each get their own).
+PORT="${CRM_PG_PORT:-$(cat "$PORT_FILE" 2>/dev/null || echo 54329)}"
 APP_ROLE=crm
 APP_PASSWORD=crm
 
@@ -67,10 +71,12 @@ start() {
       || as_owner "$BIN/initdb" -D "$DATA" -U postgres --auth=trust -E UTF8 >"$PGDIR/initdb.log" 2>&1
   fi
   if ! is_running; then
+    while (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; do PORT=$((PORT + 1)); done
     as_owner "$BIN/pg_ctl" -D "$DATA" -l "$PGDIR/server.log" -w -t 60 \
       -o "-p $PORT -k $PGDIR -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
       start >/dev/null
   fi
+  echo "$PORT" >"$PORT_FILE"
   psql_super <<SQL
 DO \$\$ BEGIN
   IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '$APP_ROLE') THEN

@@ -8,9 +8,15 @@ cd "$ROOT"
 scripts/bootstrap.sh
 . scripts/database.sh crm_test
 
-echo "== ruff" && .venv/bin/ruff check . && .venv/bin/ruff format --check .
-echo "== mypy" && .venv/bin/mypy
-echo "== pytest" && .venv/bin/pytest "$@"
+# One command per line: `set -e` does not stop inside an && chain.
+echo "== ruff"
+.venv/bin/ruff check .
+.venv/bin/ruff format --check .
+echo "== mypy"
+.venv/bin/mypy
+echo "== pytest"
+.venv/bin/pytest "$@"
 if [ "${SKIP_SAM:-0}" != 1 ]; then
-  echo "== sam" && scripts/sam_check.sh
+  echo "== sam"
+  scripts/sam_check.sh
 fi

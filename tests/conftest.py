@@ -66,9 +66,8 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[LocalResources]:
 @pytest.fixture
 def scratch_database(database_url: str, engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
     """A freshly migrated database of its own, for tests that change global (non-tenant) data."""
-    from sqlalchemy.engine import make_url
-
     from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
 
     name = f"crm_scratch_{uuid.uuid4().hex[:12]}"
     admin = create_engine(database_url, isolation_level="AUTOCOMMIT", poolclass=NullPool)

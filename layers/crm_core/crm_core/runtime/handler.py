@@ -96,6 +96,7 @@ class ActionRunner:
     def handle(self, event: Any, context: Any) -> dict[str, Any]:
         """Run one call; returns the output object or raises a contract error."""
         started = time.perf_counter()
+        metrics.clear_metrics()  # one action per call: start from a clean metric set
         metrics.add_dimension(name="action", value=self.spec.id)
         try:
             output = self._handle(event, context)
