@@ -31,8 +31,8 @@ fi
 stamp=".venv/.installed-$(cat pyproject.toml layers/crm_core/requirements.txt | sha256sum | cut -c1-16)"
 if [ ! -f "$stamp" ]; then
   echo "bootstrap: installing dependencies into .venv" >&2
-  .venv/bin/python -m pip install -q --upgrade pip
-  .venv/bin/python -m pip install -q -e ".[dev]"
+  .venv/bin/python -m pip install -qq --upgrade pip
+  .venv/bin/python -m pip install -qq -e ".[dev]"
   rm -f .venv/.installed-*
   touch "$stamp"
 fi

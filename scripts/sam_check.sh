@@ -9,8 +9,8 @@ export SAM_CLI_TELEMETRY=0 AWS_DEFAULT_REGION="${AWS_DEFAULT_REGION:-us-east-1}"
 if [ ! -x .venv-sam/bin/sam ]; then
   echo "sam_check: installing AWS SAM CLI into .venv-sam" >&2
   "$(ls .venv/bin/python >/dev/null 2>&1 && readlink -f .venv/bin/python || command -v python3)" -m venv .venv-sam
-  .venv-sam/bin/python -m pip install -q --upgrade pip
-  .venv-sam/bin/python -m pip install -q aws-sam-cli==1.170.0
+  .venv-sam/bin/python -m pip install -qq --upgrade pip
+  .venv-sam/bin/python -m pip install -qq aws-sam-cli==1.170.0
 fi
 SAM=.venv-sam/bin/sam
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import uuid
 
@@ -178,3 +179,44 @@ def test_missing_idempotency_table_setting_is_named(aws, tenant: Tenant, monkeyp
 
     assert type(caught.value).__name__ == "InternalError"
     assert "IDEMPOTENCY_TABLE" in caught.value.message
+
+
+def test_database_url_from_a_secrets_manager_secret(aws, tenant: Tenant, monkeypatch, invoke, database_url) -> None:
+    import boto3
+    from sqlalchemy.engine import make_url
+
+    url = make_url(database_url)
+    secret = {
+        "username": url.username,
+        "password": url.password,
+        "host": url.host,
+        "port": url.port,
+        "dbname": url.database,
+        "engine": "postgres",
+    }
+    arn = boto3.client("secretsmanager", region_name="us-east-1").create_secret(
+        Name="crm/db", SecretString=json.dumps(secret)
+    )["ARN"]
+    monkeypatch.delenv("DATABASE_URL")
+    monkeypatch.setenv("DB_SECRET_ARN", arn)
+    monkeypatch.setenv("DB_SSLMODE", "disable")  # the local server has no TLS; RDS gets "require" by default
+
+    out = invoke("crm.create_activity_note", {"target": {"type": "client", "id": str(tenant.client)}, "body": "x"})
+
+    assert out["target_summary"]["client_name"] == "Acme Corp"
+
+
+def test_secret_without_the_rds_keys_is_named(aws, tenant: Tenant, monkeypatch, invoke) -> None:
+    import boto3
+
+    arn = boto3.client("secretsmanager", region_name="us-east-1").create_secret(
+        Name="crm/broken", SecretString='{"username": "crm"}'
+    )["ARN"]
+    monkeypatch.delenv("DATABASE_URL")
+    monkeypatch.setenv("DB_SECRET_ARN", arn)
+
+    with pytest.raises(Exception) as caught:
+        invoke("crm.create_activity_note", {"target": {"type": "client", "id": str(tenant.client)}, "body": "x"})
+
+    assert type(caught.value).__name__ == "InternalError"
+    assert caught.value.details["missing_key"] == "password"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import ssl
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -25,7 +26,9 @@ from crm_core.errors import InternalError
 
 _engines: dict[str, Engine] = {}
 _lock = threading.Lock()
-_secret_urls: dict[str, str] = {}
+# Secret ARN -> (URL, when it was read). Re-read after SECRET_MAX_AGE so a rotated password is picked up.
+_secret_urls: dict[str, tuple[str, float]] = {}
+SECRET_MAX_AGE_SECONDS = 300.0
 
 
 def database_url() -> str:
@@ -43,15 +46,25 @@ def database_url() -> str:
 
 
 def _url_from_secret(secret_arn: str) -> str:
-    if secret_arn not in _secret_urls:
-        from crm_core.aws.clients import aws_client
+    """The URL built from the secret's RDS keys; TLS per ``DB_SSLMODE`` (default ``require``)."""
+    cached = _secret_urls.get(secret_arn)
+    if cached is not None and time.monotonic() - cached[1] < SECRET_MAX_AGE_SECONDS:
+        return cached[0]
+    from crm_core.aws.clients import aws_client
 
-        secret = json.loads(aws_client("secretsmanager").get_secret_value(SecretId=secret_arn)["SecretString"])
-        user, password = quote_plus(secret["username"]), quote_plus(secret["password"])
-        host, port = secret["host"], secret.get("port", 5432)
-        dbname = secret.get("dbname", "postgres")
-        _secret_urls[secret_arn] = f"postgresql+pg8000://{user}:{password}@{host}:{port}/{dbname}?sslmode=require"
-    return _secret_urls[secret_arn]
+    secret = json.loads(aws_client("secretsmanager").get_secret_value(SecretId=secret_arn)["SecretString"])
+    try:
+        user, password, host = quote_plus(secret["username"]), quote_plus(secret["password"]), secret["host"]
+    except KeyError as missing:
+        raise InternalError(
+            f"Database secret has no {missing.args[0]!r} key",
+            {"setting": "DB_SECRET_ARN", "missing_key": missing.args[0]},
+        ) from None
+    port, dbname = secret.get("port", 5432), secret.get("dbname", "postgres")
+    sslmode = optional_setting("DB_SSLMODE", "require")
+    url = f"postgresql+pg8000://{user}:{password}@{host}:{port}/{dbname}?sslmode={sslmode}"
+    _secret_urls[secret_arn] = (url, time.monotonic())
+    return url
 
 
 def _engine_arguments(url: str) -> tuple[str, dict[str, Any]]:
