@@ -1,0 +1,64 @@
+"""crm.tag_activity: apply tags to a CRM activity; crm.tag_entity with the activity as target (issue 4)."""
+
+from __future__ import annotations
+
+import uuid
+
+from pydantic import Field
+
+from crm_core.actions.fields import ActionInput, ActionOutput, idempotency_key_field
+from crm_core.actions.tagging import (
+    IF_EXISTS_DESCRIPTION,
+    AppliedTag,
+    IfExists,
+    TaggedRecord,
+    TagList,
+    apply_tags,
+)
+from crm_core.runtime.context import ActionContext
+from crm_core.runtime.spec import ActionSpec, PermissionNeed
+
+
+class TagActivityInput(ActionInput):
+    activity_id: uuid.UUID = Field(description="Id of the CRM activity (interaction) to tag.")
+    tags: TagList
+    if_exists: IfExists = Field(default="no_op", description=IF_EXISTS_DESCRIPTION)
+    idempotency_key: str | None = idempotency_key_field()
+
+
+class TagActivityOutput(ActionOutput):
+    activity_id: uuid.UUID
+    target: TaggedRecord
+    added_tags: list[AppliedTag]
+    existing_tags: list[AppliedTag]
+    added_count: int
+    existing_count: int
+
+
+def tag_activity(ctx: ActionContext, data: TagActivityInput) -> TagActivityOutput:
+    result = apply_tags(ctx, "interaction", data.activity_id, data.tags, data.if_exists)
+    return TagActivityOutput(
+        activity_id=data.activity_id,
+        target=result.target,
+        added_tags=result.added,
+        existing_tags=result.existing,
+        added_count=len(result.added),
+        existing_count=len(result.existing),
+    )
+
+
+SPEC = ActionSpec(
+    id="crm.tag_activity",
+    version=1,
+    label="Tag CRM Activity",
+    description=(
+        "Apply tags to a CRM activity: stored on the activity and as tag mappings, creating tag definitions "
+        "as needed; publishes TAG_DEFINITION_CREATED and TAG_APPLIED."
+    ),
+    input_model=TagActivityInput,
+    output_model=TagActivityOutput,
+    run=tag_activity,
+    permissions=lambda data: [PermissionNeed("interaction", "update")],
+    side_effectful=True,
+    idempotency="actionProvided",
+)

@@ -1,0 +1,68 @@
+"""crm.tag_entity: apply tags to a client, contact, ticket or CRM activity (issue 4, reference section 5)."""
+
+from __future__ import annotations
+
+import uuid
+
+from pydantic import Field
+
+from crm_core.actions.fields import ActionInput, ActionOutput, idempotency_key_field
+from crm_core.actions.tagging import (
+    IF_EXISTS_DESCRIPTION,
+    AppliedTag,
+    IfExists,
+    TaggableType,
+    TaggedRecord,
+    TagList,
+    apply_tags,
+)
+from crm_core.runtime.context import ActionContext
+from crm_core.runtime.spec import ActionSpec, PermissionNeed
+
+
+class TagTarget(ActionInput):
+    type: TaggableType = Field(description="What to tag: a client, contact, ticket or CRM activity (interaction).")
+    id: uuid.UUID = Field(description="Id of the client, contact, ticket or activity.")
+
+
+class TagEntityInput(ActionInput):
+    target: TagTarget = Field(description="The record the tags are applied to.")
+    tags: TagList
+    if_exists: IfExists = Field(default="no_op", description=IF_EXISTS_DESCRIPTION)
+    idempotency_key: str | None = idempotency_key_field()
+
+
+class TagEntityOutput(ActionOutput):
+    target: TaggedRecord
+    added_tags: list[AppliedTag]
+    existing_tags: list[AppliedTag]
+    added_count: int
+    existing_count: int
+
+
+def tag_entity(ctx: ActionContext, data: TagEntityInput) -> TagEntityOutput:
+    result = apply_tags(ctx, data.target.type, data.target.id, data.tags, data.if_exists)
+    return TagEntityOutput(
+        target=result.target,
+        added_tags=result.added,
+        existing_tags=result.existing,
+        added_count=len(result.added),
+        existing_count=len(result.existing),
+    )
+
+
+SPEC = ActionSpec(
+    id="crm.tag_entity",
+    version=1,
+    label="Tag Entity",
+    description=(
+        "Apply tags to a client, contact, ticket or CRM activity, creating tag definitions as needed; "
+        "publishes TAG_DEFINITION_CREATED and TAG_APPLIED."
+    ),
+    input_model=TagEntityInput,
+    output_model=TagEntityOutput,
+    run=tag_entity,
+    permissions=lambda data: [PermissionNeed(data.target.type, "update")],
+    side_effectful=True,
+    idempotency="actionProvided",
+)

@@ -1,0 +1,250 @@
+"""Tagging, shared by crm.tag_entity and crm.tag_activity (reference section 5; issue 4).
+
+A tag is a ``tag_definitions`` row per (text, tagged type), applied to a record by a ``tag_mappings`` row.
+Interactions are tagged with tagged type ``interaction``, and their own ``tags`` column gains the text too,
+so the activity summaries of every action show it. Not an action module: it defines no ``SPEC``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from dataclasses import dataclass, field
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, Field
+from pydantic_core import PydanticCustomError
+
+from crm_core.actions.fields import ActionOutput, iso_utc
+from crm_core.dal import tags as tag_store
+from crm_core.errors import ConflictError, NotFoundError, PermissionDeniedError
+from crm_core.runtime.context import ActionContext
+from crm_core.runtime.spec import PermissionNeed
+
+TaggableType = Literal["client", "contact", "ticket", "interaction"]
+IfExists = Literal["no_op", "error"]
+
+MAX_TAG_LENGTH = 50
+MAX_TAGS_PER_CALL = 100
+# AlgaPSA's createTag rule (reference section 5): letters, digits, white space and these punctuation marks.
+ALLOWED_PUNCTUATION = "-_!@#$%^&*()+=[]{};':\",./<>?"
+_ALLOWED_CHARACTER = re.compile(r"[a-zA-Z0-9\s" + re.escape(ALLOWED_PUNCTUATION) + "]")
+TAG_CREATE = PermissionNeed("tag", "create")
+
+# Names used in NOT_FOUND messages; an interaction is what workflow authors call an activity.
+RECORD_LABELS: dict[str, str] = {
+    "client": "Client",
+    "contact": "Contact",
+    "ticket": "Ticket",
+    "interaction": "Activity",
+}
+
+
+def _quoted(text: str, limit: int = 80) -> str:
+    shown = text if len(text) <= limit else text[:limit] + "…"
+    return json.dumps(shown, ensure_ascii=False)
+
+
+def clean_tag_text(value: str) -> str:
+    """The tag text trimmed; a pydantic error naming the tag when it is blank, too long or has other characters."""
+    text = value.strip()
+    if not text:
+        raise PydanticCustomError("tag_blank", "Tag {tag} is blank", {"tag": _quoted(value)})
+    if len(text) > MAX_TAG_LENGTH:
+        raise PydanticCustomError(
+            "tag_too_long",
+            "Tag {tag} has {length} characters; at most {limit} are allowed",
+            {"tag": _quoted(text), "length": len(text), "limit": MAX_TAG_LENGTH},
+        )
+    forbidden = sorted({c for c in text if not _ALLOWED_CHARACTER.fullmatch(c)})
+    if forbidden:
+        raise PydanticCustomError(
+            "tag_characters",
+            "Tag {tag} contains characters that are not allowed ({characters}); "
+            "use letters, digits, spaces and {allowed}",
+            {
+                "tag": _quoted(text),
+                "characters": " ".join(forbidden),
+                "allowed": ALLOWED_PUNCTUATION,
+            },
+        )
+    return text
+
+
+def _distinct(tags: list[str]) -> list[str]:
+    return list(dict.fromkeys(tags))
+
+
+TagText = Annotated[str, AfterValidator(clean_tag_text)]
+
+TagList = Annotated[
+    list[TagText],
+    Field(
+        min_length=1,
+        max_length=MAX_TAGS_PER_CALL,
+        description=(
+            "Tags to apply. Each is trimmed and must be 1-50 characters of letters, digits, spaces and "
+            f"{ALLOWED_PUNCTUATION}; duplicates are applied once. Tags are case-sensitive."
+        ),
+    ),
+    AfterValidator(_distinct),
+]
+
+IF_EXISTS_DESCRIPTION = (
+    "When a tag is already applied to the record: no_op lists it under existing_tags; error fails with CONFLICT."
+)
+
+
+class TaggedRecord(ActionOutput):
+    type: TaggableType
+    id: uuid.UUID
+
+
+class AppliedTag(ActionOutput):
+    tag_id: uuid.UUID
+    tag_text: str
+    mapping_id: uuid.UUID
+
+
+@dataclass
+class TaggingResult:
+    """What one call did: the tags newly applied and those the record already had, in input order."""
+
+    target: TaggedRecord
+    added: list[AppliedTag] = field(default_factory=list)
+    existing: list[AppliedTag] = field(default_factory=list)
+
+
+def _already_tagged(target: TaggedRecord, tags: list[AppliedTag]) -> ConflictError:
+    names = ", ".join(_quoted(t.tag_text) for t in tags)
+    noun = "Tag" if len(tags) == 1 else "Tags"
+    return ConflictError(
+        f"{noun} {names} already applied to {target.type} {target.id}",
+        {
+            "rule": "if_exists",
+            "expected": "tags not yet applied",
+            "actual": "already applied",
+            "tags": [t.model_dump(mode="json") for t in tags],
+            "target": target.model_dump(mode="json"),
+        },
+    )
+
+
+def _require_tag_create(ctx: ActionContext, new_texts: list[str]) -> None:
+    try:
+        ctx.require(TAG_CREATE)
+    except PermissionDeniedError as denied:
+        names = ", ".join(_quoted(t) for t in new_texts)
+        raise PermissionDeniedError(
+            f"{denied.message} (needed to create {names})",
+            {**(denied.details or {}), "new_tags": new_texts},
+        ) from None
+
+
+def apply_tags(
+    ctx: ActionContext,
+    target_type: TaggableType,
+    target_id: uuid.UUID,
+    tag_texts: list[str],
+    if_exists: IfExists,
+) -> TaggingResult:
+    """Apply ``tag_texts`` (already cleaned and distinct) to the record; queue TAG events and the audit row.
+
+    ``{target_type}:update`` is checked by the runtime beforehand; ``tag:create`` is required here, only when
+    a definition is new. With ``if_exists="error"`` an already applied tag is a ConflictError naming it.
+    """
+    session, tenant = ctx.session, ctx.tenant_id
+    target = TaggedRecord(type=target_type, id=target_id)
+    if not tag_store.taggable_record_exists(session, tenant, target_type, target_id):
+        raise NotFoundError(f"{RECORD_LABELS[target_type]} not found", {"resource": target_type, "id": str(target_id)})
+
+    known = tag_store.find_definitions(session, tenant, target_type, tag_texts)
+    if if_exists == "error":
+        mapped = tag_store.find_mappings(session, tenant, target_id, known.values())
+        applied = [
+            AppliedTag(tag_id=known[t], tag_text=t, mapping_id=mapped[known[t]])
+            for t in tag_texts
+            if t in known and known[t] in mapped
+        ]
+        if applied:
+            raise _already_tagged(target, applied)
+    new_texts = [t for t in tag_texts if t not in known]
+    if new_texts:
+        _require_tag_create(ctx, new_texts)
+
+    applied_by_text: dict[str, tuple[AppliedTag, bool, bool]] = {}
+    # A fixed order (by text) for the inserts, so concurrent calls with the same tags in different orders
+    # wait for each other instead of deadlocking.
+    for text in sorted(tag_texts):
+        if text in known:
+            tag_id, definition_created = known[text], False
+        else:
+            tag_id, definition_created = tag_store.get_or_create_definition(
+                session, tenant, text, target_type, created_at=ctx.now
+            )
+        mapping_id, mapping_created = tag_store.get_or_create_mapping(
+            session,
+            tenant,
+            tag_id,
+            target_id,
+            target_type,
+            created_by=ctx.actor_user_id,
+            created_at=ctx.now,
+        )
+        tag = AppliedTag(tag_id=tag_id, tag_text=text, mapping_id=mapping_id)
+        if not mapping_created and if_exists == "error":
+            # Applied by a concurrent call after the check above.
+            raise _already_tagged(target, [tag])
+        applied_by_text[text] = (tag, definition_created, mapping_created)
+
+    result = TaggingResult(target=target)
+    created_definitions: list[dict[str, str]] = []
+    for text in tag_texts:
+        tag, definition_created, mapping_created = applied_by_text[text]
+        if definition_created:
+            created_definitions.append({"tag_id": str(tag.tag_id), "tag_text": text, "tagged_type": target_type})
+            ctx.emit(
+                "TAG_DEFINITION_CREATED",
+                f"tag_definition_created:{tag.tag_id}",
+                {
+                    "tagId": tag.tag_id,
+                    "tagName": text,
+                    "createdByUserId": ctx.actor_user_id,
+                    "createdAt": iso_utc(ctx.now),
+                },
+            )
+        if mapping_created:
+            result.added.append(tag)
+            ctx.emit(
+                "TAG_APPLIED",
+                f"tag_applied:{target_type}:{target_id}:{tag.tag_id}",
+                {
+                    "tagId": tag.tag_id,
+                    "entityType": target_type,
+                    "entityId": target_id,
+                    "appliedByUserId": ctx.actor_user_id,
+                    "appliedAt": iso_utc(ctx.now),
+                },
+            )
+        else:
+            result.existing.append(tag)
+
+    changed: dict[str, object] = {
+        "target": target.model_dump(mode="json"),
+        "added_tags": [t.model_dump(mode="json") for t in result.added],
+        "created_definitions": created_definitions,
+    }
+    if target_type == "interaction":
+        # Every requested text, not only the new mappings: the column converges on the mappings.
+        changed["activity_tags_appended"] = tag_store.add_interaction_tags(session, tenant, target_id, tag_texts)
+    ctx.audit(
+        changed,
+        {
+            "target_type": target_type,
+            "target_id": str(target_id),
+            "added_count": len(result.added),
+            "existing_count": len(result.existing),
+        },
+    )
+    return result
