@@ -173,30 +173,31 @@ def apply_tags(
     if new_texts:
         _require_tag_create(ctx, new_texts)
 
+    definitions = {text: (tag_id, False) for text, tag_id in known.items()}
+    definitions.update(tag_store.get_or_create_definitions(session, tenant, new_texts, target_type, created_at=ctx.now))
+    mappings = tag_store.get_or_create_mappings(
+        session,
+        tenant,
+        [tag_id for tag_id, _ in definitions.values()],
+        target_id,
+        target_type,
+        created_by=ctx.actor_user_id,
+        created_at=ctx.now,
+    )
     applied_by_text: dict[str, tuple[AppliedTag, bool, bool]] = {}
-    # A fixed order (by text) for the inserts, so concurrent calls with the same tags in different orders
-    # wait for each other instead of deadlocking.
-    for text in sorted(tag_texts):
-        if text in known:
-            tag_id, definition_created = known[text], False
-        else:
-            tag_id, definition_created = tag_store.get_or_create_definition(
-                session, tenant, text, target_type, created_at=ctx.now
-            )
-        mapping_id, mapping_created = tag_store.get_or_create_mapping(
-            session,
-            tenant,
-            tag_id,
-            target_id,
-            target_type,
-            created_by=ctx.actor_user_id,
-            created_at=ctx.now,
+    for text in tag_texts:
+        tag_id, definition_created = definitions[text]
+        mapping_id, mapping_created = mappings[tag_id]
+        applied_by_text[text] = (
+            AppliedTag(tag_id=tag_id, tag_text=text, mapping_id=mapping_id),
+            definition_created,
+            mapping_created,
         )
-        tag = AppliedTag(tag_id=tag_id, tag_text=text, mapping_id=mapping_id)
-        if not mapping_created and if_exists == "error":
-            # Applied by a concurrent call after the check above.
-            raise _already_tagged(target, [tag])
-        applied_by_text[text] = (tag, definition_created, mapping_created)
+    if if_exists == "error":
+        # Applied by a concurrent call after the check above.
+        raced = [tag for tag, _, mapping_created in applied_by_text.values() if not mapping_created]
+        if raced:
+            raise _already_tagged(target, raced)
 
     result = TaggingResult(target=target)
     created_definitions: list[dict[str, str]] = []

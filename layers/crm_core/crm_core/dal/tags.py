@@ -1,10 +1,10 @@
 """Tag definitions, tag mappings and the tag texts stored on interactions.
 
 The writes are safe under concurrency without explicit locks: ``INSERT ... ON CONFLICT DO NOTHING RETURNING``
-either creates the row or, when another transaction holds or has committed the same unique values, yields
-nothing; under READ COMMITTED the insert first waits for that transaction to finish, so the ``SELECT`` that
-follows sees its committed row. Two calls adding the same new tag therefore end with one definition and one
-mapping, and neither sees a unique violation.
+either creates a row or, when another transaction holds or has committed the same unique values, skips it;
+under READ COMMITTED the insert first waits for that transaction to finish, so the ``SELECT`` that follows
+sees its committed row. Two calls adding the same new tag therefore end with one definition and one mapping,
+and neither sees a unique violation. Each batch costs two statements, whatever the number of tags.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Text, func, literal, select, update
-from sqlalchemy.dialects.postgresql import array, insert
+from sqlalchemy import literal, select, update
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from crm_core.db.models import Client, Contact, Interaction, TagDefinition, TagMapping, Ticket
@@ -72,69 +72,93 @@ def find_mappings(
     return {row.tag_id: row.mapping_id for row in rows}
 
 
-def get_or_create_definition(
-    session: Session, tenant_id: uuid.UUID, tag_text: str, tagged_type: str, *, created_at: datetime
-) -> tuple[uuid.UUID, bool]:
-    """The definition of (``tag_text``, ``tagged_type``): ``(tag_id, created)``; created without colours."""
-    created_id = session.execute(
-        insert(TagDefinition)
-        .values(
-            tenant=tenant_id,
-            tag_id=uuid.uuid4(),
-            tag_text=tag_text,
-            tagged_type=tagged_type,
-            created_at=created_at,
+def get_or_create_definitions(
+    session: Session, tenant_id: uuid.UUID, tag_texts: Sequence[str], tagged_type: str, *, created_at: datetime
+) -> dict[str, tuple[uuid.UUID, bool]]:
+    """``tag_text -> (tag_id, created)`` for each of ``tag_texts`` and ``tagged_type``; new ones without colours.
+
+    Two statements whatever the number of tags: one multi-row insert (rows in text order, so concurrent calls
+    lock in the same order and cannot deadlock) and one select of the rows other transactions created.
+    """
+    texts = sorted(set(tag_texts))
+    if not texts:
+        return {}
+    created = dict(
+        session.execute(
+            insert(TagDefinition)
+            .values(
+                [
+                    {
+                        "tenant": tenant_id,
+                        "tag_id": uuid.uuid4(),
+                        "tag_text": text,
+                        "tagged_type": tagged_type,
+                        "created_at": created_at,
+                    }
+                    for text in texts
+                ]
+            )
+            .on_conflict_do_nothing(index_elements=["tenant", "tag_text", "tagged_type"])
+            .returning(TagDefinition.tag_text, TagDefinition.tag_id)
+        ).all()
+    )
+    found = {text: (tag_id, True) for text, tag_id in created.items()}
+    missing = [text for text in texts if text not in created]
+    if missing:
+        found.update(
+            {
+                text: (tag_id, False)
+                for text, tag_id in find_definitions(session, tenant_id, tagged_type, missing).items()
+            }
         )
-        .on_conflict_do_nothing(index_elements=["tenant", "tag_text", "tagged_type"])
-        .returning(TagDefinition.tag_id)
-    ).scalar_one_or_none()
-    if created_id is not None:
-        return created_id, True
-    existing_id: uuid.UUID = session.execute(
-        select(TagDefinition.tag_id).where(
-            TagDefinition.tenant == tenant_id,
-            TagDefinition.tag_text == tag_text,
-            TagDefinition.tagged_type == tagged_type,
-        )
-    ).scalar_one()
-    return existing_id, False
+    return found
 
 
-def get_or_create_mapping(
+def get_or_create_mappings(
     session: Session,
     tenant_id: uuid.UUID,
-    tag_id: uuid.UUID,
+    tag_ids: Sequence[uuid.UUID],
     tagged_id: uuid.UUID,
     tagged_type: str,
     *,
     created_by: uuid.UUID,
     created_at: datetime,
-) -> tuple[uuid.UUID, bool]:
-    """The mapping of ``tag_id`` to ``tagged_id``: ``(mapping_id, created)``."""
-    created_id = session.execute(
-        insert(TagMapping)
-        .values(
-            tenant=tenant_id,
-            mapping_id=uuid.uuid4(),
-            tag_id=tag_id,
-            tagged_id=tagged_id,
-            tagged_type=tagged_type,
-            created_by=created_by,
-            created_at=created_at,
+) -> dict[uuid.UUID, tuple[uuid.UUID, bool]]:
+    """``tag_id -> (mapping_id, created)`` of each of ``tag_ids`` on ``tagged_id`` (two statements, as above)."""
+    ids = sorted(set(tag_ids))
+    if not ids:
+        return {}
+    created = dict(
+        session.execute(
+            insert(TagMapping)
+            .values(
+                [
+                    {
+                        "tenant": tenant_id,
+                        "mapping_id": uuid.uuid4(),
+                        "tag_id": tag_id,
+                        "tagged_id": tagged_id,
+                        "tagged_type": tagged_type,
+                        "created_by": created_by,
+                        "created_at": created_at,
+                    }
+                    for tag_id in ids
+                ]
+            )
+            .on_conflict_do_nothing(index_elements=["tenant", "tag_id", "tagged_id"])
+            .returning(TagMapping.tag_id, TagMapping.mapping_id)
+        ).all()
+    )
+    found = {tag_id: (mapping_id, True) for tag_id, mapping_id in created.items()}
+    missing = [tag_id for tag_id in ids if tag_id not in created]
+    if missing:
+        found.update(
+            {
+                tag_id: (mapping_id, False)
+                for tag_id, mapping_id in find_mappings(session, tenant_id, tagged_id, missing).items()
+            }
         )
-        .on_conflict_do_nothing(index_elements=["tenant", "tag_id", "tagged_id"])
-        .returning(TagMapping.mapping_id)
-    ).scalar_one_or_none()
-    if created_id is not None:
-        return created_id, True
-    existing_id: uuid.UUID = session.execute(
-        select(TagMapping.mapping_id).where(
-            TagMapping.tenant == tenant_id,
-            TagMapping.tag_id == tag_id,
-            TagMapping.tagged_id == tagged_id,
-        )
-    ).scalar_one()
-    return existing_id, False
+    return found
 
 
 def add_interaction_tags(
@@ -142,23 +166,20 @@ def add_interaction_tags(
 ) -> list[str]:
     """Append each of ``tag_texts`` missing from ``interactions.tags``; returns the texts appended, in order.
 
-    One guarded ``UPDATE`` per text: a concurrent writer of the same row makes PostgreSQL re-check the guard
-    on the committed row, so a text is never stored twice.
+    The row is read ``FOR UPDATE``, so a concurrent tagger of the same activity waits and then sees the texts
+    this call appended: a text is never stored twice.
     """
-    appended: list[str] = []
-    current = func.coalesce(Interaction.tags, array([], type_=Text))
-    for tag_text in tag_texts:
-        value = literal(tag_text, type_=Text)
-        changed = session.execute(
+    current: list[str] | None = session.execute(
+        select(Interaction.tags)
+        .where(Interaction.tenant == tenant_id, Interaction.interaction_id == interaction_id)
+        .with_for_update()
+    ).scalar_one()
+    present = set(current or [])
+    appended = [text for text in dict.fromkeys(tag_texts) if text not in present]
+    if appended:
+        session.execute(
             update(Interaction)
-            .where(
-                Interaction.tenant == tenant_id,
-                Interaction.interaction_id == interaction_id,
-                func.array_position(current, value).is_(None),
-            )
-            .values(tags=func.array_append(current, value))
-            .returning(Interaction.interaction_id)
-        ).first()
-        if changed is not None:
-            appended.append(tag_text)
+            .where(Interaction.tenant == tenant_id, Interaction.interaction_id == interaction_id)
+            .values(tags=[*(current or []), *appended])
+        )
     return appended
