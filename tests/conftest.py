@@ -147,3 +147,13 @@ def invoke(engine: Engine, aws: LocalResources, tenant: Tenant) -> Invoke:
         return handler(event, LocalLambdaContext(action_id.split(".", 1)[1]))
 
     return _invoke
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark each test by what it talks to: ``-m "not postgres"`` runs the ones that need no database."""
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if fixtures & {"engine", "tenant", "other_tenant", "invoke", "scratch_database", "database_url"}:
+            item.add_marker(pytest.mark.postgres)
+        if fixtures & {"aws", "invoke"}:
+            item.add_marker(pytest.mark.aws)
