@@ -1,0 +1,72 @@
+"""Rules shared by the activity actions: loading an activity, checking its type and status, deriving duration."""
+
+from __future__ import annotations
+
+import math
+import uuid
+from datetime import datetime
+from typing import Any
+
+from crm_core.actions.fields import iso_utc
+from crm_core.dal import activities
+from crm_core.errors import NotFoundError, guard_failed
+from crm_core.runtime.context import ActionContext
+
+INTERACTION_STATUS_TYPE = "interaction"
+
+
+def load_activity(ctx: ActionContext, activity_id: uuid.UUID, *, lock: bool = False) -> Any:
+    """The activity's summary row (full notes); NotFoundError when it is not in the tenant."""
+    row = activities.get_activity(ctx.session, ctx.tenant_id, activity_id, lock=lock)
+    if row is None:
+        raise NotFoundError(
+            "Activity not found", {"resource": "interaction", "id": str(activity_id), "field": "activity_id"}
+        )
+    return row
+
+
+def require_interaction_status(ctx: ActionContext, status_id: uuid.UUID, *, field: str = "status_id") -> Any:
+    """The status row; NotFoundError when not in the tenant, ValidationError when it is not an interaction status."""
+    status = activities.get_status(ctx.session, ctx.tenant_id, status_id)
+    if status is None:
+        raise NotFoundError("Status not found", {"resource": "status", "id": str(status_id), "field": field})
+    if status.status_type != INTERACTION_STATUS_TYPE:
+        raise guard_failed(
+            "status_is_interaction_status",
+            f"Status '{status.name}' is a {status.status_type} status, not an interaction status",
+            field=field,
+            expected=INTERACTION_STATUS_TYPE,
+            actual=status.status_type,
+            status_id=str(status_id),
+            status_name=status.name,
+        )
+    return status
+
+
+def require_interaction_type(ctx: ActionContext, type_id: uuid.UUID, *, field: str = "type_id") -> Any:
+    """The tenant or system interaction type; NotFoundError when neither has ``type_id``."""
+    found = activities.get_interaction_type(ctx.session, ctx.tenant_id, type_id)
+    if found is None:
+        raise NotFoundError(
+            "Interaction type not found",
+            {"resource": "interaction_type", "id": str(type_id), "field": field},
+        )
+    return found
+
+
+def require_start_not_after_end(start: datetime | None, end: datetime | None) -> None:
+    """ValidationError when both are known and the end comes before the start."""
+    if start is not None and end is not None and end < start:
+        raise guard_failed(
+            "start_not_after_end",
+            "start_time must not be after end_time",
+            field="end_time",
+            expected=f">= start_time ({iso_utc(start)})",
+            actual=iso_utc(end),
+            start_time=iso_utc(start),
+        )
+
+
+def scheduled_duration(start: datetime, end: datetime) -> int:
+    """Minutes from ``start`` to ``end``, rounded half up, never negative (a one-hour window is 60)."""
+    return max(0, math.floor((end - start).total_seconds() / 60 + 0.5))

@@ -1,0 +1,242 @@
+"""crm.find_activities: look up recent CRM activities by client, contact, ticket, user, type, status or date.
+
+Pages are keyset pages: newest first (interaction_date, then activity id, both descending), each page one SQL
+query, continued with the opaque ``next_cursor``. Rows inserted between pages never shift what comes next.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+import uuid
+from datetime import datetime
+from typing import Literal
+
+from pydantic import Field
+
+from crm_core.actions.activity_rules import require_interaction_status, require_interaction_type
+from crm_core.actions.activity_summary import ActivitySummary, activity_summary
+from crm_core.actions.fields import ActionInput, ActionOutput, OffsetDateTime, UtcDateTime, iso_utc, picker
+from crm_core.dal import activities, records
+from crm_core.dal.activities import ActivityFilters, Keyset
+from crm_core.errors import NotFoundError, guard_failed
+from crm_core.runtime.context import ActionContext
+from crm_core.runtime.jsonable import canonical_json, jsonable
+from crm_core.runtime.spec import ActionSpec, PermissionNeed
+
+CURSOR_VERSION = 1
+# The activities of one page stay below this many bytes of JSON, so the whole output is under 256 KiB.
+PAGE_BYTES_BUDGET = 240 * 1024
+FILTER_NAMES = ("client_id", "contact_id", "ticket_id", "user_id", "type_id", "status_id", "date_from", "date_to")
+
+
+class FindActivitiesInput(ActionInput):
+    client_id: uuid.UUID | None = picker("client", "Only activities of this client.", default=None)
+    contact_id: uuid.UUID | None = picker(
+        "contact", "Only activities with this contact.", dependencies=["client_id"], default=None
+    )
+    ticket_id: uuid.UUID | None = picker("ticket", "Only activities on this ticket.", default=None)
+    user_id: uuid.UUID | None = picker("user", "Only activities owned by this user.", default=None)
+    type_id: uuid.UUID | None = Field(default=None, description="Only activities of this type (tenant or system).")
+    status_id: uuid.UUID | None = Field(default=None, description="Only activities in this interaction status.")
+    date_from: OffsetDateTime | None = Field(
+        default=None, description="Earliest interaction_date, inclusive (ISO 8601 with offset)."
+    )
+    date_to: OffsetDateTime | None = Field(
+        default=None, description="Latest interaction_date, inclusive (ISO 8601 with offset)."
+    )
+    limit: int = Field(default=25, ge=1, le=200, description="Most activities per page.")
+    cursor: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=1024,
+        description="next_cursor of the previous page, to continue with the same filters.",
+    )
+    include_total: bool = Field(default=False, description="Also count every matching activity (one more query).")
+    on_empty: Literal["return_empty", "error"] = Field(
+        default="return_empty", description="What an empty result is: an empty list, or a NOT_FOUND error."
+    )
+
+
+class MatchedFilters(ActionOutput):
+    client_id: uuid.UUID | None
+    contact_id: uuid.UUID | None
+    ticket_id: uuid.UUID | None
+    user_id: uuid.UUID | None
+    type_id: uuid.UUID | None
+    status_id: uuid.UUID | None
+    date_from: UtcDateTime | None
+    date_to: UtcDateTime | None
+    limit: int
+
+
+class FindActivitiesOutput(ActionOutput):
+    activities: list[ActivitySummary]
+    count: int = Field(description="Activities on this page.")
+    has_more: bool = Field(description="Whether another page follows (ask for it with next_cursor).")
+    next_cursor: str | None = Field(description="Opaque position to pass as cursor for the next page.")
+    total: int | None = Field(description="Every matching activity (only with include_total; else null).")
+    matched_filters: MatchedFilters
+
+
+def filters_of(data: FindActivitiesInput) -> ActivityFilters:
+    return ActivityFilters(**{name: getattr(data, name) for name in FILTER_NAMES})
+
+
+def filters_fingerprint(filters: ActivityFilters) -> str:
+    """A short digest of the filters: a cursor only continues the query it came from."""
+    values = {name: getattr(filters, name) for name in FILTER_NAMES}
+    return hashlib.sha256(canonical_json(values).encode()).hexdigest()[:16]
+
+
+def encode_cursor(filters: ActivityFilters, position: Keyset) -> str:
+    """The opaque cursor of the page that follows ``position`` (URL-safe base64 of a small JSON object)."""
+    raw = {
+        "v": CURSOR_VERSION,
+        "d": position.interaction_date.isoformat(),
+        "i": str(position.interaction_id),
+        "f": filters_fingerprint(filters),
+    }
+    return base64.urlsafe_b64encode(json.dumps(raw, separators=(",", ":")).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, filters: ActivityFilters) -> Keyset:
+    """The position a cursor encodes; ValidationError when it is malformed or belongs to other filters."""
+    try:
+        raw = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        if not isinstance(raw, dict) or raw.get("v") != CURSOR_VERSION:
+            raise ValueError("unknown cursor version")
+        position = Keyset(datetime.fromisoformat(raw["d"]), uuid.UUID(raw["i"]))
+        fingerprint = raw["f"]
+        if position.interaction_date.tzinfo is None:
+            raise ValueError("cursor date without offset")
+    except (ValueError, KeyError, TypeError, binascii.Error, UnicodeDecodeError):
+        raise guard_failed(
+            "cursor_valid",
+            "cursor is not a next_cursor returned by crm.find_activities",
+            field="cursor",
+            expected="the next_cursor of a previous page",
+            actual=cursor[:80],
+        ) from None
+    expected = filters_fingerprint(filters)
+    if fingerprint != expected:
+        raise guard_failed(
+            "cursor_matches_filters",
+            "cursor was issued for different filters; keep the filters of the first page when paging",
+            field="cursor",
+            expected=expected,
+            actual=fingerprint,
+        )
+    return position
+
+
+def _check_guards(data: FindActivitiesInput, filters: ActivityFilters) -> None:
+    if not filters.given():
+        raise guard_failed(
+            "at_least_one_filter",
+            "At least one filter or date range is required",
+            field="input",
+            expected=f"one of {', '.join(FILTER_NAMES)}",
+            actual=[],
+        )
+    if data.date_from is not None and data.date_to is not None and data.date_from > data.date_to:
+        raise guard_failed(
+            "date_range_order",
+            "date_from must not be after date_to",
+            field="date_from",
+            expected=f"<= date_to ({iso_utc(data.date_to)})",
+            actual=iso_utc(data.date_from),
+        )
+
+
+def _require_filter_records(ctx: ActionContext, filters: ActivityFilters) -> None:
+    """Filters naming a record that is not in the tenant are NOT_FOUND, not an empty result."""
+    session, tenant = ctx.session, ctx.tenant_id
+    lookups = (
+        ("client_id", "client", "Client not found", records.get_client),
+        ("contact_id", "contact", "Contact not found", records.get_contact),
+        ("ticket_id", "ticket", "Ticket not found", records.get_ticket),
+        ("user_id", "user", "User not found", records.get_user),
+    )
+    for field, resource, message, lookup in lookups:
+        value = getattr(filters, field)
+        if value is not None and lookup(session, tenant, value) is None:
+            raise NotFoundError(message, {"resource": resource, "id": str(value), "field": field})
+    if filters.type_id is not None:
+        require_interaction_type(ctx, filters.type_id)
+    if filters.status_id is not None:
+        require_interaction_status(ctx, filters.status_id)
+
+
+def _json_size(summary: ActivitySummary) -> int:
+    return len(json.dumps(summary.model_dump(mode="json"), separators=(",", ":")).encode())
+
+
+def find_activities(ctx: ActionContext, data: FindActivitiesInput) -> FindActivitiesOutput:
+    filters = filters_of(data)
+    _check_guards(data, filters)
+    after = decode_cursor(data.cursor, filters) if data.cursor is not None else None
+    _require_filter_records(ctx, filters)
+
+    rows = activities.find_activity_page(ctx.session, ctx.tenant_id, filters, after=after, limit=data.limit + 1)
+    has_more = len(rows) > data.limit
+    page: list[ActivitySummary] = []
+    used = 0
+    for row in rows[: data.limit]:
+        summary = activity_summary(row)
+        used += _json_size(summary) + 1
+        if page and used > PAGE_BYTES_BUDGET:
+            has_more = True  # the rest comes on the next page
+            break
+        page.append(summary)
+    if not page and after is None and data.on_empty == "error":
+        raise NotFoundError(
+            "No activities matched the filters",
+            {
+                "resource": "interaction",
+                "filters": jsonable({name: getattr(filters, name) for name in filters.given()}),
+            },
+        )
+    next_cursor = None
+    if has_more and page:
+        last = page[-1]
+        next_cursor = encode_cursor(filters, Keyset(last.interaction_date, last.activity_id))
+    total = activities.count_activities(ctx.session, ctx.tenant_id, filters) if data.include_total else None
+    return FindActivitiesOutput(
+        activities=page,
+        count=len(page),
+        has_more=has_more,
+        next_cursor=next_cursor,
+        total=total,
+        matched_filters=MatchedFilters(
+            **{name: getattr(filters, name) for name in FILTER_NAMES},
+            limit=data.limit,
+        ),
+    )
+
+
+def _permissions(data: FindActivitiesInput) -> list[PermissionNeed]:
+    needs = [PermissionNeed("interaction", "read")]
+    for field, resource in (("client_id", "client"), ("contact_id", "contact"), ("ticket_id", "ticket")):
+        if getattr(data, field) is not None:
+            needs.append(PermissionNeed(resource, "read"))
+    return needs
+
+
+SPEC = ActionSpec(
+    id="crm.find_activities",
+    version=1,
+    label="Find CRM Activities",
+    description=(
+        "Find CRM activities by client, contact, ticket, user, type, status or date range, newest first, "
+        "one page at a time."
+    ),
+    input_model=FindActivitiesInput,
+    output_model=FindActivitiesOutput,
+    run=find_activities,
+    permissions=_permissions,
+    side_effectful=False,
+    idempotency="engineProvided",
+)

@@ -1,0 +1,330 @@
+"""crm.schedule_activity: put a CRM activity (a call, a meeting, a follow-up) on a client's calendar.
+
+The client comes from the contact when only a contact is given; a ticket must belong to the same client and
+contact. Start and end without an offset are read in ``timezone``, else in the client's time zone; everything
+is stored and returned in UTC. Emits INTERACTION_LOGGED (key ``interaction_logged:{id}``) through the outbox.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, field_validator
+
+from crm_core.actions.activity_events import emit_interaction_logged
+from crm_core.actions.activity_rules import (
+    load_activity,
+    require_interaction_status,
+    require_interaction_type,
+    require_start_not_after_end,
+    scheduled_duration,
+)
+from crm_core.actions.activity_summary import ActivitySummary, activity_summary
+from crm_core.actions.fields import ActionInput, ActionOutput, idempotency_key_field, iso_utc, picker
+from crm_core.dal import activities, records
+from crm_core.dal.interactions import insert_interaction
+from crm_core.errors import InternalError, NotFoundError, guard_failed
+from crm_core.runtime.context import ActionContext
+from crm_core.runtime.spec import ActionSpec, PermissionNeed
+
+LOCAL_TIME = (
+    "ISO 8601 date-time. Without an offset it is read in `timezone`, else in the client's time zone "
+    "(a ValidationError when neither is known)."
+)
+
+
+def _zone(name: str) -> ZoneInfo | None:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+
+
+class ScheduleActivityInput(ActionInput):
+    client_id: uuid.UUID | None = picker(
+        "client", "The client (optional when contact_id is given: the contact's client).", default=None
+    )
+    contact_id: uuid.UUID | None = picker(
+        "contact", "The contact the activity is with.", dependencies=["client_id"], default=None
+    )
+    ticket_id: uuid.UUID | None = picker("ticket", "A ticket of the same client the activity is about.", default=None)
+    type_id: uuid.UUID = Field(description="The activity type (tenant or system type, e.g. Call or Meeting).")
+    title: str = Field(min_length=1, max_length=500, description="What the activity is.")
+    notes: str | None = Field(default=None, description="Agenda or details.")
+    status_id: uuid.UUID | None = Field(
+        default=None, description="Interaction status; default: the tenant's default interaction status."
+    )
+    start_time: datetime = Field(description=f"When it starts. {LOCAL_TIME}")
+    end_time: datetime | None = Field(default=None, description=f"When it ends (default: the start). {LOCAL_TIME}")
+    duration: int | None = Field(
+        default=None, ge=0, description="Minutes; default: from start to end, rounded (one hour is 60)."
+    )
+    visibility: Literal["internal", "client_visible"] = Field(
+        default="internal", description="Who sees it: internal staff only, or the client too."
+    )
+    category: str | None = Field(default=None, description="Category.")
+    tags: list[str] | None = Field(default=None, description="Free-text tags stored on the activity.")
+    assigned_user_id: uuid.UUID | None = picker(
+        "user", "Who owns the activity (default: owner_user_id, else the workflow's actor).", default=None
+    )
+    owner_user_id: uuid.UUID | None = picker("user", "Alias of assigned_user_id (that one wins).", default=None)
+    timezone: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=64,
+        description="IANA time zone (e.g. Europe/Berlin) for start_time and end_time given without an offset.",
+    )
+    idempotency_key: str | None = idempotency_key_field()
+
+    @field_validator("title")
+    @classmethod
+    def title_has_text(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must contain text, not only white space")
+        return value
+
+    @field_validator("tags")
+    @classmethod
+    def tags_are_text(cls, value: list[str] | None) -> list[str] | None:
+        if value is None:
+            return None
+        cleaned = [tag.strip() for tag in value]
+        if any(not tag for tag in cleaned):
+            raise ValueError("tags must not be empty")
+        return list(dict.fromkeys(cleaned))
+
+    @field_validator("timezone")
+    @classmethod
+    def timezone_is_iana(cls, value: str | None) -> str | None:
+        if value is not None and _zone(value) is None:
+            raise ValueError(f"unknown IANA time zone {value!r} (for example America/New_York)")
+        return value
+
+
+class ScheduleActivityOutput(ActionOutput):
+    activity: ActivitySummary
+
+
+def _resolve_client(ctx: ActionContext, data: ScheduleActivityInput) -> tuple[Any, Any]:
+    """The client row and the contact row (or None), checked against each other."""
+    contact = None
+    client_id = data.client_id
+    if data.contact_id is not None:
+        contact = records.get_contact(ctx.session, ctx.tenant_id, data.contact_id)
+        if contact is None:
+            raise NotFoundError(
+                "Contact not found", {"resource": "contact", "id": str(data.contact_id), "field": "contact_id"}
+            )
+        if client_id is None:
+            if contact.client_id is None:
+                raise guard_failed(
+                    "client_resolvable",
+                    "The contact belongs to no client; give client_id",
+                    field="client_id",
+                    expected="a client_id, or a contact that belongs to a client",
+                    actual=None,
+                    contact_id=str(data.contact_id),
+                )
+            client_id = contact.client_id
+        elif contact.client_id != client_id:
+            raise guard_failed(
+                "contact_belongs_to_client",
+                "The contact does not belong to the client",
+                field="contact_id",
+                expected=str(client_id),
+                actual=str(contact.client_id) if contact.client_id else None,
+                contact_id=str(data.contact_id),
+            )
+    if client_id is None:
+        raise guard_failed(
+            "client_or_contact_required",
+            "Give client_id or contact_id",
+            field="client_id",
+            expected="client_id or contact_id",
+            actual=None,
+        )
+    client = records.get_client(ctx.session, ctx.tenant_id, client_id)
+    if client is None:
+        raise NotFoundError("Client not found", {"resource": "client", "id": str(client_id), "field": "client_id"})
+    return client, contact
+
+
+def _check_ticket(ctx: ActionContext, data: ScheduleActivityInput, client_id: uuid.UUID) -> None:
+    if data.ticket_id is None:
+        return
+    ticket = records.get_ticket(ctx.session, ctx.tenant_id, data.ticket_id)
+    if ticket is None:
+        raise NotFoundError("Ticket not found", {"resource": "ticket", "id": str(data.ticket_id), "field": "ticket_id"})
+    if ticket.client_id is not None and ticket.client_id != client_id:
+        raise guard_failed(
+            "ticket_belongs_to_client",
+            "The ticket belongs to another client",
+            field="ticket_id",
+            expected=str(client_id),
+            actual=str(ticket.client_id),
+            ticket_id=str(data.ticket_id),
+        )
+    if ticket.contact_name_id is not None and data.contact_id is not None and ticket.contact_name_id != data.contact_id:
+        raise guard_failed(
+            "ticket_contact_matches",
+            "The ticket is for another contact",
+            field="ticket_id",
+            expected=str(data.contact_id),
+            actual=str(ticket.contact_name_id),
+            ticket_id=str(data.ticket_id),
+        )
+
+
+def _status(ctx: ActionContext, status_id: uuid.UUID | None) -> Any:
+    if status_id is not None:
+        return require_interaction_status(ctx, status_id)
+    default = activities.default_interaction_status(ctx.session, ctx.tenant_id)
+    if default is None:
+        raise InternalError(
+            "No default interaction status found for this tenant; give status_id or mark one interaction status "
+            "as the default",
+            {"rule": "default_status_required", "setup": "statuses", "status_type": "interaction", "is_default": True},
+        )
+    return default
+
+
+def _owner(ctx: ActionContext, data: ScheduleActivityInput) -> uuid.UUID:
+    for field, user_id in (("assigned_user_id", data.assigned_user_id), ("owner_user_id", data.owner_user_id)):
+        if user_id is not None:
+            if records.get_user(ctx.session, ctx.tenant_id, user_id) is None:
+                raise NotFoundError("User not found", {"resource": "user", "id": str(user_id), "field": field})
+            return user_id
+    return ctx.actor_user_id
+
+
+class _LocalTimeReader:
+    """Reads start and end: as given when they have an offset, else in the input's or the client's zone."""
+
+    def __init__(self, data: ScheduleActivityInput, client: Any):
+        self.zone_name = data.timezone or client.timezone
+        self.zone_source = "timezone" if data.timezone else "client.timezone"
+        self.client_id = client.client_id
+
+    def to_utc(self, value: datetime, field: str) -> datetime:
+        if value.tzinfo is not None and value.utcoffset() is not None:
+            return value.astimezone(UTC)
+        if not self.zone_name:
+            raise guard_failed(
+                "timezone_for_local_time",
+                f"{field} has no UTC offset, and neither timezone nor the client's time zone is set",
+                field=field,
+                expected="an offset (Z or +hh:mm), the timezone input, or a client with a time zone",
+                actual=value.isoformat(),
+                client_id=str(self.client_id),
+            )
+        zone = _zone(self.zone_name)
+        if zone is None:
+            raise guard_failed(
+                "client_timezone_valid",
+                f"The client's time zone {self.zone_name!r} is not an IANA time zone; give timezone",
+                field="timezone",
+                expected="an IANA time zone",
+                actual=self.zone_name,
+                client_id=str(self.client_id),
+            )
+        local = value.replace(tzinfo=zone)
+        in_utc = local.astimezone(UTC)
+        if in_utc.astimezone(zone).replace(tzinfo=None) != value:
+            raise guard_failed(
+                "local_time_exists",
+                f"{field} {value.isoformat()} does not exist in {self.zone_name} (the clocks skip it)",
+                field=field,
+                expected=f"a local time that exists in {self.zone_name}",
+                actual=value.isoformat(),
+                timezone=self.zone_name,
+            )
+        return in_utc
+
+
+def schedule_activity(ctx: ActionContext, data: ScheduleActivityInput) -> ScheduleActivityOutput:
+    client, contact = _resolve_client(ctx, data)
+    _check_ticket(ctx, data, client.client_id)
+    interaction_type = require_interaction_type(ctx, data.type_id)
+    status = _status(ctx, data.status_id)
+    owner = _owner(ctx, data)
+
+    times = _LocalTimeReader(data, client)
+    start = times.to_utc(data.start_time, "start_time")
+    end = times.to_utc(data.end_time, "end_time") if data.end_time is not None else start
+    require_start_not_after_end(start, end)
+    duration = data.duration if data.duration is not None else scheduled_duration(start, end)
+
+    contact_id = contact.contact_name_id if contact is not None else None
+    activity_id = insert_interaction(
+        ctx.session,
+        ctx.tenant_id,
+        {
+            "type_id": data.type_id,
+            "client_id": client.client_id,
+            "contact_name_id": contact_id,
+            "ticket_id": data.ticket_id,
+            "user_id": owner,
+            "title": data.title,
+            "notes": data.notes,
+            "status_id": status.status_id,
+            "interaction_date": start,
+            "start_time": start,
+            "end_time": end,
+            "duration": duration,
+            "visibility": data.visibility,
+            "category": data.category,
+            "tags": data.tags or None,
+        },
+    )
+    emit_interaction_logged(
+        ctx,
+        interaction_id=activity_id,
+        client_id=client.client_id,
+        contact_id=contact_id,
+        type_id=data.type_id,
+        type_name=interaction_type.type_name,
+        occurred_at=start,
+        logged_by_user_id=owner,
+        subject=data.title,
+        outcome=status.name,
+    )
+    ctx.audit(
+        {
+            "activity_id": activity_id,
+            "client_id": client.client_id,
+            "contact_id": contact_id,
+            "ticket_id": data.ticket_id,
+            "status_id": status.status_id,
+            "type_id": data.type_id,
+            "start_time": iso_utc(start),
+            "end_time": iso_utc(end),
+            "duration": duration,
+            "assigned_user_id": owner,
+        },
+        {"activity_id": activity_id},
+    )
+    return ScheduleActivityOutput(activity=activity_summary(load_activity(ctx, activity_id)))
+
+
+def _permissions(data: ScheduleActivityInput) -> list[PermissionNeed]:
+    needs = [PermissionNeed("interaction", "create")]
+    if data.ticket_id is not None:
+        needs.append(PermissionNeed("ticket", "read"))
+    return needs
+
+
+SPEC = ActionSpec(
+    id="crm.schedule_activity",
+    version=1,
+    label="Schedule CRM Activity",
+    description="Schedule a CRM activity (call, meeting, follow-up) with a client or contact, optionally on a ticket.",
+    input_model=ScheduleActivityInput,
+    output_model=ScheduleActivityOutput,
+    run=schedule_activity,
+    permissions=_permissions,
+    side_effectful=True,
+    idempotency="actionProvided",
+)
