@@ -5,9 +5,9 @@ from __future__ import annotations
 import uuid
 from typing import Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field
 
-from crm_core.actions.fields import ActionInput, ActionOutput, UtcDateTime
+from crm_core.actions.fields import ActionInput, ActionOutput, FreeTextTags, NonBlankText, UtcDateTime
 from crm_core.dal import records
 from crm_core.dal.interactions import insert_interaction, system_type_id
 from crm_core.errors import InternalError, NotFoundError, guard_failed
@@ -24,29 +24,12 @@ class NoteTarget(ActionInput):
 
 class CreateActivityNoteInput(ActionInput):
     target: NoteTarget = Field(description="The record the note is attached to.")
-    body: str = Field(min_length=1, description="The note text.")
+    body: NonBlankText = Field(min_length=1, description="The note text.")
     visibility: Literal["internal", "client_visible"] = Field(
         default="internal", description="Who sees the note: internal staff only, or the client too."
     )
-    tags: list[str] | None = Field(default=None, description="Free-text tags stored on the activity.")
+    tags: FreeTextTags | None = Field(default=None, description="Free-text tags stored on the activity.")
     category: str | None = Field(default=None, description="Category; also the activity title (default 'Note').")
-
-    @field_validator("body")
-    @classmethod
-    def body_has_text(cls, value: str) -> str:
-        if not value.strip():
-            raise ValueError("must contain text, not only white space")
-        return value
-
-    @field_validator("tags")
-    @classmethod
-    def tags_are_text(cls, value: list[str] | None) -> list[str] | None:
-        if value is None:
-            return None
-        cleaned = [tag.strip() for tag in value]
-        if any(not tag for tag in cleaned):
-            raise ValueError("tags must not be empty")
-        return list(dict.fromkeys(cleaned))
 
 
 class CreateActivityNoteOutput(ActionOutput):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema
 
 
 class ActionInput(BaseModel):
@@ -34,6 +34,26 @@ UtcDateTime = Annotated[
     PlainSerializer(iso_utc, return_type=str, when_used="always"),
     WithJsonSchema({"type": "string", "format": "date-time"}),
 ]
+
+
+def _has_text(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must contain text, not only white space")
+    return value
+
+
+def _clean_free_text_tags(value: list[str]) -> list[str]:
+    cleaned = [tag.strip() for tag in value]
+    if any(not tag for tag in cleaned):
+        raise ValueError("tags must not be empty")
+    return list(dict.fromkeys(cleaned))
+
+
+# Text that must say something: white space alone is refused (titles, note bodies).
+NonBlankText = Annotated[str, AfterValidator(_has_text)]
+
+# The free-text tags stored on an activity (interactions.tags): trimmed, none empty, duplicates dropped.
+FreeTextTags = Annotated[list[str], AfterValidator(_clean_free_text_tags)]
 
 PICKER_HINTS = {
     "client": "Search clients",

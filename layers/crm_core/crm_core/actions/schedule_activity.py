@@ -23,7 +23,15 @@ from crm_core.actions.activity_rules import (
     scheduled_duration,
 )
 from crm_core.actions.activity_summary import ActivitySummary, activity_summary
-from crm_core.actions.fields import ActionInput, ActionOutput, idempotency_key_field, iso_utc, picker
+from crm_core.actions.fields import (
+    ActionInput,
+    ActionOutput,
+    FreeTextTags,
+    NonBlankText,
+    idempotency_key_field,
+    iso_utc,
+    picker,
+)
 from crm_core.dal import activities, records
 from crm_core.dal.interactions import insert_interaction
 from crm_core.errors import InternalError, NotFoundError, guard_failed
@@ -52,7 +60,7 @@ class ScheduleActivityInput(ActionInput):
     )
     ticket_id: uuid.UUID | None = picker("ticket", "A ticket of the same client the activity is about.", default=None)
     type_id: uuid.UUID = Field(description="The activity type (tenant or system type, e.g. Call or Meeting).")
-    title: str = Field(min_length=1, max_length=500, description="What the activity is.")
+    title: NonBlankText = Field(min_length=1, max_length=500, description="What the activity is.")
     notes: str | None = Field(default=None, description="Agenda or details.")
     status_id: uuid.UUID | None = Field(
         default=None, description="Interaction status; default: the tenant's default interaction status."
@@ -66,7 +74,7 @@ class ScheduleActivityInput(ActionInput):
         default="internal", description="Who sees it: internal staff only, or the client too."
     )
     category: str | None = Field(default=None, description="Category.")
-    tags: list[str] | None = Field(default=None, description="Free-text tags stored on the activity.")
+    tags: FreeTextTags | None = Field(default=None, description="Free-text tags stored on the activity.")
     assigned_user_id: uuid.UUID | None = picker(
         "user", "Who owns the activity (default: owner_user_id, else the workflow's actor).", default=None
     )
@@ -78,23 +86,6 @@ class ScheduleActivityInput(ActionInput):
         description="IANA time zone (e.g. Europe/Berlin) for start_time and end_time given without an offset.",
     )
     idempotency_key: str | None = idempotency_key_field()
-
-    @field_validator("title")
-    @classmethod
-    def title_has_text(cls, value: str) -> str:
-        if not value.strip():
-            raise ValueError("must contain text, not only white space")
-        return value
-
-    @field_validator("tags")
-    @classmethod
-    def tags_are_text(cls, value: list[str] | None) -> list[str] | None:
-        if value is None:
-            return None
-        cleaned = [tag.strip() for tag in value]
-        if any(not tag for tag in cleaned):
-            raise ValueError("tags must not be empty")
-        return list(dict.fromkeys(cleaned))
 
     @field_validator("timezone")
     @classmethod

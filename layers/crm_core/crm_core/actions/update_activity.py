@@ -21,7 +21,7 @@ from crm_core.actions.activity_rules import (
     scheduled_duration,
 )
 from crm_core.actions.activity_summary import ActivitySummary, activity_summary
-from crm_core.actions.fields import ActionInput, ActionOutput, OffsetDateTime
+from crm_core.actions.fields import ActionInput, ActionOutput, FreeTextTags, NonBlankText, OffsetDateTime
 from crm_core.dal import activities
 from crm_core.errors import guard_failed
 from crm_core.runtime.context import ActionContext
@@ -29,7 +29,7 @@ from crm_core.runtime.jsonable import jsonable
 from crm_core.runtime.spec import ActionSpec, PermissionNeed
 
 # Fields that may be left out of a patch but, when given, must not be null; their schema says so.
-Title = Annotated[str | None, WithJsonSchema({"type": "string", "minLength": 1})]
+Title = Annotated[NonBlankText | None, WithJsonSchema({"type": "string", "minLength": 1})]
 Visibility = Annotated[
     Literal["internal", "client_visible"] | None,
     WithJsonSchema({"type": "string", "enum": ["internal", "client_visible"]}),
@@ -48,7 +48,7 @@ class ActivityPatch(ActionInput):
     status_id: uuid.UUID | None = Field(default=None, description="New interaction status (null clears it).")
     visibility: Visibility = Field(default=None, description="internal or client_visible.")
     category: str | None = Field(default=None, description="New category (null clears it).")
-    tags: list[str] | None = Field(default=None, description="New tags, replacing the old ones (null clears them).")
+    tags: FreeTextTags | None = Field(default=None, description="New tags, replacing the old ones (null clears them).")
     interaction_date: RequiredDateTime = Field(default=None, description="New activity date (ISO 8601 with offset).")
     start_time: OffsetDateTime | None = Field(default=None, description="New start (ISO 8601 with offset).")
     end_time: OffsetDateTime | None = Field(default=None, description="New end (ISO 8601 with offset).")
@@ -63,23 +63,6 @@ class ActivityPatch(ActionInput):
         if value is None:
             raise ValueError("must not be null (leave the field out to keep it)")
         return value
-
-    @field_validator("title")
-    @classmethod
-    def title_has_text(cls, value: str) -> str:
-        if not value.strip():
-            raise ValueError("must contain text, not only white space")
-        return value
-
-    @field_validator("tags")
-    @classmethod
-    def tags_are_text(cls, value: list[str] | None) -> list[str] | None:
-        if value is None:
-            return None
-        cleaned = [tag.strip() for tag in value]
-        if any(not tag for tag in cleaned):
-            raise ValueError("tags must not be empty")
-        return list(dict.fromkeys(cleaned))
 
 
 class UpdateActivityInput(ActionInput):
