@@ -6,15 +6,8 @@ import uuid
 
 from pydantic import Field
 
-from crm_core.actions.fields import ActionInput, ActionOutput, idempotency_key_field
-from crm_core.actions.tagging import (
-    IF_EXISTS_DESCRIPTION,
-    AppliedTag,
-    IfExists,
-    TaggedRecord,
-    TagList,
-    apply_tags,
-)
+from crm_core.actions.fields import ActionInput, idempotency_key_field
+from crm_core.actions.tagging import IF_EXISTS_DESCRIPTION, IfExists, TaggingOutput, TagList, apply_tags
 from crm_core.runtime.context import ActionContext
 from crm_core.runtime.spec import ActionSpec, PermissionNeed
 
@@ -26,25 +19,13 @@ class TagActivityInput(ActionInput):
     idempotency_key: str | None = idempotency_key_field()
 
 
-class TagActivityOutput(ActionOutput):
+class TagActivityOutput(TaggingOutput):
     activity_id: uuid.UUID
-    target: TaggedRecord
-    added_tags: list[AppliedTag]
-    existing_tags: list[AppliedTag]
-    added_count: int
-    existing_count: int
 
 
 def tag_activity(ctx: ActionContext, data: TagActivityInput) -> TagActivityOutput:
     result = apply_tags(ctx, "interaction", data.activity_id, data.tags, data.if_exists)
-    return TagActivityOutput(
-        activity_id=data.activity_id,
-        target=result.target,
-        added_tags=result.added,
-        existing_tags=result.existing,
-        added_count=len(result.added),
-        existing_count=len(result.existing),
-    )
+    return TagActivityOutput(activity_id=data.activity_id, **result.output_fields())
 
 
 SPEC = ActionSpec(

@@ -6,16 +6,8 @@ import uuid
 
 from pydantic import Field
 
-from crm_core.actions.fields import ActionInput, ActionOutput, idempotency_key_field
-from crm_core.actions.tagging import (
-    IF_EXISTS_DESCRIPTION,
-    AppliedTag,
-    IfExists,
-    TaggableType,
-    TaggedRecord,
-    TagList,
-    apply_tags,
-)
+from crm_core.actions.fields import ActionInput, idempotency_key_field
+from crm_core.actions.tagging import IF_EXISTS_DESCRIPTION, IfExists, TaggableType, TaggingOutput, TagList, apply_tags
 from crm_core.runtime.context import ActionContext
 from crm_core.runtime.spec import ActionSpec, PermissionNeed
 
@@ -32,23 +24,13 @@ class TagEntityInput(ActionInput):
     idempotency_key: str | None = idempotency_key_field()
 
 
-class TagEntityOutput(ActionOutput):
-    target: TaggedRecord
-    added_tags: list[AppliedTag]
-    existing_tags: list[AppliedTag]
-    added_count: int
-    existing_count: int
+class TagEntityOutput(TaggingOutput):
+    """The record tagged, the tags added and those it already had."""
 
 
 def tag_entity(ctx: ActionContext, data: TagEntityInput) -> TagEntityOutput:
     result = apply_tags(ctx, data.target.type, data.target.id, data.tags, data.if_exists)
-    return TagEntityOutput(
-        target=result.target,
-        added_tags=result.added,
-        existing_tags=result.existing,
-        added_count=len(result.added),
-        existing_count=len(result.existing),
-    )
+    return TagEntityOutput(**result.output_fields())
 
 
 SPEC = ActionSpec(

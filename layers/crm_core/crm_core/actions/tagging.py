@@ -11,7 +11,7 @@ import json
 import re
 import uuid
 from dataclasses import dataclass, field
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field
 from pydantic_core import PydanticCustomError
@@ -107,6 +107,16 @@ class AppliedTag(ActionOutput):
     mapping_id: uuid.UUID
 
 
+class TaggingOutput(ActionOutput):
+    """What both tagging actions return."""
+
+    target: TaggedRecord
+    added_tags: list[AppliedTag]
+    existing_tags: list[AppliedTag]
+    added_count: int
+    existing_count: int
+
+
 @dataclass
 class TaggingResult:
     """What one call did: the tags newly applied and those the record already had, in input order."""
@@ -114,6 +124,16 @@ class TaggingResult:
     target: TaggedRecord
     added: list[AppliedTag] = field(default_factory=list)
     existing: list[AppliedTag] = field(default_factory=list)
+
+    def output_fields(self) -> dict[str, Any]:
+        """The fields of ``TaggingOutput``."""
+        return {
+            "target": self.target,
+            "added_tags": self.added,
+            "existing_tags": self.existing,
+            "added_count": len(self.added),
+            "existing_count": len(self.existing),
+        }
 
 
 def _already_tagged(target: TaggedRecord, tags: list[AppliedTag]) -> ConflictError:
