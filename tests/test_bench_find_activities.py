@@ -15,7 +15,7 @@ from bench.find_activities import Config, run_benchmark
 
 
 @pytest.fixture
-def bench_url(database_url: str) -> Iterator[str]:
+def bench_url(database_url: str, createdb: None) -> Iterator[str]:
     """A database of its own (the benchmark drops and recreates it), dropped afterwards."""
     name = f"crm_bench_smoke_{uuid.uuid4().hex[:8]}"
     url = make_url(database_url).set(database=name).render_as_string(hide_password=False)
