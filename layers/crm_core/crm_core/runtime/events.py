@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, select, text
 from sqlalchemy.dialects.postgresql import insert
@@ -22,6 +22,9 @@ from crm_core.aws.event_publisher import EventPublisher, OutgoingEvent
 from crm_core.db.engine import set_tenant
 from crm_core.db.models import WorkflowEventOutbox
 from crm_core.runtime.jsonable import jsonable
+
+if TYPE_CHECKING:
+    from crm_core.runtime.context import ActionContext
 
 logger = logging.getLogger(__name__)
 
@@ -63,31 +66,24 @@ def event_payload(
     return payload
 
 
-def enqueue_events(
-    session: Session,
-    events: Sequence[PendingEvent],
-    *,
-    tenant_id: uuid.UUID,
-    actor_user_id: uuid.UUID,
-    occurred_at: datetime,
-    action_id: str,
-    run_id: str,
-) -> list[uuid.UUID]:
-    """Write ``events`` to the outbox; returns the ids of rows written (a key already there is skipped)."""
+def enqueue_events(session: Session, ctx: ActionContext) -> list[uuid.UUID]:
+    """Write the call's queued events to the outbox; returns the ids written (a key already there is skipped)."""
     written: list[uuid.UUID] = []
-    for event in events:
+    for event in ctx.events:
         event_id = session.execute(
             insert(WorkflowEventOutbox)
             .values(
-                tenant=tenant_id,
+                tenant=ctx.tenant_id,
                 event_id=uuid.uuid4(),
                 event_type=event.event_type,
                 idempotency_key=event.idempotency_key,
-                payload=event_payload(event, tenant_id=tenant_id, actor_user_id=actor_user_id, occurred_at=occurred_at),
-                source_action_id=action_id,
-                run_id=run_id,
-                created_at=occurred_at,
-                available_at=occurred_at + RELAY_GRACE,
+                payload=event_payload(
+                    event, tenant_id=ctx.tenant_id, actor_user_id=ctx.actor_user_id, occurred_at=ctx.now
+                ),
+                source_action_id=ctx.action_id,
+                run_id=ctx.run_id,
+                created_at=ctx.now,
+                available_at=ctx.now + RELAY_GRACE,
             )
             .on_conflict_do_nothing(index_elements=["tenant", "idempotency_key"])
             .returning(WorkflowEventOutbox.event_id)

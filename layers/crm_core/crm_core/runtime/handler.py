@@ -12,7 +12,7 @@ import json
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -70,6 +70,15 @@ class Call:
     @property
     def records_invocation(self) -> bool:
         return not self.envelope.dry_run
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a call's transaction produced: the output, whether to commit, the outbox rows to deliver after."""
+
+    output: dict[str, Any]
+    commit: bool
+    event_ids: list[uuid.UUID] = field(default_factory=list)
 
 
 class ActionRunner:
@@ -156,80 +165,64 @@ class ActionRunner:
 
     @tracer.capture_method(capture_response=False)
     def _execute(self, call: Call) -> dict[str, Any]:
-        spec, envelope = self.spec, call.envelope
-        now = self._clock()
         engine = get_engine()
-        records = spec.records_invocations and call.records_invocation
-        event_ids: list[uuid.UUID] = []
         with Session(engine, expire_on_commit=False) as session:
             try:
-                set_tenant(session, call.tenant_id)
-                require_active_internal_actor(session, call.tenant_id, envelope.actor_user_id)
-                require_permissions(session, call.tenant_id, envelope.actor_user_id, spec.permissions(call.payload))
-                invocation_id = None
-                if records:
-                    claim = claim_invocation(
-                        session,
-                        tenant_id=call.tenant_id,
-                        spec=spec,
-                        key=call.key,
-                        payload_hash=call.payload_hash,
-                        input_json=canonical_input(call.payload),
-                        run_id=call.run_id,
-                        step_path=call.step_path,
-                        now=now,
-                    )
-                    if claim.replay_output is not None:
-                        session.rollback()
-                        logger.info("replayed stored output", extra={"idempotency_key": call.key})
-                        return claim.replay_output
-                    invocation_id = claim.invocation_id
-                ctx = ActionContext(
-                    session=session,
-                    tenant_id=call.tenant_id,
-                    actor_user_id=envelope.actor_user_id,
-                    action_id=spec.id,
-                    action_version=spec.version,
-                    run_id=call.run_id,
-                    step_path=call.step_path,
-                    idempotency_key=call.key,
-                    now=now,
-                    dry_run=envelope.dry_run,
-                )
-                output = self._serialize_output(spec.run(ctx, call.payload))
-                if ctx.audit_entry is not None:
-                    write_run_audit(
-                        session,
-                        tenant_id=call.tenant_id,
-                        actor_user_id=envelope.actor_user_id,
-                        action_id=spec.id,
-                        action_version=spec.version,
-                        run_id=call.run_id,
-                        step_path=call.step_path,
-                        entry=ctx.audit_entry,
-                        at=now,
-                    )
-                if ctx.events:
-                    event_ids = enqueue_events(
-                        session,
-                        ctx.events,
-                        tenant_id=call.tenant_id,
-                        actor_user_id=envelope.actor_user_id,
-                        occurred_at=now,
-                        action_id=spec.id,
-                        run_id=call.run_id,
-                    )
-                if invocation_id is not None:
-                    complete_invocation(session, call.tenant_id, invocation_id, output, now)
-                if envelope.dry_run:
+                outcome = self._transaction(session, call, self._clock())
+                if outcome.commit:
+                    session.commit()
+                else:
                     session.rollback()
-                    return output
-                session.commit()
             except BaseException:
                 session.rollback()
                 raise
-        self._deliver(call.tenant_id, event_ids, engine)
-        return output
+        self._deliver(call.tenant_id, outcome.event_ids, engine)
+        return outcome.output
+
+    def _transaction(self, session: Session, call: Call, now: datetime) -> Outcome:
+        """Everything of the call that happens inside its one database transaction."""
+        spec, envelope = self.spec, call.envelope
+        set_tenant(session, call.tenant_id)
+        require_active_internal_actor(session, call.tenant_id, envelope.actor_user_id)
+        require_permissions(session, call.tenant_id, envelope.actor_user_id, spec.permissions(call.payload))
+        invocation_id = None
+        if spec.records_invocations and call.records_invocation:
+            claim = claim_invocation(
+                session,
+                tenant_id=call.tenant_id,
+                spec=spec,
+                key=call.key,
+                payload_hash=call.payload_hash,
+                input_json=canonical_input(call.payload),
+                run_id=call.run_id,
+                step_path=call.step_path,
+                now=now,
+            )
+            if claim.replay_output is not None:
+                logger.info("replayed stored output", extra={"idempotency_key": call.key})
+                return Outcome(claim.replay_output, commit=False)
+            invocation_id = claim.invocation_id
+        ctx = ActionContext(
+            session=session,
+            tenant_id=call.tenant_id,
+            actor_user_id=envelope.actor_user_id,
+            action_id=spec.id,
+            action_version=spec.version,
+            run_id=call.run_id,
+            step_path=call.step_path,
+            idempotency_key=call.key,
+            now=now,
+            dry_run=envelope.dry_run,
+        )
+        output = self._serialize_output(spec.run(ctx, call.payload))
+        if ctx.audit_entry is not None:
+            write_run_audit(session, ctx, ctx.audit_entry)
+        event_ids = enqueue_events(session, ctx) if ctx.events else []
+        if invocation_id is not None:
+            complete_invocation(session, call.tenant_id, invocation_id, output, now)
+        if envelope.dry_run:
+            return Outcome(output, commit=False)
+        return Outcome(output, commit=True, event_ids=event_ids)
 
     def _serialize_output(self, result: BaseModel) -> dict[str, Any]:
         model = self.spec.output_model
