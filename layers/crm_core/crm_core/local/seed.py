@@ -134,6 +134,11 @@ class TenantSeeder:
     def _session(self) -> Any:
         return tenant_session(self.tenant_id, engine=self.engine)
 
+    def _insert(self, model: Any, **values: Any) -> None:
+        """One row of ``model`` in this tenant, in a transaction of its own."""
+        with self._session() as session:
+            session.execute(insert(model).values(tenant=self.tenant_id, **values))
+
     def _next(self) -> int:
         self._counter += 1
         return self._counter
@@ -264,18 +269,15 @@ class TenantSeeder:
         client_id: uuid.UUID | None = None,
     ) -> uuid.UUID:
         client_id = client_id or uuid.uuid4()
-        with self._session() as session:
-            session.execute(
-                insert(Client).values(
-                    tenant=self.tenant_id,
-                    client_id=client_id,
-                    client_name=name or f"Client {self._next()}",
-                    timezone=timezone,
-                    billing_email=billing_email,
-                    default_currency_code=default_currency_code,
-                    region_code=region_code,
-                )
-            )
+        self._insert(
+            Client,
+            client_id=client_id,
+            client_name=name or f"Client {self._next()}",
+            timezone=timezone,
+            billing_email=billing_email,
+            default_currency_code=default_currency_code,
+            region_code=region_code,
+        )
         return client_id
 
     def contact(
@@ -287,16 +289,13 @@ class TenantSeeder:
         contact_id: uuid.UUID | None = None,
     ) -> uuid.UUID:
         contact_id = contact_id or uuid.uuid4()
-        with self._session() as session:
-            session.execute(
-                insert(Contact).values(
-                    tenant=self.tenant_id,
-                    contact_name_id=contact_id,
-                    client_id=client_id,
-                    full_name=name or f"Contact {self._next()}",
-                    email=email,
-                )
-            )
+        self._insert(
+            Contact,
+            contact_name_id=contact_id,
+            client_id=client_id,
+            full_name=name or f"Contact {self._next()}",
+            email=email,
+        )
         return contact_id
 
     def ticket(
@@ -309,32 +308,26 @@ class TenantSeeder:
         ticket_id: uuid.UUID | None = None,
     ) -> uuid.UUID:
         ticket_id = ticket_id or uuid.uuid4()
-        with self._session() as session:
-            session.execute(
-                insert(Ticket).values(
-                    tenant=self.tenant_id,
-                    ticket_id=ticket_id,
-                    ticket_number=number or f"T-{1000 + self._next()}",
-                    title=title or "Printer offline",
-                    client_id=client_id,
-                    contact_name_id=contact_id,
-                )
-            )
+        self._insert(
+            Ticket,
+            ticket_id=ticket_id,
+            ticket_number=number or f"T-{1000 + self._next()}",
+            title=title or "Printer offline",
+            client_id=client_id,
+            contact_name_id=contact_id,
+        )
         return ticket_id
 
     def project(
         self, client_id: uuid.UUID | None, name: str | None = None, *, project_id: uuid.UUID | None = None
     ) -> uuid.UUID:
         project_id = project_id or uuid.uuid4()
-        with self._session() as session:
-            session.execute(
-                insert(Project).values(
-                    tenant=self.tenant_id,
-                    project_id=project_id,
-                    client_id=client_id,
-                    project_name=name or f"Project {self._next()}",
-                )
-            )
+        self._insert(
+            Project,
+            project_id=project_id,
+            client_id=client_id,
+            project_name=name or f"Project {self._next()}",
+        )
         return project_id
 
     def status(
@@ -369,16 +362,13 @@ class TenantSeeder:
         type_id: uuid.UUID | None = None,
     ) -> uuid.UUID:
         type_id = type_id or uuid.uuid4()
-        with self._session() as session:
-            session.execute(
-                insert(InteractionType).values(
-                    tenant=self.tenant_id,
-                    type_id=type_id,
-                    type_name=name,
-                    icon=icon,
-                    display_order=display_order if display_order is not None else self._next(),
-                )
-            )
+        self._insert(
+            InteractionType,
+            type_id=type_id,
+            type_name=name,
+            icon=icon,
+            display_order=display_order if display_order is not None else self._next(),
+        )
         return type_id
 
     def interaction(
@@ -386,17 +376,14 @@ class TenantSeeder:
     ) -> uuid.UUID:
         """An interaction row; ``values`` are further columns (client_id, title, notes, status_id, ...)."""
         interaction_id = values.pop("interaction_id", None) or uuid.uuid4()
-        with self._session() as session:
-            session.execute(
-                insert(Interaction).values(
-                    tenant=self.tenant_id,
-                    interaction_id=interaction_id,
-                    type_id=type_id,
-                    user_id=user_id,
-                    interaction_date=interaction_date,
-                    **values,
-                )
-            )
+        self._insert(
+            Interaction,
+            interaction_id=interaction_id,
+            type_id=type_id,
+            user_id=user_id,
+            interaction_date=interaction_date,
+            **values,
+        )
         return interaction_id
 
     def quote(
