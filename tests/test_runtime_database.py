@@ -135,6 +135,27 @@ def test_deadlock_is_transient(tenant: Tenant, engine) -> None:
     assert failure.details["sqlstate"] == "40P01"
 
 
+def test_serialization_failure_is_transient(tenant: Tenant, engine) -> None:
+    first, second = Session(engine), Session(engine)
+    try:
+        for session in (first, second):
+            session.connection(execution_options={"isolation_level": "SERIALIZABLE"})
+            set_tenant(session, tenant.id)
+            session.execute(text("select url from clients where client_id = :c"), {"c": tenant.client})
+        first.execute(text("update clients set url = 'first' where client_id = :c"), {"c": tenant.client})
+        first.commit()
+        with pytest.raises(Exception) as caught:
+            second.execute(text("update clients set url = 'second' where client_id = :c"), {"c": tenant.client})
+    finally:
+        second.rollback()
+        first.close()
+        second.close()
+
+    failure = to_action_failure(caught.value)
+    assert isinstance(failure, TransientError)
+    assert failure.details["sqlstate"] == "40001"
+
+
 def test_unique_violation_is_conflict(tenant: Tenant, engine) -> None:
     with pytest.raises(Exception) as caught, tenant_session(tenant.id, engine=engine) as session:
         session.execute(text("insert into clients (tenant, client_name) values (:t, 'Acme Corp')"), {"t": tenant.id})
