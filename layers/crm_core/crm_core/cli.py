@@ -62,6 +62,7 @@ def _print_json(value: Any) -> None:
 
 
 def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    """``crm-actions db upgrade``."""
     from crm_core.db.engine import database_url
     from crm_core.db.migrate import upgrade
 
@@ -71,6 +72,7 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
 
 
 def cmd_catalog(args: argparse.Namespace) -> int:
+    """``crm-actions catalog``."""
     from crm_core.catalog import build_catalog
 
     _print_json(build_catalog())
@@ -78,6 +80,7 @@ def cmd_catalog(args: argparse.Namespace) -> int:
 
 
 def cmd_invoke(args: argparse.Namespace) -> int:
+    """``crm-actions invoke``: the result on stdout, or the error as JSON with exit status 1."""
     os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
     from crm_core.errors import ActionFailure, ValidationError
@@ -108,6 +111,7 @@ def cmd_invoke(args: argparse.Namespace) -> int:
 
 
 def cmd_relay(args: argparse.Namespace) -> int:
+    """``crm-actions relay``: deliver pending outbox events once."""
     os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
     from crm_core.runtime.relay import build_relay_handler
@@ -118,6 +122,7 @@ def cmd_relay(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``crm-actions``."""
     parser = argparse.ArgumentParser(prog="crm-actions", description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
     db = commands.add_parser("db", help="database commands").add_subparsers(dest="db_command", required=True)
@@ -141,6 +146,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``crm-actions`` console script."""
     args = build_parser().parse_args(argv)
     if "DATABASE_URL" not in os.environ:
         _load_local_env()

@@ -18,11 +18,15 @@ TargetType = Literal["client", "contact", "ticket", "project"]
 
 
 class NoteTarget(ActionInput):
+    """The record a note is attached to."""
+
     type: TargetType = Field(description="What the note is about.")
     id: uuid.UUID = Field(description="Id of the client, contact, ticket or project.")
 
 
 class CreateActivityNoteInput(ActionInput):
+    """Log a note as a CRM activity on a client, contact, ticket or project."""
+
     target: NoteTarget = Field(description="The record the note is attached to.")
     body: NonBlankText = Field(min_length=1, description="The note text.")
     visibility: Literal["internal", "client_visible"] = Field(
@@ -33,6 +37,8 @@ class CreateActivityNoteInput(ActionInput):
 
 
 class CreateActivityNoteOutput(ActionOutput):
+    """The note created and a summary of the record it is attached to."""
+
     note_id: uuid.UUID
     created_at: UtcDateTime
     target_type: TargetType
@@ -93,6 +99,7 @@ def _load_target(ctx: ActionContext, target: NoteTarget) -> tuple[dict[str, Any]
 
 
 def create_activity_note(ctx: ActionContext, data: CreateActivityNoteInput) -> CreateActivityNoteOutput:
+    """Insert the note as an interaction of system type Note; NOT_FOUND when the target is not in the tenant."""
     if data.visibility == "client_visible" and data.target.type == "project":
         raise guard_failed(
             "client_visible_not_for_projects",

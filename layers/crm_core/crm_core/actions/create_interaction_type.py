@@ -21,6 +21,8 @@ TypeName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
 
 
 class CreateInteractionTypeInput(ActionInput):
+    """Define a tenant activity type such as QBR or Site Visit."""
+
     type_name: TypeName = Field(description="The type's name (trimmed, 1-120 characters).")
     icon: str | None = Field(default=None, max_length=120, description="Icon token, e.g. map-pin.")
     display_order: int | None = Field(
@@ -34,6 +36,8 @@ class CreateInteractionTypeInput(ActionInput):
 
 
 class InteractionTypeResult(ActionOutput):
+    """The activity type, and whether this call created it."""
+
     type_id: uuid.UUID
     type_name: str
     icon: str | None
@@ -43,6 +47,8 @@ class InteractionTypeResult(ActionOutput):
 
 
 class CreateInteractionTypeOutput(ActionOutput):
+    """The created (or existing) activity type."""
+
     interaction_type: InteractionTypeResult
 
 
@@ -52,6 +58,7 @@ def normalized_type_name(name: str) -> str:
 
 
 def create_interaction_type(ctx: ActionContext, data: CreateInteractionTypeInput) -> CreateInteractionTypeOutput:
+    """Create the type, or return the tenant type with the same normalised name (``if_exists``)."""
     session, tenant = ctx.session, ctx.tenant_id
     activities.lock_interaction_types(session, tenant)
     existing = activities.find_tenant_type_by_name(session, tenant, normalized_type_name(data.type_name))

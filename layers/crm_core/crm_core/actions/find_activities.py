@@ -33,6 +33,8 @@ FILTER_NAMES = ("client_id", "contact_id", "ticket_id", "user_id", "type_id", "s
 
 
 class FindActivitiesInput(ActionInput):
+    """Filters, date range and paging of a CRM activity search."""
+
     client_id: uuid.UUID | None = picker("client", "Only activities of this client.", default=None)
     contact_id: uuid.UUID | None = picker(
         "contact", "Only activities with this contact.", dependencies=["client_id"], default=None
@@ -61,6 +63,8 @@ class FindActivitiesInput(ActionInput):
 
 
 class MatchedFilters(ActionOutput):
+    """The filters the page was found with (each or null)."""
+
     client_id: uuid.UUID | None
     contact_id: uuid.UUID | None
     ticket_id: uuid.UUID | None
@@ -73,6 +77,8 @@ class MatchedFilters(ActionOutput):
 
 
 class FindActivitiesOutput(ActionOutput):
+    """One page of activity summaries, newest first, with the cursor of the next page."""
+
     activities: list[ActivitySummary]
     count: int = Field(description="Activities on this page.")
     has_more: bool = Field(description="Whether another page follows (ask for it with next_cursor).")
@@ -82,6 +88,7 @@ class FindActivitiesOutput(ActionOutput):
 
 
 def filters_of(data: FindActivitiesInput) -> ActivityFilters:
+    """The search filters of ``data`` as the DAL takes them."""
     return ActivityFilters(**{name: getattr(data, name) for name in FILTER_NAMES})
 
 
@@ -175,6 +182,7 @@ def _json_size(summary: ActivitySummary) -> int:
 
 
 def find_activities(ctx: ActionContext, data: FindActivitiesInput) -> FindActivitiesOutput:
+    """One page of matching activities in one SQL query (keyset paging on date and id)."""
     filters = filters_of(data)
     _check_guards(data, filters)
     after = decode_cursor(data.cursor, filters) if data.cursor is not None else None

@@ -52,6 +52,8 @@ def _zone(name: str) -> ZoneInfo | None:
 
 
 class ScheduleActivityInput(ActionInput):
+    """A future CRM activity (follow-up) for a client or contact, optionally on a ticket."""
+
     client_id: uuid.UUID | None = picker(
         "client", "The client (optional when contact_id is given: the contact's client).", default=None
     )
@@ -96,6 +98,8 @@ class ScheduleActivityInput(ActionInput):
 
 
 class ScheduleActivityOutput(ActionOutput):
+    """The scheduled activity."""
+
     activity: ActivitySummary
 
 
@@ -236,6 +240,7 @@ class _LocalTimeReader:
 
 
 def schedule_activity(ctx: ActionContext, data: ScheduleActivityInput) -> ScheduleActivityOutput:
+    """Validate the links, derive client, status, owner and duration, insert, emit INTERACTION_LOGGED."""
     client, contact = _resolve_client(ctx, data)
     _check_ticket(ctx, data, client.client_id)
     interaction_type = require_interaction_type(ctx, data.type_id)

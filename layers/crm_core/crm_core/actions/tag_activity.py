@@ -13,6 +13,8 @@ from crm_core.runtime.spec import ActionSpec, PermissionNeed
 
 
 class TagActivityInput(ActionInput):
+    """Tags to apply to one CRM activity."""
+
     activity_id: uuid.UUID = Field(description="Id of the CRM activity (interaction) to tag.")
     tags: TagList
     if_exists: IfExists = Field(default="no_op", description=IF_EXISTS_DESCRIPTION)
@@ -20,10 +22,13 @@ class TagActivityInput(ActionInput):
 
 
 class TagActivityOutput(TaggingOutput):
+    """The activity tagged, the tags added and those it already had."""
+
     activity_id: uuid.UUID
 
 
 def tag_activity(ctx: ActionContext, data: TagActivityInput) -> TagActivityOutput:
+    """Tag the activity itself (tagged type ``interaction``)."""
     result = apply_tags(ctx, "interaction", data.activity_id, data.tags, data.if_exists)
     return TagActivityOutput(activity_id=data.activity_id, **result.output_fields())
 

@@ -13,11 +13,15 @@ from crm_core.runtime.spec import ActionSpec, PermissionNeed
 
 
 class TagTarget(ActionInput):
+    """The record to tag."""
+
     type: TaggableType = Field(description="What to tag: a client, contact, ticket or CRM activity (interaction).")
     id: uuid.UUID = Field(description="Id of the client, contact, ticket or activity.")
 
 
 class TagEntityInput(ActionInput):
+    """Tags to apply to a client, contact, ticket or CRM activity."""
+
     target: TagTarget = Field(description="The record the tags are applied to.")
     tags: TagList
     if_exists: IfExists = Field(default="no_op", description=IF_EXISTS_DESCRIPTION)
@@ -29,6 +33,7 @@ class TagEntityOutput(TaggingOutput):
 
 
 def tag_entity(ctx: ActionContext, data: TagEntityInput) -> TagEntityOutput:
+    """Tag the target record."""
     result = apply_tags(ctx, data.target.type, data.target.id, data.tags, data.if_exists)
     return TagEntityOutput(**result.output_fields())
 

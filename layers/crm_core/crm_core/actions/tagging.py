@@ -97,11 +97,15 @@ IF_EXISTS_DESCRIPTION = (
 
 
 class TaggedRecord(ActionOutput):
+    """The record tags were applied to."""
+
     type: TaggableType
     id: uuid.UUID
 
 
 class AppliedTag(ActionOutput):
+    """A tag on the record: its definition and its mapping."""
+
     tag_id: uuid.UUID
     tag_text: str
     mapping_id: uuid.UUID

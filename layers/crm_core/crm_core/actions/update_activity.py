@@ -66,12 +66,16 @@ class ActivityPatch(ActionInput):
 
 
 class UpdateActivityInput(ActionInput):
+    """A patch of one CRM activity."""
+
     activity_id: uuid.UUID = Field(description="The activity (interaction) to change.")
     patch: ActivityPatch = Field(description="The fields to change; at least one.")
     reason: str | None = Field(default=None, max_length=2000, description="Why; kept in the audit log.")
 
 
 class UpdateActivityOutput(ActionOutput):
+    """The activity before and after, and the fields whose values really changed."""
+
     activity_before: ActivitySummary
     activity_after: ActivitySummary
     changed_fields: list[str] = Field(description="Fields whose stored value changed, sorted.")
@@ -98,6 +102,7 @@ def _audit_view(row: Any) -> dict[str, Any]:
 
 
 def update_activity(ctx: ActionContext, data: UpdateActivityInput) -> UpdateActivityOutput:
+    """Apply the patch; a patch that changes nothing is ``no_op`` (no audit row, no event)."""
     patch = data.patch
     given = sorted(patch.model_fields_set)
     if not given:

@@ -20,6 +20,8 @@ STATUS_NOT_FOUND = "Target interaction status was not found"
 
 
 class UpdateActivityStatusInput(ActionInput):
+    """The new interaction status of one activity, by id or by name."""
+
     activity_id: uuid.UUID = Field(description="The activity (interaction) whose status changes.")
     status_id: uuid.UUID | None = Field(default=None, description="The new interaction status (or give status_name).")
     status_name: str | None = Field(
@@ -36,6 +38,8 @@ class UpdateActivityStatusInput(ActionInput):
 
 
 class UpdateActivityStatusOutput(ActionOutput):
+    """Previous and current status, and the activity after the change."""
+
     activity_id: uuid.UUID
     previous_status_id: uuid.UUID | None
     previous_status_name: str | None
@@ -71,6 +75,7 @@ def _target_status(ctx: ActionContext, data: UpdateActivityStatusInput) -> Any:
 
 
 def update_activity_status(ctx: ActionContext, data: UpdateActivityStatusInput) -> UpdateActivityStatusOutput:
+    """Set the status; the same status again is ``no_op`` unless asked otherwise."""
     if (data.status_id is None) == (data.status_name is None):
         raise guard_failed(
             "exactly_one_status_selector",

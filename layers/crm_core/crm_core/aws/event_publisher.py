@@ -15,6 +15,8 @@ PUT_EVENTS_BATCH = 10  # EventBridge's limit of entries per PutEvents call
 
 @dataclass(frozen=True)
 class OutgoingEvent:
+    """An event to publish: its type (the DetailType) and payload (the Detail)."""
+
     event_type: str
     payload: dict[str, Any]
 
@@ -28,6 +30,8 @@ class PublishResult:
 
 
 class EventPublisher(Protocol):
+    """Publishes events, one result per event, in order."""
+
     def publish(self, events: Sequence[OutgoingEvent]) -> list[PublishResult]: ...
 
 

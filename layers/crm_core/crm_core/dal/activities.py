@@ -312,6 +312,7 @@ def find_tenant_type_by_name(session: Session, tenant_id: uuid.UUID, normalized_
 
 
 def tenant_type_at_display_order(session: Session, tenant_id: uuid.UUID, display_order: int) -> ActivityRow | None:
+    """The tenant interaction type holding ``display_order``, if any."""
     return session.execute(
         _interaction_type_columns().where(
             InteractionType.tenant == tenant_id, InteractionType.display_order == display_order

@@ -18,6 +18,8 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class AuditEntry:
+    """What an action records in its audit row (the runtime adds action, version and step)."""
+
     changed_data: dict[str, Any]
     details: dict[str, Any]
 

@@ -35,6 +35,8 @@ MAX_BACKOFF = timedelta(hours=1)
 
 @dataclass(frozen=True)
 class PendingEvent:
+    """An event an action emitted, waiting for the outbox."""
+
     event_type: str
     idempotency_key: str
     payload: dict[str, Any]
@@ -42,6 +44,8 @@ class PendingEvent:
 
 @dataclass(frozen=True)
 class DeliveryReport:
+    """How many events a delivery published and how many stay pending."""
+
     published: int
     failed: int
 

@@ -49,6 +49,7 @@ LambdaHandler = Callable[[Any, Any], dict[str, Any]]
 
 
 def utc_now() -> datetime:
+    """The current time in UTC (the default clock)."""
     return datetime.now(UTC)
 
 
