@@ -65,6 +65,16 @@ start() {
   if [ "$(id -u)" = 0 ]; then
     id postgres >/dev/null 2>&1 || useradd --system --home-dir "$PGDIR" --shell /bin/sh postgres
     chown postgres "$PGDIR"
+    # The server runs as postgres: it must be able to pass through every folder above its data (a checkout
+    # under a private mktemp folder is mode 700). Grant passage only (o+x), never reading.
+    local dir="$PGDIR"
+    while [ "$dir" != / ]; do
+      dir="$(dirname "$dir")"
+      if ! runuser -u postgres -- test -x "$dir"; then
+        echo "postgres.sh: letting the postgres user pass through $dir (chmod o+x)" >&2
+        chmod o+x "$dir"
+      fi
+    done
   fi
   if [ ! -f "$DATA/PG_VERSION" ]; then
     as_owner "$BIN/initdb" -D "$DATA" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >"$PGDIR/initdb.log" 2>&1 \
