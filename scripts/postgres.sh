@@ -55,6 +55,20 @@ as_owner() {
   fi
 }
 
+# The server runs as postgres: it must be able to pass through every folder above its data (a checkout under a
+# private mktemp folder is mode 700). Grants passage only (o+x), never reading, from the root down, so only the
+# folders that really block are changed.
+grant_passage_to_postgres() {
+  local dir path="" IFS=/
+  for dir in ${PGDIR#/}; do
+    path="$path/$dir"
+    if ! runuser -u postgres -- test -x "$path"; then
+      echo "postgres.sh: letting the postgres user pass through $path (chmod o+x)" >&2
+      chmod o+x "$path"
+    fi
+  done
+}
+
 psql_super() { as_owner "$BIN/psql" -h "$PGDIR" -p "$PORT" -U postgres -d postgres -v ON_ERROR_STOP=1 -qAt "$@"; }
 
 is_running() { [ -n "${BIN:-}" ] && as_owner "$BIN/pg_ctl" -D "$DATA" status >/dev/null 2>&1; }
@@ -65,16 +79,7 @@ start() {
   if [ "$(id -u)" = 0 ]; then
     id postgres >/dev/null 2>&1 || useradd --system --home-dir "$PGDIR" --shell /bin/sh postgres
     chown postgres "$PGDIR"
-    # The server runs as postgres: it must be able to pass through every folder above its data (a checkout
-    # under a private mktemp folder is mode 700). Grant passage only (o+x), never reading.
-    local dir="$PGDIR"
-    while [ "$dir" != / ]; do
-      dir="$(dirname "$dir")"
-      if ! runuser -u postgres -- test -x "$dir"; then
-        echo "postgres.sh: letting the postgres user pass through $dir (chmod o+x)" >&2
-        chmod o+x "$dir"
-      fi
-    done
+    grant_passage_to_postgres
   fi
   if [ ! -f "$DATA/PG_VERSION" ]; then
     as_owner "$BIN/initdb" -D "$DATA" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >"$PGDIR/initdb.log" 2>&1 \
