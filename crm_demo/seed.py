@@ -61,8 +61,12 @@ def seed_demo_tenant(engine: Engine, now: datetime | None = None) -> TenantSeede
     seed.contact(ids.ACME, "Carol Chen", email="carol@acme.example", contact_id=ids.ACME_CAROL)
     seed.contact(ids.ACME, "Dave Diaz", email="dave@acme.example", contact_id=ids.ACME_DAVE)
     seed.contact(ids.GLOBEX, "Hank Hoffmann", email="hank@globex.example", contact_id=ids.GLOBEX_HANK)
+    seed.contact(ids.INITECH, "Peter Gibbons", email="peter@initech.example", contact_id=ids.INITECH_PETER)
     seed.ticket(ids.ACME, ids.ACME_CAROL, title="Firewall firmware upgrade", number="T-1001", ticket_id=ids.ACME_TICKET)
     seed.ticket(ids.GLOBEX, ids.GLOBEX_HANK, title="VPN drops every hour", number="T-1002", ticket_id=ids.GLOBEX_TICKET)
+    seed.ticket(
+        ids.INITECH, ids.INITECH_PETER, title="TPS report printer jams", number="T-1003", ticket_id=ids.INITECH_TICKET
+    )
     seed.project(ids.ACME, "Office move to Brooklyn", project_id=ids.ACME_PROJECT)
     seed.interaction_type("Quarterly Business Review", icon="presentation", display_order=1, type_id=ids.QBR_TYPE)
 

@@ -11,34 +11,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from crm_core.catalog import build_catalog
 from crm_core.runtime import all_specs
 from crm_core.runtime.envelope import parse_envelope
+from crm_demo.step_functions import load_template
 from tests.conftest import Tenant
 
 ROOT = Path(__file__).resolve().parents[1]
 SPECS = all_specs()
 
 
-class CloudFormationLoader(yaml.SafeLoader):
-    """Reads template.yaml, keeping intrinsic functions (!Ref, !Sub, ...) as plain values."""
-
-
-def _intrinsic(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> Any:
-    if isinstance(node, yaml.ScalarNode):
-        return {suffix: loader.construct_scalar(node)}
-    if isinstance(node, yaml.SequenceNode):
-        return {suffix: loader.construct_sequence(node, deep=True)}
-    return {suffix: loader.construct_mapping(node, deep=True)}
-
-
-CloudFormationLoader.add_multi_constructor("!", _intrinsic)
-
-
 def template() -> dict[str, Any]:
-    return yaml.load((ROOT / "template.yaml").read_text(), Loader=CloudFormationLoader)
+    return load_template(ROOT / "template.yaml")
 
 
 def function_resources() -> dict[str, dict[str, Any]]:

@@ -7,7 +7,7 @@ import pkgutil
 from collections.abc import Callable
 from typing import Any
 
-ORDER = ["notes", "activities", "tags", "quotes"]
+ORDER = ["notes", "activities", "tags", "quotes", "workflow"]
 
 
 def scenes() -> list[tuple[str, Callable[[Any], None]]]:
