@@ -63,6 +63,17 @@ def _grants(spec: dict[str, Iterable[str]]) -> list[tuple[str, str]]:
     return [(resource, action) for resource, actions in spec.items() for action in actions]
 
 
+# Managers and Technicians get the same grants (note: no client:update, no billing).
+SERVICE_STAFF_GRANTS = _grants(
+    {
+        "client": ("read", "delete"),
+        "contact": ("read", "delete"),
+        "interaction": ("create", "read", "update"),
+        "tag": ("create", "read", "update"),
+        "ticket": ("create", "read", "update"),
+    }
+)
+
 # Default MSP role grants (reference section 7).
 ROLE_GRANTS: dict[str, list[tuple[str, str]]] = {
     "Admin": all_permissions(),
@@ -76,24 +87,8 @@ ROLE_GRANTS: dict[str, list[tuple[str, str]]] = {
             "ticket": ("read", "update"),
         }
     ),
-    "Manager": _grants(
-        {
-            "client": ("read", "delete"),
-            "contact": ("read", "delete"),
-            "interaction": ("create", "read", "update"),
-            "tag": ("create", "read", "update"),
-            "ticket": ("create", "read", "update"),
-        }
-    ),
-    "Technician": _grants(
-        {
-            "client": ("read", "delete"),
-            "contact": ("read", "delete"),
-            "interaction": ("create", "read", "update"),
-            "tag": ("create", "read", "update"),
-            "ticket": ("create", "read", "update"),
-        }
-    ),
+    "Manager": SERVICE_STAFF_GRANTS,
+    "Technician": SERVICE_STAFF_GRANTS,
     "Project Manager": _grants(
         {
             "billing": ("read",),
