@@ -63,14 +63,12 @@ class Call:
     step_path: str
     key: str
     payload_hash: str
+    # Exactly-once per key (both idempotency lines): side-effectful actions, except dry runs.
+    recorded: bool
 
     @property
     def tenant_id(self) -> uuid.UUID:
         return self.envelope.tenant_id
-
-    @property
-    def records_invocation(self) -> bool:
-        return not self.envelope.dry_run
 
 
 @dataclass(frozen=True)
@@ -151,8 +149,9 @@ class ActionRunner:
         key = idempotency_key(
             self.spec, envelope, payload, run_id=run_id, step_path=step_path, payload_hash=payload_hash
         )
-        call = Call(envelope, payload, run_id, step_path, key, payload_hash)
-        if self.spec.records_invocations and call.records_invocation:
+        recorded = self.spec.records_invocations and not envelope.dry_run
+        call = Call(envelope, payload, run_id, step_path, key, payload_hash, recorded)
+        if call.recorded:
             first_line = first_line_for(self.spec, self._first_lines)
             return first_line.run(key, payload_hash, context, lambda: self._execute(call))
         return self._execute(call)
@@ -187,7 +186,7 @@ class ActionRunner:
         require_active_internal_actor(session, call.tenant_id, envelope.actor_user_id)
         require_permissions(session, call.tenant_id, envelope.actor_user_id, spec.permissions(call.payload))
         invocation_id = None
-        if spec.records_invocations and call.records_invocation:
+        if call.recorded:
             claim = claim_invocation(
                 session,
                 tenant_id=call.tenant_id,
