@@ -169,24 +169,3 @@ def relay_pending_events(
         if len(rows) < batch_size:
             break
     return report
-
-
-def count_pending(session: Session, tenant_id: uuid.UUID) -> int:
-    """How many of the tenant's events are still waiting for delivery."""
-    return int(
-        session.execute(
-            select(text("count(*)"))
-            .select_from(WorkflowEventOutbox)
-            .where(WorkflowEventOutbox.tenant == tenant_id, WorkflowEventOutbox.status == "PENDING")
-        ).scalar_one()
-    )
-
-
-__all__ = [
-    "DeliveryReport",
-    "PendingEvent",
-    "count_pending",
-    "deliver_events",
-    "enqueue_events",
-    "relay_pending_events",
-]
