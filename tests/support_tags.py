@@ -16,20 +16,13 @@ from crm_core.local.aws_resources import LocalResources
 from crm_core.runtime import build_handler, get_spec
 from crm_core.runtime.local_context import LocalLambdaContext
 from tests.conftest import Tenant
-
-CALL_TYPE = uuid.UUID("9c1577c5-795b-5c38-a3b3-e2b618aac6c8")  # system type "Call"
+from tests.support_activities import add_activity
 
 
 def seed_activity(tenant: Tenant, **values: Any) -> uuid.UUID:
     """A call with the tenant's client, logged by the tenant's actor."""
-    values.setdefault("client_id", tenant.client)
     values.setdefault("title", "Kickoff call")
-    return tenant.seed.interaction(
-        type_id=CALL_TYPE,
-        user_id=tenant.actor,
-        interaction_date=datetime(2026, 3, 2, 15, 0, tzinfo=UTC),
-        **values,
-    )
+    return add_activity(tenant, when=datetime(2026, 3, 2, 15, 0, tzinfo=UTC), **values)
 
 
 def target_id(tenant: Tenant, target_type: str) -> uuid.UUID:
