@@ -1,0 +1,1 @@
+"""Quote actions: rules, documents and emails of quotes."""
