@@ -184,7 +184,7 @@ def _insert_returning(session: Session, sql: str, **params: Any) -> list[str]:
 
 def seed_tenant_records(engine: Engine, *, clients: int, users: int, with_tenant_types: bool) -> MeasuredTenant:
     """A tenant (roles, permissions, statuses via the seeder) with clients, contacts, tickets, users and types."""
-    from crm_core.local.seed import TenantSeeder
+    from crm_dev.seed import TenantSeeder
 
     seed = TenantSeeder(engine).create()
     actor = seed.user(roles=["Admin"], first_name="Bench", last_name="Admin")
@@ -390,7 +390,7 @@ def typical_filters(tenant: MeasuredTenant) -> dict[str, dict[str, Any]]:
 
 def deep_cursor(engine: Engine, tenant: MeasuredTenant, action_input: dict[str, Any], depth: int) -> str:
     """The cursor that continues ``action_input`` after its first ``depth`` rows."""
-    from crm_core.actions.find_activities import FindActivitiesInput, encode_cursor, filters_of
+    from crm_core.actions.activities.find_activities import FindActivitiesInput, encode_cursor, filters_of
     from crm_core.dal.activities import Keyset
 
     data = FindActivitiesInput.model_validate(action_input)
@@ -408,7 +408,7 @@ def deep_cursor(engine: Engine, tenant: MeasuredTenant, action_input: dict[str, 
 
 def explain(engine: Engine, tenant: MeasuredTenant, action_input: dict[str, Any]) -> str:
     """``EXPLAIN (ANALYZE, BUFFERS)`` of the page query the action runs for ``action_input``."""
-    from crm_core.actions.find_activities import FindActivitiesInput, decode_cursor, filters_of
+    from crm_core.actions.activities.find_activities import FindActivitiesInput, decode_cursor, filters_of
     from crm_core.dal.activities import activity_page_query, lookup_join_plan
 
     data = FindActivitiesInput.model_validate(action_input)
@@ -465,10 +465,10 @@ def measure_scale(
     table_rows: int,
     tenants: int,
 ) -> ScaleResult:
-    from crm_core.actions.find_activities import SPEC, FindActivitiesInput, decode_cursor, filters_of
+    from crm_core.actions.activities.find_activities import SPEC, FindActivitiesInput, decode_cursor, filters_of
     from crm_core.dal.activities import find_activity_page
     from crm_core.runtime import build_handler
-    from crm_core.runtime.local_context import LocalLambdaContext
+    from crm_dev.lambda_context import LocalLambdaContext
 
     handler = build_handler(SPEC)
     context = LocalLambdaContext("find_activities")
@@ -509,7 +509,7 @@ def benchmark_environment(database_url: str) -> Iterator[None]:
     """DATABASE_URL for the handler, quiet Powertools, AWS emulated by moto; the environment is restored after."""
     from moto import mock_aws
 
-    from crm_core.local.aws_resources import FAKE_CREDENTIALS, LOCAL_DEFAULTS
+    from crm_dev.aws_resources import FAKE_CREDENTIALS, LOCAL_DEFAULTS
 
     values = {**QUIET_ENV, **LOCAL_DEFAULTS, **FAKE_CREDENTIALS, "DATABASE_URL": database_url}
     saved = {name: os.environ.get(name) for name in [*values, "AWS_ENDPOINT_URL"]}

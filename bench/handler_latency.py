@@ -52,10 +52,10 @@ def main() -> int:
 
     from crm_core.db.engine import get_engine
     from crm_core.db.migrate import upgrade
-    from crm_core.local.aws_resources import apply_local_defaults, provision
-    from crm_core.local.seed import TenantSeeder
     from crm_core.runtime import build_handler, get_spec
-    from crm_core.runtime.local_context import LocalLambdaContext
+    from crm_dev.aws_resources import apply_local_defaults, provision
+    from crm_dev.lambda_context import LocalLambdaContext
+    from crm_dev.seed import TenantSeeder
 
     upgrade(os.environ["DATABASE_URL"])
     os.environ.pop("AWS_ENDPOINT_URL", None)

@@ -14,11 +14,11 @@ from sqlalchemy import text
 
 from crm_core.db.engine import database_url, get_engine, tenant_session
 from crm_core.db.migrate import upgrade
-from crm_core.local.aws_resources import apply_local_defaults, provision
 from crm_demo import ids
 from crm_demo.scenes import scenes
 from crm_demo.seed import seed_demo_tenant
 from crm_demo.stage import Stage
+from crm_dev.aws_resources import apply_local_defaults, provision
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -8,8 +8,8 @@ from sqlalchemy import Engine, text
 
 from crm_core.db.base import tenant_tables
 from crm_core.db.engine import tenant_session
-from crm_core.local.seed import TenantSeeder
 from crm_demo import ids
+from crm_dev.seed import TenantSeeder
 
 
 def reset_demo_tenant(engine: Engine) -> None:

@@ -8,10 +8,10 @@ import uuid
 from typing import Any
 
 from crm_core.errors import ActionFailure
-from crm_core.local.aws_resources import LocalResources
 from crm_core.runtime import build_handler, get_spec
-from crm_core.runtime.local_context import LocalLambdaContext
 from crm_demo import ids
+from crm_dev.aws_resources import LocalResources
+from crm_dev.lambda_context import LocalLambdaContext
 
 BOLD, DIM, GREEN, RED, RESET = "\033[1m", "\033[2m", "\033[32m", "\033[31m", "\033[0m"
 

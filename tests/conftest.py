@@ -19,10 +19,10 @@ from sqlalchemy.pool import NullPool
 
 from crm_core.db.engine import get_engine
 from crm_core.db.migrate import upgrade
-from crm_core.local.aws_resources import FAKE_CREDENTIALS, LOCAL_DEFAULTS, LocalResources, provision
-from crm_core.local.seed import TenantSeeder
 from crm_core.runtime import build_handler, get_spec
-from crm_core.runtime.local_context import LocalLambdaContext
+from crm_dev.aws_resources import FAKE_CREDENTIALS, LOCAL_DEFAULTS, LocalResources, provision
+from crm_dev.lambda_context import LocalLambdaContext
+from crm_dev.seed import TenantSeeder
 
 os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
 os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")

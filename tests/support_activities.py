@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Engine, text
 
 from crm_core.db.engine import tenant_session
-from crm_core.local.aws_resources import LocalResources
+from crm_dev.aws_resources import LocalResources
 from tests.conftest import Tenant
 
 # Global system interaction types seeded by the migrations.

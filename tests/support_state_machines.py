@@ -1,7 +1,7 @@
 """The pytest side of running state machines in moto: everything else is crm_demo/step_functions.py.
 
 ``start_harness`` is the body of the ``harness`` fixture: the ``aws`` fixture's environment, then
-``crm_demo.step_functions.in_process()`` (mock_aws executing ASL, the local resources, the action functions,
+``crm_dev.step_functions.in_process()`` (mock_aws executing ASL, the local resources, the action functions,
 Lambda invokes dispatched to the real handlers; the dispatch patch is removed afterwards).
 """
 
@@ -11,8 +11,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from crm_core.local.aws_resources import FAKE_CREDENTIALS, LOCAL_DEFAULTS
-from crm_demo.step_functions import (
+from crm_dev.aws_resources import FAKE_CREDENTIALS, LOCAL_DEFAULTS
+from crm_dev.step_functions import (
     STATE_MACHINES,
     SUBSTITUTION,
     Execution,
@@ -23,7 +23,7 @@ from crm_demo.step_functions import (
     load_template,
     state_machine_resources,
 )
-from crm_demo.step_functions import StateMachineRunner as StateMachineHarness
+from crm_dev.step_functions import StateMachineRunner as StateMachineHarness
 
 __all__ = [
     "STATE_MACHINES",

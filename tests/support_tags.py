@@ -12,9 +12,9 @@ from typing import Any
 from sqlalchemy import Engine, text
 
 from crm_core.db.engine import tenant_session
-from crm_core.local.aws_resources import LocalResources
 from crm_core.runtime import build_handler, get_spec
-from crm_core.runtime.local_context import LocalLambdaContext
+from crm_dev.aws_resources import LocalResources
+from crm_dev.lambda_context import LocalLambdaContext
 from tests.conftest import Tenant
 from tests.support_activities import add_activity
 

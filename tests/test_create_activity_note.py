@@ -11,6 +11,7 @@ from sqlalchemy import text
 from crm_core.db.engine import tenant_session
 from crm_core.errors import InternalError, NotFoundError, PermissionDeniedError, ValidationError
 from crm_core.runtime import build_handler, get_spec
+from crm_dev.lambda_context import LocalLambdaContext
 from tests.conftest import Tenant, make_tenant
 from tests.support import count_rows, fetch_one, tenant_row_counts
 
@@ -209,7 +210,9 @@ def test_missing_note_type_is_internal_error(aws, scratch_database) -> None:
     }
 
     with pytest.raises(InternalError) as caught:
-        build_handler(get_spec(ACTION))(json.loads(json.dumps(event, default=str)))
+        build_handler(get_spec(ACTION))(
+            json.loads(json.dumps(event, default=str)), LocalLambdaContext("create_activity_note")
+        )
 
     assert caught.value.message == "System interaction type Note missing"
     assert caught.value.code == "INTERNAL_ERROR"

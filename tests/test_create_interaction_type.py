@@ -10,7 +10,7 @@ import pytest
 
 from crm_core.errors import ConflictError, PermissionDeniedError, ValidationError
 from crm_core.runtime import build_handler, get_spec
-from crm_core.runtime.local_context import LocalLambdaContext
+from crm_dev.lambda_context import LocalLambdaContext
 from tests.conftest import Tenant
 from tests.support import count_rows, fetch_one, tenant_row_counts
 from tests.support_activities import actor_with, audit_rows, published

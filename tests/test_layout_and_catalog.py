@@ -3,8 +3,10 @@ catalog entry; function modules import without configuration; the CLI works."""
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -15,7 +17,7 @@ import pytest
 from crm_core.catalog import build_catalog
 from crm_core.runtime import all_specs
 from crm_core.runtime.envelope import parse_envelope
-from crm_demo.step_functions import load_template
+from crm_dev.step_functions import load_template
 from tests.conftest import Tenant
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -36,7 +38,9 @@ def function_resources() -> dict[str, dict[str, Any]]:
 def test_each_action_has_function_event_and_template_resource(spec) -> None:
     app = ROOT / "functions" / spec.name / "app.py"
     assert app.is_file(), f"missing {app}"
-    assert f"from crm_core.actions.{spec.name} import SPEC" in app.read_text()
+    imported = re.search(r"^from (crm_core\.actions\.[\w.]+) import SPEC$", app.read_text(), re.MULTILINE)
+    assert imported, f"{app} does not import an action's SPEC"
+    assert importlib.import_module(imported.group(1)).SPEC is spec
 
     event = json.loads((ROOT / "events" / f"{spec.name}.json").read_text())
     envelope = parse_envelope(event)
@@ -157,7 +161,7 @@ def test_picker_fields_carry_designer_metadata() -> None:
 
 def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "crm_core.cli", *args],
+        [sys.executable, "-m", "crm_dev.cli", *args],
         check=False,
         cwd=ROOT,
         capture_output=True,

@@ -9,7 +9,7 @@ import pytest
 
 from crm_core.errors import PermissionDeniedError, ValidationError
 from crm_core.runtime import build_handler, get_spec
-from crm_core.runtime.local_context import LocalLambdaContext
+from crm_dev.lambda_context import LocalLambdaContext
 from tests.conftest import Tenant
 from tests.support import tenant_row_counts
 
@@ -149,4 +149,4 @@ def test_unknown_tenant_is_refused(aws, tenant: Tenant) -> None:
 def test_handler_without_context_uses_a_local_one(aws, tenant: Tenant) -> None:
     handler = build_handler(get_spec(ACTION))
 
-    assert handler(valid_event(tenant))["target_type"] == "client"
+    assert handler(valid_event(tenant), LocalLambdaContext("create_activity_note"))["target_type"] == "client"

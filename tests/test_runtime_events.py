@@ -17,8 +17,8 @@ from crm_core.db.engine import tenant_session
 from crm_core.errors import ValidationError
 from crm_core.runtime import ActionContext, ActionSpec, PermissionNeed, build_handler
 from crm_core.runtime.events import relay_pending_events
-from crm_core.runtime.local_context import LocalLambdaContext
 from crm_core.runtime.relay import build_relay_handler
+from crm_dev.lambda_context import LocalLambdaContext
 from tests.conftest import Tenant
 from tests.support import count_rows, fetch_one
 
@@ -167,7 +167,7 @@ def test_relay_function_handler_reports_counts(aws, tenant: Tenant, engine, monk
             {"t": tenant.id},
         )
 
-    result = build_relay_handler()({"batch_size": 50, "max_batches": 2}, None)
+    result = build_relay_handler()({"batch_size": 50, "max_batches": 2}, LocalLambdaContext("publish-events"))
 
     assert result["published"] >= 1
     assert [e["detail"]["topic"] for e in aws.drain_events()] == ["delta"]

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from crm_core.runtime import all_specs, build_handler
-from crm_core.runtime.local_context import LocalLambdaContext
 from crm_demo.seed import seed_demo_tenant
+from crm_dev.lambda_context import LocalLambdaContext
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -32,7 +32,7 @@ def test_readme_invoke_command_against_the_demo_database(scratch_database) -> No
     command = [
         sys.executable,
         "-m",
-        "crm_core.cli",
+        "crm_dev.cli",
         "invoke",
         "crm.create_activity_note",
         "--event",

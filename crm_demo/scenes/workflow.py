@@ -13,7 +13,7 @@ from crm_core import errors
 from crm_core.db.engine import get_engine, tenant_session
 from crm_demo import ids
 from crm_demo.stage import Stage
-from crm_demo.step_functions import STATE_MACHINES, Execution, Invocation, StateMachineRunner, on_server
+from crm_dev.step_functions import STATE_MACHINES, Execution, Invocation, StateMachineRunner, on_server
 
 DEFINITION = STATE_MACHINES / "ticket_follow_up.asl.json"
 COUNT_ACTIVITIES = "select count(*) from interactions where tenant = :tenant"

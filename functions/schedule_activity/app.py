@@ -1,6 +1,6 @@
 """Lambda entry point of crm.schedule_activity."""
 
-from crm_core.actions.schedule_activity import SPEC
+from crm_core.actions.activities.schedule_activity import SPEC
 from crm_core.runtime import build_handler
 
 lambda_handler = build_handler(SPEC)

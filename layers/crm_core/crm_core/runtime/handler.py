@@ -38,7 +38,6 @@ from crm_core.runtime.idempotency import (
     idempotency_key,
     input_hash,
 )
-from crm_core.runtime.local_context import LocalLambdaContext
 from crm_core.runtime.observability import logger, metrics, tracer
 from crm_core.runtime.permissions import require_active_internal_actor, require_permissions
 from crm_core.runtime.spec import ActionSpec
@@ -269,13 +268,10 @@ def build_handler(
     @logger.inject_lambda_context(clear_state=True)
     @tracer.capture_lambda_handler(capture_response=False)
     @metrics.log_metrics(raise_on_empty_metrics=False)
-    def instrumented(event: Any, context: Any) -> dict[str, Any]:
+    def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
         return runner.handle(event, context)
 
-    def lambda_handler(event: Any, context: Any = None) -> dict[str, Any]:
-        output: dict[str, Any] = instrumented(event, context if context is not None else LocalLambdaContext(spec.name))
-        return output
-
-    lambda_handler.runner = runner  # type: ignore[attr-defined]
-    lambda_handler.spec = spec  # type: ignore[attr-defined]
-    return lambda_handler
+    lambda_handler.runner = runner
+    lambda_handler.spec = spec
+    handler: LambdaHandler = lambda_handler
+    return handler

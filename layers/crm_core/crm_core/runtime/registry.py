@@ -1,4 +1,5 @@
-"""The registry of every action: each module in ``crm_core.actions`` that defines ``SPEC`` is one action.
+"""The registry of every action: each module under ``crm_core.actions`` (any domain package) that defines
+``SPEC`` is one action.
 
 Nothing lists the actions by hand: the catalog, the CLI, the template check and the contract tests all read
 this registry.
@@ -21,10 +22,10 @@ def all_specs() -> tuple[ActionSpec[Any, Any], ...]:
     import crm_core.actions as package
 
     specs: dict[str, ActionSpec[Any, Any]] = {}
-    for module_info in pkgutil.iter_modules(package.__path__):
-        if module_info.name.startswith("_"):
+    for module_info in pkgutil.walk_packages(package.__path__, prefix=f"{package.__name__}."):
+        if module_info.name.rsplit(".", 1)[-1].startswith("_"):
             continue
-        module = importlib.import_module(f"{package.__name__}.{module_info.name}")
+        module = importlib.import_module(module_info.name)
         spec = getattr(module, "SPEC", None)
         if not isinstance(spec, ActionSpec):
             continue

@@ -11,7 +11,6 @@ from crm_core.aws.event_publisher import EventBridgePublisher, EventPublisher
 from crm_core.db.engine import get_engine
 from crm_core.runtime.error_mapping import to_action_failure
 from crm_core.runtime.events import relay_pending_events
-from crm_core.runtime.local_context import LocalLambdaContext
 from crm_core.runtime.observability import logger, metrics, tracer
 
 
@@ -38,8 +37,4 @@ def build_relay_handler(publisher: EventPublisher | None = None) -> Any:
         logger.info("relay run", extra={"published": report.published, "failed": report.failed})
         return {"published": report.published, "failed": report.failed}
 
-    def lambda_handler(event: Any, context: Any = None) -> dict[str, int]:
-        result: dict[str, int] = instrumented(event, context or LocalLambdaContext("publish-events"))
-        return result
-
-    return lambda_handler
+    return instrumented

@@ -41,7 +41,7 @@ def _emulated_aws(enabled: bool) -> AbstractContextManager[Any]:
         from moto import mock_aws
     except ImportError:
         sys.exit("--emulate-aws needs the development dependencies (pip install -e '.[dev]')")
-    from crm_core.local.aws_resources import apply_local_defaults, provision
+    from crm_dev.aws_resources import apply_local_defaults, provision
 
     os.environ.pop("AWS_ENDPOINT_URL", None)
     apply_local_defaults(fake_credentials=True)
@@ -85,7 +85,7 @@ def cmd_invoke(args: argparse.Namespace) -> int:
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
     from crm_core.errors import ActionFailure, ValidationError
     from crm_core.runtime import build_handler, get_spec
-    from crm_core.runtime.local_context import LocalLambdaContext
+    from crm_dev.lambda_context import LocalLambdaContext
 
     try:
         event = json.loads(Path(args.event).read_text())
@@ -115,9 +115,10 @@ def cmd_relay(args: argparse.Namespace) -> int:
     os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
     from crm_core.runtime.relay import build_relay_handler
+    from crm_dev.lambda_context import LocalLambdaContext
 
     with _emulated_aws(args.emulate_aws):
-        _print_json(build_relay_handler()({}, None))
+        _print_json(build_relay_handler()({}, LocalLambdaContext("publish-events")))
     return 0
 
 

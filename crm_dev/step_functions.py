@@ -40,9 +40,9 @@ from urllib.parse import urlsplit
 
 import yaml
 
-from crm_core.local.aws_resources import LocalResources, provision
 from crm_core.runtime import all_specs, build_handler, get_spec
-from crm_core.runtime.local_context import LocalLambdaContext
+from crm_dev.aws_resources import LocalResources, provision
+from crm_dev.lambda_context import LocalLambdaContext
 
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE = ROOT / "template.yaml"

@@ -7,7 +7,14 @@ import uuid
 from pydantic import Field
 
 from crm_core.actions.fields import ActionInput, idempotency_key_field
-from crm_core.actions.tagging import IF_EXISTS_DESCRIPTION, IfExists, TaggableType, TaggingOutput, TagList, apply_tags
+from crm_core.actions.tags.tagging import (
+    IF_EXISTS_DESCRIPTION,
+    IfExists,
+    TaggableType,
+    TaggingOutput,
+    TagList,
+    apply_tags,
+)
 from crm_core.runtime.context import ActionContext
 from crm_core.runtime.spec import ActionSpec, PermissionNeed
 

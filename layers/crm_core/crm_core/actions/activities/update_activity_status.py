@@ -7,9 +7,9 @@ from typing import Any
 
 from pydantic import Field
 
-from crm_core.actions.activity_events import emit_interaction_updated
-from crm_core.actions.activity_rules import INTERACTION_STATUS_TYPE, load_activity, require_interaction_status
-from crm_core.actions.activity_summary import ActivitySummary, activity_summary
+from crm_core.actions.activities.events import emit_interaction_updated
+from crm_core.actions.activities.rules import INTERACTION_STATUS_TYPE, load_activity, require_interaction_status
+from crm_core.actions.activities.summary import ActivitySummary, activity_summary
 from crm_core.actions.fields import ActionInput, ActionOutput
 from crm_core.dal import activities
 from crm_core.errors import guard_failed

@@ -16,8 +16,8 @@ from typing import Literal
 
 from pydantic import Field
 
-from crm_core.actions.activity_rules import require_interaction_status, require_interaction_type
-from crm_core.actions.activity_summary import ActivitySummary, activity_summary
+from crm_core.actions.activities.rules import require_interaction_status, require_interaction_type
+from crm_core.actions.activities.summary import ActivitySummary, activity_summary
 from crm_core.actions.fields import ActionInput, ActionOutput, OffsetDateTime, UtcDateTime, iso_utc, picker
 from crm_core.dal import activities, records
 from crm_core.dal.activities import ActivityFilters, Keyset

@@ -14,15 +14,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator
 
-from crm_core.actions.activity_events import emit_interaction_logged
-from crm_core.actions.activity_rules import (
+from crm_core.actions.activities.events import emit_interaction_logged
+from crm_core.actions.activities.rules import (
     load_activity,
     require_interaction_status,
     require_interaction_type,
     require_start_not_after_end,
     scheduled_duration,
 )
-from crm_core.actions.activity_summary import ActivitySummary, activity_summary
+from crm_core.actions.activities.summary import ActivitySummary, activity_summary
 from crm_core.actions.fields import (
     ActionInput,
     ActionOutput,

@@ -12,15 +12,15 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, WithJsonSchema, field_validator
 
-from crm_core.actions.activity_events import emit_interaction_updated
-from crm_core.actions.activity_rules import (
+from crm_core.actions.activities.events import emit_interaction_updated
+from crm_core.actions.activities.rules import (
     load_activity,
     require_interaction_status,
     require_interaction_type,
     require_start_not_after_end,
     scheduled_duration,
 )
-from crm_core.actions.activity_summary import ActivitySummary, activity_summary
+from crm_core.actions.activities.summary import ActivitySummary, activity_summary
 from crm_core.actions.fields import ActionInput, ActionOutput, FreeTextTags, NonBlankText, OffsetDateTime
 from crm_core.dal import activities
 from crm_core.errors import guard_failed

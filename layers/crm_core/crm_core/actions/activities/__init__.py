@@ -1,0 +1,1 @@
+"""CRM activities (interactions): notes, finding, updating, status changes, scheduling and activity types."""

@@ -1,0 +1,1 @@
+"""Tagging records and activities: tag definitions, mappings and their events."""
