@@ -11,6 +11,8 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
+from crm_core.settings import reset_settings
+
 LOCAL_DEFAULTS = {
     "AWS_REGION": "us-east-1",
     "AWS_DEFAULT_REGION": "us-east-1",
@@ -35,6 +37,7 @@ def apply_local_defaults(*, fake_credentials: bool) -> None:
     if fake_credentials:
         for name, value in FAKE_CREDENTIALS.items():
             os.environ[name] = value
+    reset_settings()  # the environment changed: let the layer read it again
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from sqlalchemy.pool import NullPool
 from crm_core.db.engine import get_engine
 from crm_core.db.migrate import upgrade
 from crm_core.runtime import build_handler, get_spec
+from crm_core.settings import reset_settings
 from crm_dev.aws_resources import FAKE_CREDENTIALS, LOCAL_DEFAULTS, LocalResources, provision
 from crm_dev.lambda_context import LocalLambdaContext
 from crm_dev.seed import TenantSeeder
@@ -28,6 +29,14 @@ os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
 os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
 os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
 os.environ.setdefault("AWS_LAMBDA_FUNCTION_NAME", "crm-tests")
+
+
+@pytest.fixture(autouse=True)
+def fresh_settings() -> Iterator[None]:
+    """Each test reads the environment afresh (a Lambda container reads it once; tests change it)."""
+    reset_settings()
+    yield
+    reset_settings()
 
 
 @pytest.fixture(scope="session")
@@ -59,6 +68,7 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[LocalResources]:
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     for name, value in {**LOCAL_DEFAULTS, **FAKE_CREDENTIALS}.items():
         monkeypatch.setenv(name, value)
+    reset_settings()
     with mock_aws():
         yield provision()
 
@@ -91,6 +101,7 @@ def scratch_database(
     url = make_url(database_url).set(database=name).render_as_string(hide_password=False)
     upgrade(url)
     monkeypatch.setenv("DATABASE_URL", url)
+    reset_settings()
     scratch = get_engine(url)
     try:
         yield scratch

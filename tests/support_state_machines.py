@@ -11,6 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from crm_core.settings import reset_settings
 from crm_dev.aws_resources import FAKE_CREDENTIALS, LOCAL_DEFAULTS
 from crm_dev.step_functions import (
     STATE_MACHINES,
@@ -44,5 +45,6 @@ def start_harness(monkeypatch: pytest.MonkeyPatch) -> Iterator[StateMachineHarne
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     for name, value in {**LOCAL_DEFAULTS, **FAKE_CREDENTIALS}.items():
         monkeypatch.setenv(name, value)
+    reset_settings()
     with in_process() as harness:
         yield harness

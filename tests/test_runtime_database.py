@@ -14,6 +14,7 @@ from crm_core.db.base import tenant_tables
 from crm_core.db.engine import get_engine, set_tenant, tenant_session
 from crm_core.errors import ConflictError, TransientError, ValidationError
 from crm_core.runtime.error_mapping import to_action_failure
+from crm_core.settings import reset_settings
 from tests.conftest import Tenant
 
 
@@ -174,6 +175,7 @@ def test_check_violation_is_validation_error(tenant: Tenant, engine) -> None:
 
 def test_unreachable_database_is_transient(aws, tenant: Tenant, monkeypatch: pytest.MonkeyPatch, invoke) -> None:
     monkeypatch.setenv("DATABASE_URL", "postgresql+pg8000://crm:crm@127.0.0.1:1/crm")
+    reset_settings()
 
     with pytest.raises(TransientError) as caught:
         invoke("crm.create_activity_note", {"target": {"type": "client", "id": str(tenant.client)}, "body": "x"})
@@ -184,6 +186,7 @@ def test_unreachable_database_is_transient(aws, tenant: Tenant, monkeypatch: pyt
 
 def test_missing_database_setting_is_named(aws, tenant: Tenant, monkeypatch: pytest.MonkeyPatch, invoke) -> None:
     monkeypatch.delenv("DATABASE_URL")
+    reset_settings()
 
     with pytest.raises(Exception) as caught:
         invoke("crm.create_activity_note", {"target": {"type": "client", "id": str(tenant.client)}, "body": "x"})
@@ -194,6 +197,7 @@ def test_missing_database_setting_is_named(aws, tenant: Tenant, monkeypatch: pyt
 
 def test_missing_idempotency_table_setting_is_named(aws, tenant: Tenant, monkeypatch, invoke) -> None:
     monkeypatch.delenv("IDEMPOTENCY_TABLE")
+    reset_settings()
 
     with pytest.raises(Exception) as caught:
         invoke("crm.create_activity_note", {"target": {"type": "client", "id": str(tenant.client)}, "body": "x"})
@@ -221,6 +225,7 @@ def test_database_url_from_a_secrets_manager_secret(aws, tenant: Tenant, monkeyp
     monkeypatch.delenv("DATABASE_URL")
     monkeypatch.setenv("DB_SECRET_ARN", arn)
     monkeypatch.setenv("DB_SSLMODE", "disable")  # the local server has no TLS; RDS gets "require" by default
+    reset_settings()
 
     out = invoke("crm.create_activity_note", {"target": {"type": "client", "id": str(tenant.client)}, "body": "x"})
 
@@ -235,6 +240,7 @@ def test_secret_without_the_rds_keys_is_named(aws, tenant: Tenant, monkeypatch, 
     )["ARN"]
     monkeypatch.delenv("DATABASE_URL")
     monkeypatch.setenv("DB_SECRET_ARN", arn)
+    reset_settings()
 
     with pytest.raises(Exception) as caught:
         invoke("crm.create_activity_note", {"target": {"type": "client", "id": str(tenant.client)}, "body": "x"})

@@ -384,7 +384,7 @@ def test_interaction_logged_is_in_the_outbox_and_published(invoke, tenant: Tenan
     (row,) = outbox(engine, tenant.id)
     assert row["event_type"] == "INTERACTION_LOGGED"
     assert row["idempotency_key"] == f"interaction_logged:{activity_id}"
-    assert row["status"] == "PUBLISHED"
+    assert row["status"] == "DELIVERED"
     (event,) = published(aws)
     assert event["source"] == "crm.workflow-actions"
     assert event["detail-type"] == "INTERACTION_LOGGED"

@@ -94,7 +94,7 @@ def test_emits_interaction_updated_through_the_outbox(invoke, tenant: Tenant, ac
 
     (row,) = outbox(engine, tenant.id)
     assert row["event_type"] == "INTERACTION_UPDATED"
-    assert row["status"] == "PUBLISHED"
+    assert row["status"] == "DELIVERED"
     assert row["idempotency_key"].startswith(f"interaction_updated:{activity}:")
     (event,) = published(aws)
     assert event["source"] == "crm.workflow-actions"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from crm_core.config import aws_endpoint_url, optional_setting
+from crm_core.settings import get_settings
 
 _clients: dict[tuple[str, str | None, str | None], Any] = {}
 _lock = threading.Lock()
@@ -13,8 +13,8 @@ _lock = threading.Lock()
 
 def aws_client(service: str) -> Any:
     """A boto3 client for ``service`` honouring AWS_REGION and AWS_ENDPOINT_URL (a local emulator in development)."""
-    endpoint = aws_endpoint_url()
-    region = optional_setting("AWS_REGION") or optional_setting("AWS_DEFAULT_REGION") or "us-east-1"
+    settings = get_settings()
+    endpoint, region = settings.aws_endpoint_url, settings.aws_region
     key = (service, endpoint, region)
     client = _clients.get(key)
     if client is None:

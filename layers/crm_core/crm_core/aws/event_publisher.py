@@ -1,4 +1,4 @@
-"""Publishing domain events to Amazon EventBridge (CONTRACT section 8)."""
+"""Publishing domain events to Amazon EventBridge: Source `crm.workflow-actions`, DetailType = the event type."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from crm_core.config import require_setting
+from crm_core.settings import get_settings
 
 EVENT_SOURCE = "crm.workflow-actions"
 PUT_EVENTS_BATCH = 10  # EventBridge's limit of entries per PutEvents call
@@ -41,7 +41,7 @@ class EventBridgePublisher:
     def publish(self, events: Sequence[OutgoingEvent]) -> list[PublishResult]:
         from crm_core.aws.clients import aws_client
 
-        bus_name = require_setting("EVENT_BUS_NAME")
+        bus_name = get_settings().require("event_bus_name")
         client = aws_client("events")
         results: list[PublishResult] = []
         for start in range(0, len(events), PUT_EVENTS_BATCH):

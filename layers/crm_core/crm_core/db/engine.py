@@ -21,8 +21,8 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
-from crm_core.config import optional_setting
 from crm_core.errors import InternalError
+from crm_core.settings import get_settings
 
 _engines: dict[str, Engine] = {}
 _lock = threading.Lock()
@@ -33,12 +33,11 @@ SECRET_MAX_AGE_SECONDS = 300.0
 
 def database_url() -> str:
     """The configured database URL; InternalError naming DATABASE_URL when neither it nor DB_SECRET_ARN is set."""
-    url = optional_setting("DATABASE_URL")
-    if url:
-        return url
-    secret_arn = optional_setting("DB_SECRET_ARN")
-    if secret_arn:
-        return _url_from_secret(secret_arn)
+    settings = get_settings()
+    if settings.database_url:
+        return settings.database_url
+    if settings.db_secret_arn:
+        return _url_from_secret(settings.db_secret_arn)
     raise InternalError(
         "Configuration setting DATABASE_URL is not set (nor DB_SECRET_ARN)",
         {"setting": "DATABASE_URL"},
@@ -61,7 +60,7 @@ def _url_from_secret(secret_arn: str) -> str:
             {"setting": "DB_SECRET_ARN", "missing_key": missing.args[0]},
         ) from None
     port, dbname = secret.get("port", 5432), secret.get("dbname", "postgres")
-    sslmode = optional_setting("DB_SSLMODE", "require")
+    sslmode = get_settings().db_sslmode
     url = f"postgresql+pg8000://{user}:{password}@{host}:{port}/{dbname}?sslmode={sslmode}"
     _secret_urls[secret_arn] = (url, time.monotonic())
     return url

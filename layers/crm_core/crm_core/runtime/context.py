@@ -1,18 +1,19 @@
-"""What an action's logic receives: the tenant transaction, who is acting, and ways to emit and audit."""
+"""What an action's logic receives: the tenant transaction, who is acting, and ways to queue effects and audit."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from crm_core.runtime.audit import AuditEntry
-from crm_core.runtime.events import PendingEvent
-from crm_core.runtime.permissions import require_permissions
-from crm_core.runtime.spec import PermissionNeed
+from crm_core.dal.access import PermissionNeed, require_permissions
+from crm_core.dal.audit import AuditEntry
+from crm_core.jsonable import jsonable
+from crm_core.runtime.effects import PendingEffect
 
 
 @dataclass
@@ -20,7 +21,9 @@ class ActionContext:
     """One call of one action, inside its tenant transaction.
 
     ``session`` is scoped to ``tenant_id`` by row-level security; queries still filter by tenant explicitly,
-    so the indexes that start with ``tenant`` are used. ``now`` is fixed for the whole call.
+    so the indexes that start with ``tenant`` are used. ``now`` is fixed for the whole call. Effects queued
+    here are written to the outbox with the action's rows and delivered only after the commit; a dry run or a
+    failed call delivers none.
     """
 
     session: Session
@@ -33,16 +36,65 @@ class ActionContext:
     idempotency_key: str
     now: datetime
     dry_run: bool = False
-    events: list[PendingEvent] = field(default_factory=list)
+    effects: list[PendingEffect] = field(default_factory=list)
     audit_entry: AuditEntry | None = None
 
     def require(self, *needs: PermissionNeed) -> None:
         """PermissionDeniedError unless the actor holds every one of ``needs`` (checked in one query)."""
         require_permissions(self.session, self.tenant_id, self.actor_user_id, needs)
 
-    def emit(self, event_type: str, idempotency_key: str, payload: dict[str, Any]) -> None:
-        """Queue a domain event; it is written to the outbox in this transaction and published after commit."""
-        self.events.append(PendingEvent(event_type=event_type, idempotency_key=idempotency_key, payload=payload))
+    def emit(
+        self, event_type: str, idempotency_key: str, payload: dict[str, Any], *, occurred_at: datetime | None = None
+    ) -> None:
+        """Queue a domain event for EventBridge.
+
+        The payload gets ``tenantId``, ``occurredAt`` (default: the call's time), ``actorType``, ``actorUserId``
+        and ``idempotencyKey`` beside its own fields; the key is unique per tenant, so an event is queued once.
+        """
+        detail = jsonable(
+            {
+                **payload,
+                "tenantId": self.tenant_id,
+                "occurredAt": occurred_at or self.now,
+                "actorType": "USER",
+                "actorUserId": self.actor_user_id,
+                "idempotencyKey": idempotency_key,
+            }
+        )
+        self.effects.append(PendingEffect("event", idempotency_key, detail, event_type=event_type))
+
+    def send_email(
+        self,
+        key: str,
+        *,
+        sender: str,
+        recipients: Sequence[str],
+        raw_message: bytes,
+        details: dict[str, Any] | None = None,
+        recorder: str | None = None,
+    ) -> PendingEffect:
+        """Queue a raw MIME email for SES, sent once after the commit (``key`` is unique per tenant)."""
+        payload = jsonable({**(details or {}), "sender": sender, "to": list(recipients)})
+        effect = PendingEffect("email", key, payload, content=raw_message, recorder=recorder)
+        self.effects.append(effect)
+        return effect
+
+    def store_document(
+        self,
+        key: str,
+        *,
+        bucket: str,
+        object_key: str,
+        body: bytes,
+        content_type: str,
+        metadata: dict[str, str] | None = None,
+        recorder: str | None = None,
+    ) -> PendingEffect:
+        """Queue a document for S3, stored after the commit under ``object_key`` (putting it again is harmless)."""
+        payload = {"bucket": bucket, "key": object_key, "content_type": content_type, "metadata": metadata or {}}
+        effect = PendingEffect("document", key, payload, content=body, recorder=recorder)
+        self.effects.append(effect)
+        return effect
 
     def audit(self, changed_data: dict[str, Any], details: dict[str, Any] | None = None) -> None:
         """Record this call's audit row (written by the runtime after the action succeeds). At most once."""

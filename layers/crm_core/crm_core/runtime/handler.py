@@ -2,8 +2,9 @@
 
 A call goes: envelope -> input validation -> idempotency key -> (DynamoDB first line) -> one database
 transaction [tenant setting -> actor check -> permissions -> ledger claim or replay -> action logic -> audit
-row -> outbox rows -> ledger completion] -> commit (or rollback for a dry run) -> event delivery. Any
-failure becomes one of the contract's error classes, and nothing of the call persists.
+row -> outbox rows (events, emails, documents) -> ledger completion] -> commit (or rollback for a dry run) ->
+delivery of the effects, whose recorded outcomes patch the output. Any failure becomes one of the contract's
+error classes, and nothing of the call persists.
 """
 
 from __future__ import annotations
@@ -21,25 +22,24 @@ from aws_lambda_powertools.metrics import MetricUnit
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
-from crm_core.aws.event_publisher import EventBridgePublisher, EventPublisher
+from crm_core.aws.ports import EffectPorts
+from crm_core.dal.access import require_active_internal_actor, require_permissions
+from crm_core.dal.audit import write_run_audit
+from crm_core.dal.ledger import claim_invocation, complete_invocation
 from crm_core.db.engine import get_engine, set_tenant
 from crm_core.errors import InternalError
-from crm_core.runtime.audit import write_run_audit
 from crm_core.runtime.context import ActionContext
+from crm_core.runtime.effects import PendingEffect, deliver_after_commit, write_effects
 from crm_core.runtime.envelope import Envelope, parse_envelope, validation_error_from
 from crm_core.runtime.error_mapping import to_action_failure
-from crm_core.runtime.events import deliver_events, enqueue_events
 from crm_core.runtime.idempotency import (
     DynamoDbFirstLine,
     canonical_input,
-    claim_invocation,
-    complete_invocation,
     first_line_for,
     idempotency_key,
     input_hash,
 )
 from crm_core.runtime.observability import logger, metrics, tracer
-from crm_core.runtime.permissions import require_active_internal_actor, require_permissions
 from crm_core.runtime.spec import ActionSpec
 
 MAX_OUTPUT_BYTES = 256 * 1024
@@ -76,29 +76,29 @@ class Outcome:
 
     output: dict[str, Any]
     commit: bool
-    event_ids: list[uuid.UUID] = field(default_factory=list)
+    effects: list[PendingEffect] = field(default_factory=list)
 
 
 class ActionRunner:
-    """Runs one action's calls. ``publisher`` replaces EventBridge delivery (tests pass emulated AWS instead)."""
+    """Runs one action's calls. ``ports`` replaces where effects go (tests pass adapters on emulated AWS)."""
 
     def __init__(
         self,
         spec: ActionSpec[Any, Any],
         *,
-        publisher: EventPublisher | None = None,
+        ports: EffectPorts | None = None,
         clock: Callable[[], datetime] = utc_now,
     ):
         self.spec = spec
-        self._publisher = publisher
+        self._ports = ports
         self._clock = clock
         self._first_lines: dict[str, DynamoDbFirstLine] = {}
 
     @property
-    def publisher(self) -> EventPublisher:
-        if self._publisher is None:
-            self._publisher = EventBridgePublisher()
-        return self._publisher
+    def ports(self) -> EffectPorts:
+        if self._ports is None:
+            self._ports = EffectPorts()
+        return self._ports
 
     def handle(self, event: Any, context: Any) -> dict[str, Any]:
         """Run one call; returns the output object or raises a contract error."""
@@ -165,9 +165,10 @@ class ActionRunner:
     @tracer.capture_method(capture_response=False)
     def _execute(self, call: Call) -> dict[str, Any]:
         engine = get_engine()
+        now = self._clock()
         with Session(engine, expire_on_commit=False) as session:
             try:
-                outcome = self._transaction(session, call, self._clock())
+                outcome = self._transaction(session, call, now)
                 if outcome.commit:
                     session.commit()
                 else:
@@ -175,8 +176,8 @@ class ActionRunner:
             except BaseException:
                 session.rollback()
                 raise
-        self._deliver(call.tenant_id, outcome.event_ids, engine)
-        return outcome.output
+        patch = self._deliver(call.tenant_id, outcome.effects, engine, now)
+        return {**outcome.output, **patch}
 
     def _transaction(self, session: Session, call: Call, now: datetime) -> Outcome:
         """Everything of the call that happens inside its one database transaction."""
@@ -189,7 +190,8 @@ class ActionRunner:
             claim = claim_invocation(
                 session,
                 tenant_id=call.tenant_id,
-                spec=spec,
+                action_id=spec.id,
+                action_version=spec.version,
                 key=call.key,
                 payload_hash=call.payload_hash,
                 input_json=canonical_input(call.payload),
@@ -214,14 +216,24 @@ class ActionRunner:
             dry_run=envelope.dry_run,
         )
         output = self._serialize_output(spec.run(ctx, call.payload))
+        if envelope.dry_run:  # validated, checked and computed: nothing is written, sent, stored or published
+            return Outcome(output, commit=False)
         if ctx.audit_entry is not None:
             write_run_audit(session, ctx, ctx.audit_entry)
-        event_ids = enqueue_events(session, ctx) if ctx.events else []
+        written = set(
+            write_effects(
+                session,
+                ctx.effects,
+                tenant_id=call.tenant_id,
+                action_id=spec.id,
+                run_id=call.run_id,
+                invocation_id=invocation_id,
+                now=now,
+            )
+        )
         if invocation_id is not None:
             complete_invocation(session, call.tenant_id, invocation_id, output, now)
-        if envelope.dry_run:
-            return Outcome(output, commit=False)
-        return Outcome(output, commit=True, event_ids=event_ids)
+        return Outcome(output, commit=True, effects=[e for e in ctx.effects if e.effect_id in written])
 
     def _serialize_output(self, result: BaseModel) -> dict[str, Any]:
         model = self.spec.output_model
@@ -238,32 +250,37 @@ class ActionRunner:
             raise InternalError("Action output exceeds 256 KiB", {"bytes": size, "limit": MAX_OUTPUT_BYTES})
         return output
 
-    def _deliver(self, tenant_id: uuid.UUID, event_ids: list[uuid.UUID], engine: Any) -> None:
-        if not event_ids:
-            return
+    def _deliver(
+        self, tenant_id: uuid.UUID, effects: list[PendingEffect], engine: Any, now: datetime
+    ) -> dict[str, Any]:
+        """Deliver the committed effects; returns the output patch their recorders made (empty when none)."""
+        if not effects:
+            return {}
         try:
-            report = deliver_events(engine, tenant_id, event_ids, self.publisher, self._clock())
+            report = deliver_after_commit(engine, tenant_id, effects, self.ports, now)
         except Exception:  # the effect is committed; the relay delivers what is still pending
-            logger.exception("event delivery deferred to the relay")
-            metrics.add_metric(name="EventDeliveryDeferred", unit=MetricUnit.Count, value=len(event_ids))
-            return
-        metrics.add_metric(name="EventsPublished", unit=MetricUnit.Count, value=report.published)
-        if report.failed:
-            logger.warning("some events stay pending for the relay", extra={"failed": report.failed})
-            metrics.add_metric(name="EventDeliveryDeferred", unit=MetricUnit.Count, value=report.failed)
+            logger.exception("effect delivery deferred to the relay")
+            metrics.add_metric(name="EffectDeliveryDeferred", unit=MetricUnit.Count, value=len(effects))
+            return {}
+        metrics.add_metric(name="EffectsDelivered", unit=MetricUnit.Count, value=report.delivered)
+        if report.retrying or report.failed:
+            logger.warning("some effects were not delivered", extra=report.as_dict())
+            metrics.add_metric(name="EffectDeliveryDeferred", unit=MetricUnit.Count, value=report.retrying)
+            metrics.add_metric(name="EffectDeliveryFailed", unit=MetricUnit.Count, value=report.failed)
+        return report.output_patch
 
 
 def build_handler(
     spec: ActionSpec[Any, Any],
     *,
-    publisher: EventPublisher | None = None,
+    ports: EffectPorts | None = None,
     clock: Callable[[], datetime] = utc_now,
 ) -> LambdaHandler:
     """The Lambda handler of ``spec``: ``lambda_handler(event, context) -> output dict``.
 
     Creating it touches no AWS service and no database; both are reached on the first call.
     """
-    runner = ActionRunner(spec, publisher=publisher, clock=clock)
+    runner = ActionRunner(spec, ports=ports, clock=clock)
 
     @logger.inject_lambda_context(clear_state=True)
     @tracer.capture_lambda_handler(capture_response=False)

@@ -4,27 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Generic, Literal, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel
 
+from crm_core.dal.access import PermissionNeed
+
 if TYPE_CHECKING:
     from crm_core.runtime.context import ActionContext
+
+__all__ = ["ActionSpec", "IdempotencyMode", "PermissionNeed"]
 
 InputT = TypeVar("InputT", bound=BaseModel)
 OutputT = TypeVar("OutputT", bound=BaseModel)
 
 IdempotencyMode = Literal["engineProvided", "actionProvided"]
-
-
-class PermissionNeed(NamedTuple):
-    """A ``resource:action`` permission the actor must hold through an MSP role."""
-
-    resource: str
-    action: str
-
-    def __str__(self) -> str:
-        return f"{self.resource}:{self.action}"
 
 
 @dataclass(frozen=True)
@@ -63,7 +57,7 @@ class ActionSpec(Generic[InputT, OutputT]):
         return self.side_effectful
 
     def catalog_entry(self) -> dict[str, Any]:
-        """This action's entry in the designer catalog (CONTRACT section 12)."""
+        """This action's entry in the designer catalog (`crm-actions catalog`): id, label, modes and JSON Schemas."""
         from crm_core.runtime.schemas import input_json_schema, output_json_schema
 
         input_schema = input_json_schema(self.input_model)

@@ -12,6 +12,7 @@ from sqlalchemy import (
     ForeignKeyConstraint,
     Index,
     Integer,
+    LargeBinary,
     Text,
     UniqueConstraint,
     text,
@@ -159,12 +160,14 @@ class WorkflowActionInvocation(Base):
 
 
 class WorkflowEventOutbox(Base):
-    """Domain events written in the action's transaction and delivered to EventBridge after commit."""
+    """After-commit effects (events, emails, documents) written in the action's transaction, delivered after."""
 
     __tablename__ = "workflow_event_outbox"
     __table_args__ = (
         UniqueConstraint("tenant", "idempotency_key"),
-        CheckConstraint("status in ('PENDING', 'PUBLISHED')", name="status"),
+        CheckConstraint("status in ('PENDING', 'DELIVERED', 'FAILED')", name="status"),
+        CheckConstraint("kind in ('event', 'email', 'document')", name="kind"),
+        CheckConstraint("kind <> 'event' or event_type is not null", name="event_type"),
         Index(
             "ix_workflow_event_outbox_pending",
             "available_at",
@@ -174,18 +177,22 @@ class WorkflowEventOutbox(Base):
 
     tenant: Mapped[TenantPk]
     event_id: Mapped[IdPk]
-    event_type: Mapped[str]
+    kind: Mapped[str] = mapped_column(server_default=text("'event'"))
+    event_type: Mapped[str | None]
     idempotency_key: Mapped[str]
     payload: Mapped[EmptyJson]
+    content: Mapped[bytes | None] = mapped_column(LargeBinary)
     status: Mapped[str] = mapped_column(server_default=text("'PENDING'"))
     attempts: Mapped[int] = mapped_column(Integer, server_default=text("0"))
     last_error: Mapped[str | None]
+    result: Mapped[dict[str, Any] | None]
+    recorder: Mapped[str | None]
+    invocation_id: Mapped[uuid.UUID | None]
     source_action_id: Mapped[str | None]
     run_id: Mapped[str | None]
     created_at: Mapped[CreatedAt]
     available_at: Mapped[CreatedAt]
-    published_at: Mapped[datetime | None]
-    eventbridge_event_id: Mapped[str | None]
+    delivered_at: Mapped[datetime | None]
 
 
 class NextNumber(Base):

@@ -1,19 +1,17 @@
-"""The run audit row (reference section 1.4): one ``audit_logs`` row per successful side-effectful call."""
+"""The run audit row: one ``audit_logs`` row per successful side-effectful call, as AlgaPSA's ``writeRunAudit``."""
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from datetime import datetime
+from typing import Any, Protocol
 
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from crm_core.db.models import AuditLog
-from crm_core.runtime.jsonable import jsonable
-
-if TYPE_CHECKING:
-    from crm_core.runtime.context import ActionContext
+from crm_core.jsonable import jsonable
 
 
 @dataclass(frozen=True)
@@ -24,7 +22,19 @@ class AuditEntry:
     details: dict[str, Any]
 
 
-def write_run_audit(session: Session, ctx: ActionContext, entry: AuditEntry) -> uuid.UUID:
+class AuditedCall(Protocol):
+    """Who made the call, in which run and step, and when: the columns the runtime fills in."""
+
+    tenant_id: uuid.UUID
+    actor_user_id: uuid.UUID
+    action_id: str
+    action_version: int
+    run_id: str
+    step_path: str
+    now: datetime
+
+
+def write_run_audit(session: Session, ctx: AuditedCall, entry: AuditEntry) -> uuid.UUID:
     """Insert the call's audit row: operation ``workflow_action:{action_id}``, table ``workflow_runs``, record = run."""
     audit_id = uuid.uuid4()
     session.execute(

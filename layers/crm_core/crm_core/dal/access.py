@@ -1,16 +1,30 @@
-"""Who may do what: the actor check and the role-based permission check (reference section 1.4)."""
+"""Who may do what: the actor check and the role-based permission check.
+
+A permission is held when the actor has it through ``user_roles -> roles -> role_permissions -> permissions``
+with ``permissions.msp`` and ``roles.msp`` true (AlgaPSA's MSP-side permissions).
+"""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
+from typing import NamedTuple
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from crm_core.db.models import Permission, Role, RolePermission, User, UserRole
 from crm_core.errors import PermissionDeniedError
-from crm_core.runtime.spec import PermissionNeed
+
+
+class PermissionNeed(NamedTuple):
+    """A ``resource:action`` permission the actor must hold through an MSP role."""
+
+    resource: str
+    action: str
+
+    def __str__(self) -> str:
+        return f"{self.resource}:{self.action}"
 
 
 def require_active_internal_actor(session: Session, tenant_id: uuid.UUID, actor_user_id: uuid.UUID) -> None:

@@ -1,0 +1,307 @@
+"""After-commit effects: domain events, emails and documents, delivered only once the action has committed.
+
+An action queues effects on its context (``ctx.emit``, ``ctx.send_email``, ``ctx.store_document``). The runtime
+writes them to the outbox in the action's own transaction; nothing leaves before the commit, and a failed or dry
+call leaves nothing. After the commit the dispatcher delivers them through the ports (EventBridge, SES, S3);
+whatever could not be delivered stays PENDING with a back-off and the relay function delivers it later. Each
+attempt is recorded on the row: status, attempts, the last error, and the result (event id, message id, S3
+key). An action that needs to know how delivery went names an *outcome recorder*: it runs in the same
+transaction that marks the row, after every attempt, may update the action's own rows (an activity's metadata,
+an email log) and returns a patch of the call's output, which is merged into the returned output and into the
+ledger's stored output, so a replay returns what really happened.
+
+Exactly once: a row is locked (``FOR UPDATE SKIP LOCKED``) while it is delivered and marked in the same
+transaction, so two dispatchers never deliver it twice. The one window left is a crash after the external
+service accepted the effect and before that transaction commits: the row is still PENDING and the relay
+delivers it again. Email and document rows are therefore delivered one per transaction, committed right after
+the external call, which keeps that window to one commit round trip.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from crm_core.aws.event_publisher import OutgoingEvent
+from crm_core.aws.ports import EffectPorts
+from crm_core.dal.effects import (
+    EffectMark,
+    EffectRow,
+    insert_effects,
+    lock_due_effects,
+    lock_pending_effects,
+    mark_effects,
+)
+from crm_core.dal.ledger import patch_invocation_output
+from crm_core.db.engine import set_tenant
+
+logger = logging.getLogger(__name__)
+
+EffectKind = Literal["event", "email", "document"]
+# The relay leaves a fresh row alone this long, so it does not race the delivery that follows the commit.
+RELAY_GRACE = timedelta(seconds=60)
+MAX_BACKOFF = timedelta(hours=1)
+# Attempts before an effect is given up as FAILED (it stays in the outbox, with its last error, for an operator).
+MAX_ATTEMPTS: dict[str, int] = {"event": 20, "email": 6, "document": 10}
+# AWS error codes that no retry can fix: the effect fails at once.
+PERMANENT_AWS_ERRORS = frozenset(
+    {
+        "MessageRejected",
+        "MailFromDomainNotVerifiedException",
+        "BadRequestException",
+        "InvalidParameterValue",
+        "NoSuchBucket",
+        "AccessDenied",
+        "AccessDeniedException",
+    }
+)
+
+
+@dataclass(frozen=True)
+class PendingEffect:
+    """An effect an action queued, waiting for the outbox."""
+
+    kind: EffectKind
+    key: str
+    payload: dict[str, Any]
+    event_type: str | None = None
+    content: bytes | None = None
+    recorder: str | None = None
+    effect_id: uuid.UUID = field(default_factory=uuid.uuid4)
+
+
+@dataclass(frozen=True)
+class EffectOutcome:
+    """How one delivery attempt went: DELIVERED, RETRYING (stays pending) or FAILED (given up)."""
+
+    status: Literal["DELIVERED", "RETRYING", "FAILED"]
+    attempts: int
+    result: dict[str, Any] | None = None
+    error: str | None = None
+
+
+OutcomeRecorder = Callable[[Session, EffectRow, EffectOutcome], dict[str, Any] | None]
+_RECORDERS: dict[str, OutcomeRecorder] = {}
+
+
+def outcome_recorder(name: str) -> Callable[[OutcomeRecorder], OutcomeRecorder]:
+    """Register ``function`` as the recorder named ``name`` (an action module registers its own at import)."""
+
+    def register(function: OutcomeRecorder) -> OutcomeRecorder:
+        if _RECORDERS.get(name, function) is not function:
+            raise RuntimeError(f"outcome recorder {name!r} is registered twice")
+        _RECORDERS[name] = function
+        return function
+
+    return register
+
+
+@dataclass
+class DeliveryReport:
+    """What a delivery run did, and the output patches its recorders returned (in delivery order)."""
+
+    delivered: int = 0
+    retrying: int = 0
+    failed: int = 0
+    output_patch: dict[str, Any] = field(default_factory=dict)
+
+    def add(self, outcome: EffectOutcome) -> None:
+        if outcome.status == "DELIVERED":
+            self.delivered += 1
+        elif outcome.status == "RETRYING":
+            self.retrying += 1
+        else:
+            self.failed += 1
+
+    def merge(self, other: DeliveryReport) -> None:
+        self.delivered += other.delivered
+        self.retrying += other.retrying
+        self.failed += other.failed
+        self.output_patch.update(other.output_patch)
+
+    def as_dict(self) -> dict[str, int]:
+        return {"delivered": self.delivered, "retrying": self.retrying, "failed": self.failed}
+
+
+def write_effects(
+    session: Session,
+    effects: Sequence[PendingEffect],
+    *,
+    tenant_id: uuid.UUID,
+    action_id: str,
+    run_id: str,
+    invocation_id: uuid.UUID | None,
+    now: datetime,
+) -> list[uuid.UUID]:
+    """Write the call's effects to the outbox (one statement); returns the ids of rows really written."""
+    rows = [
+        {
+            "tenant": tenant_id,
+            "event_id": effect.effect_id,
+            "kind": effect.kind,
+            "event_type": effect.event_type,
+            "idempotency_key": effect.key,
+            "payload": effect.payload,
+            "content": effect.content,
+            "recorder": effect.recorder,
+            "invocation_id": invocation_id,
+            "source_action_id": action_id,
+            "run_id": run_id,
+            "created_at": now,
+            "available_at": now + RELAY_GRACE,
+        }
+        for effect in effects
+    ]
+    return insert_effects(session, rows)
+
+
+def deliver_after_commit(
+    engine: Engine, tenant_id: uuid.UUID, effects: Sequence[PendingEffect], ports: EffectPorts, now: datetime
+) -> DeliveryReport:
+    """Deliver a call's committed effects: documents, then emails (one transaction each), then events (one)."""
+    report = DeliveryReport()
+    one_by_one = [e for e in effects if e.kind == "document"] + [e for e in effects if e.kind == "email"]
+    for effect in one_by_one:
+        with Session(engine, expire_on_commit=False) as session, session.begin():
+            set_tenant(session, tenant_id)
+            rows = lock_pending_effects(session, tenant_id, [effect.effect_id], [effect.kind])
+            report.merge(_deliver_rows(session, rows, ports, now))
+    event_ids = [e.effect_id for e in effects if e.kind == "event"]
+    if event_ids:
+        with Session(engine, expire_on_commit=False) as session, session.begin():
+            set_tenant(session, tenant_id)
+            rows = lock_pending_effects(session, tenant_id, event_ids, ["event"])
+            report.merge(_deliver_rows(session, rows, ports, now))
+    return report
+
+
+def relay_pending_effects(
+    engine: Engine, ports: EffectPorts, now: datetime, *, batch_size: int = 100, max_batches: int = 10
+) -> DeliveryReport:
+    """Deliver pending effects of every tenant whose time has come (the relay function's job).
+
+    Emails and documents go one per transaction (see the module docstring); events in batches.
+    """
+    report = DeliveryReport()
+    for _ in range(batch_size * max_batches):
+        with Session(engine, expire_on_commit=False) as session, session.begin():
+            rows = lock_due_effects(session, now, ["document", "email"], 1)
+            if not rows:
+                break
+            set_tenant(session, rows[0].tenant)
+            report.merge(_deliver_rows(session, rows, ports, now))
+    for _ in range(max_batches):
+        with Session(engine, expire_on_commit=False) as session, session.begin():
+            rows = lock_due_effects(session, now, ["event"], batch_size)
+            for tenant_id in dict.fromkeys(row.tenant for row in rows):
+                set_tenant(session, tenant_id)
+                report.merge(_deliver_rows(session, [r for r in rows if r.tenant == tenant_id], ports, now))
+        if len(rows) < batch_size:
+            break
+    return report
+
+
+def _deliver_rows(session: Session, rows: Sequence[EffectRow], ports: EffectPorts, now: datetime) -> DeliveryReport:
+    """Deliver locked rows of one tenant, mark them, run their recorders and patch their ledger outputs."""
+    report = DeliveryReport()
+    if not rows:
+        return report
+    outcomes = _send(rows, ports)
+    marks = [_mark(row, outcome, now) for row, outcome in zip(rows, outcomes, strict=True)]
+    mark_effects(session, rows[0].tenant, marks)
+    for row, outcome in zip(rows, outcomes, strict=True):
+        report.add(outcome)
+        if outcome.status != "DELIVERED":
+            logger.warning("effect %s (%s) not delivered: %s", row.effect_id, row.kind, outcome.error)
+        if row.recorder is None:
+            continue
+        patch = _RECORDERS[row.recorder](session, row, outcome)
+        if patch:
+            report.output_patch.update(patch)
+            if row.invocation_id is not None:
+                patch_invocation_output(session, row.tenant, row.invocation_id, patch)
+    return report
+
+
+def _send(rows: Sequence[EffectRow], ports: EffectPorts) -> list[EffectOutcome]:
+    if rows[0].kind == "event":
+        return _publish_events(rows, ports)
+    return [_deliver_one(row, ports) for row in rows]
+
+
+def _publish_events(rows: Sequence[EffectRow], ports: EffectPorts) -> list[EffectOutcome]:
+    try:
+        results = ports.events.publish([OutgoingEvent(r.event_type or "", r.payload) for r in rows])
+    except Exception as exc:  # the effect has committed; delivery is retried later
+        return [_failed_attempt(row, exc) for row in rows]
+    outcomes: list[EffectOutcome] = []
+    for row, result in zip(rows, results, strict=True):
+        if result.event_id:
+            outcomes.append(EffectOutcome("DELIVERED", row.attempts + 1, {"event_id": result.event_id}))
+        else:
+            outcomes.append(_retry_or_give_up(row, result.error or "not published", permanent=False))
+    return outcomes
+
+
+def _deliver_one(row: EffectRow, ports: EffectPorts) -> EffectOutcome:
+    payload, content = row.payload, row.content or b""
+    try:
+        if row.kind == "document":
+            stored = ports.documents.put(
+                bucket=payload["bucket"],
+                key=payload["key"],
+                body=content,
+                content_type=payload["content_type"],
+                metadata=payload.get("metadata", {}),
+            )
+            result: dict[str, Any] = {"bucket": stored.bucket, "key": stored.key, "etag": stored.etag}
+        else:
+            message_id = ports.mailer.send_raw(sender=payload["sender"], recipients=payload["to"], raw_message=content)
+            result = {"message_id": message_id}
+    except Exception as exc:
+        return _failed_attempt(row, exc)
+    return EffectOutcome("DELIVERED", row.attempts + 1, result)
+
+
+def _failed_attempt(row: EffectRow, exc: Exception) -> EffectOutcome:
+    code = _aws_error_code(exc)
+    reason = f"{code or type(exc).__name__}: {exc}"[:2000]
+    return _retry_or_give_up(row, reason, permanent=code in PERMANENT_AWS_ERRORS)
+
+
+def _retry_or_give_up(row: EffectRow, reason: str, *, permanent: bool) -> EffectOutcome:
+    attempts = row.attempts + 1
+    if permanent or attempts >= MAX_ATTEMPTS[row.kind]:
+        return EffectOutcome("FAILED", attempts, error=reason)
+    return EffectOutcome("RETRYING", attempts, error=reason)
+
+
+def _aws_error_code(exc: Exception) -> str | None:
+    response = getattr(exc, "response", None)
+    if isinstance(response, dict):
+        code = response.get("Error", {}).get("Code")
+        return str(code) if code else None
+    return None
+
+
+def _mark(row: EffectRow, outcome: EffectOutcome, now: datetime) -> EffectMark:
+    if outcome.status == "RETRYING":
+        available_at = now + min(RELAY_GRACE * (2 ** min(outcome.attempts, 10)), MAX_BACKOFF)
+    else:
+        available_at = now
+    return EffectMark(
+        effect_id=row.effect_id,
+        status="PENDING" if outcome.status == "RETRYING" else outcome.status,
+        attempts=outcome.attempts,
+        result=outcome.result,
+        last_error=outcome.error,
+        available_at=available_at,
+        delivered_at=now if outcome.status == "DELIVERED" else None,
+    )
