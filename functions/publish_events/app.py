@@ -1,4 +1,4 @@
-"""Lambda entry point of the event relay: delivers outbox events still pending, on a schedule."""
+"""Lambda entry point of the relay: delivers effects still pending (events, emails, documents), on a schedule."""
 
 from crm_core.runtime.relay import build_relay_handler
 

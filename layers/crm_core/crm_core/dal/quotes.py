@@ -1,0 +1,282 @@
+"""Quotes: loading a quote with what sending it needs, its items, status changes, quote activities, filed
+documents and the email log.
+
+Money is integer cents (bigint columns), as AlgaPSA stores it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, cast, insert, select, type_coerce, update
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Session
+
+from crm_core.db.models import (
+    Client,
+    Contact,
+    Document,
+    DocumentAssociation,
+    EmailSendingLog,
+    Quote,
+    QuoteActivity,
+    QuoteItem,
+    Tenant,
+    TenantSettings,
+)
+
+
+@dataclass(frozen=True)
+class QuoteForSend:
+    """A quote locked for a status change, with its client, contact, tenant name and approval setting."""
+
+    quote_id: uuid.UUID
+    quote_number: str | None
+    title: str
+    description: str | None
+    status: str | None
+    is_template: bool
+    client_id: uuid.UUID | None
+    contact_id: uuid.UUID | None
+    quote_date: datetime | None
+    valid_until: datetime | None
+    sent_at: datetime | None
+    currency_code: str
+    tax_source: str
+    client_notes: str | None
+    terms_and_conditions: str | None
+    client_name: str | None
+    billing_email: str | None
+    contact_name: str | None
+    contact_email: str | None
+    tenant_name: str | None
+    approval_required: bool
+
+
+@dataclass(frozen=True)
+class QuoteItemRow:
+    """The columns of a quote item that pricing and the PDF need."""
+
+    quote_item_id: uuid.UUID
+    description: str
+    quantity: int
+    unit_price: int
+    service_id: uuid.UUID | None
+    is_optional: bool
+    is_selected: bool
+    is_discount: bool
+    discount_type: str | None
+    discount_percentage: int | None
+    applies_to_item_id: uuid.UUID | None
+    applies_to_service_id: uuid.UUID | None
+    is_taxable: bool
+    tax_rate: int | None
+
+
+def lock_quote_for_send(session: Session, tenant_id: uuid.UUID, quote_id: uuid.UUID) -> QuoteForSend | None:
+    """The quote with what a send needs, its row locked until the transaction ends; None when not in the tenant."""
+    approval = TenantSettings.settings["billing"]["quotes"]["approvalRequired"].as_boolean()
+    row = session.execute(
+        select(
+            Quote.quote_id,
+            Quote.quote_number,
+            Quote.title,
+            Quote.description,
+            Quote.status,
+            Quote.is_template,
+            Quote.client_id,
+            Quote.contact_id,
+            Quote.quote_date,
+            Quote.valid_until,
+            Quote.sent_at,
+            Quote.currency_code,
+            Quote.tax_source,
+            Quote.client_notes,
+            Quote.terms_and_conditions,
+            Client.client_name,
+            Client.billing_email,
+            Contact.full_name.label("contact_name"),
+            Contact.email.label("contact_email"),
+            Tenant.client_name.label("tenant_name"),
+            approval.label("approval_required"),
+        )
+        .outerjoin(Client, and_(Client.tenant == Quote.tenant, Client.client_id == Quote.client_id))
+        .outerjoin(Contact, and_(Contact.tenant == Quote.tenant, Contact.contact_name_id == Quote.contact_id))
+        .outerjoin(Tenant, Tenant.tenant == Quote.tenant)
+        .outerjoin(TenantSettings, TenantSettings.tenant == Quote.tenant)
+        .where(Quote.tenant == tenant_id, Quote.quote_id == quote_id)
+        .with_for_update(of=Quote)
+    ).one_or_none()
+    if row is None:
+        return None
+    fields = row._asdict()
+    fields["approval_required"] = fields["approval_required"] is True
+    return QuoteForSend(**fields)
+
+
+def quote_items(session: Session, tenant_id: uuid.UUID, quote_id: uuid.UUID) -> list[QuoteItemRow]:
+    """The quote's items in display order."""
+    rows = session.execute(
+        select(
+            QuoteItem.quote_item_id,
+            QuoteItem.description,
+            QuoteItem.quantity,
+            QuoteItem.unit_price,
+            QuoteItem.service_id,
+            QuoteItem.is_optional,
+            QuoteItem.is_selected,
+            QuoteItem.is_discount,
+            QuoteItem.discount_type,
+            QuoteItem.discount_percentage,
+            QuoteItem.applies_to_item_id,
+            QuoteItem.applies_to_service_id,
+            QuoteItem.is_taxable,
+            QuoteItem.tax_rate,
+        )
+        .where(QuoteItem.tenant == tenant_id, QuoteItem.quote_id == quote_id)
+        .order_by(QuoteItem.display_order, QuoteItem.created_at, QuoteItem.quote_item_id)
+    ).all()
+    return [QuoteItemRow(**row._asdict()) for row in rows]
+
+
+def update_quote(session: Session, tenant_id: uuid.UUID, quote_id: uuid.UUID, values: dict[str, Any]) -> None:
+    """Set ``values`` on the quote (status, timestamps, totals)."""
+    session.execute(update(Quote).where(Quote.tenant == tenant_id, Quote.quote_id == quote_id).values(**values))
+
+
+def insert_quote_activity(
+    session: Session,
+    tenant_id: uuid.UUID,
+    quote_id: uuid.UUID,
+    *,
+    activity_type: str,
+    description: str,
+    performed_by: uuid.UUID | None,
+    metadata: dict[str, Any],
+    now: datetime,
+) -> uuid.UUID:
+    """A ``quote_activities`` row; returns its id."""
+    activity_id = uuid.uuid4()
+    session.execute(
+        insert(QuoteActivity).values(
+            tenant=tenant_id,
+            activity_id=activity_id,
+            quote_id=quote_id,
+            activity_type=activity_type,
+            description=description,
+            performed_by=performed_by,
+            metadata_=metadata,
+            created_at=now,
+        )
+    )
+    return activity_id
+
+
+def update_quote_activity(
+    session: Session, tenant_id: uuid.UUID, activity_id: uuid.UUID, *, description: str, metadata: dict[str, Any]
+) -> None:
+    """Replace the activity's description and merge ``metadata`` into its metadata."""
+    session.execute(
+        update(QuoteActivity)
+        .where(QuoteActivity.tenant == tenant_id, QuoteActivity.activity_id == activity_id)
+        .values(
+            description=description,
+            metadata_=QuoteActivity.metadata_.op("||")(cast(type_coerce(metadata, JSONB), JSONB)),
+        )
+    )
+
+
+def file_quote_document(
+    session: Session,
+    tenant_id: uuid.UUID,
+    quote_id: uuid.UUID,
+    *,
+    name: str,
+    bucket: str,
+    key: str,
+    size: int,
+    created_by: uuid.UUID,
+    now: datetime,
+) -> uuid.UUID:
+    """A client-visible ``documents`` row in ``/Quotes/Generated`` associated with the quote; returns its id."""
+    document_id = uuid.uuid4()
+    session.execute(
+        insert(Document).values(
+            tenant=tenant_id,
+            document_id=document_id,
+            document_name=name,
+            folder_path="/Quotes/Generated",
+            mime_type="application/pdf",
+            file_size=size,
+            storage_bucket=bucket,
+            storage_key=key,
+            is_client_visible=True,
+            created_by=created_by,
+            created_at=now,
+        )
+    )
+    session.execute(
+        insert(DocumentAssociation).values(
+            tenant=tenant_id,
+            association_id=uuid.uuid4(),
+            document_id=document_id,
+            entity_id=quote_id,
+            entity_type="quote",
+            created_at=now,
+        )
+    )
+    return document_id
+
+
+def insert_email_log(
+    session: Session,
+    tenant_id: uuid.UUID,
+    *,
+    delivery_key: str,
+    sender: str,
+    recipients: list[str],
+    subject: str,
+    entity_id: uuid.UUID,
+    contact_id: uuid.UUID | None,
+    now: datetime,
+) -> uuid.UUID:
+    """An ``email_sending_logs`` row with status ``pending``; returns its id."""
+    log_id = uuid.uuid4()
+    session.execute(
+        insert(EmailSendingLog).values(
+            tenant=tenant_id,
+            id=log_id,
+            delivery_key=delivery_key,
+            from_address=sender,
+            to_addresses=recipients,
+            subject=subject,
+            status="pending",
+            entity_type="quote",
+            entity_id=entity_id,
+            contact_id=contact_id,
+            created_at=now,
+        )
+    )
+    return log_id
+
+
+def update_email_log(
+    session: Session,
+    tenant_id: uuid.UUID,
+    log_id: uuid.UUID,
+    *,
+    status: str,
+    message_id: str | None,
+    error_message: str | None,
+    attempts: int,
+    sent_at: datetime | None,
+) -> None:
+    """Record how sending went: ``sent`` (with the message id), ``pending`` (retrying) or ``failed``."""
+    session.execute(
+        update(EmailSendingLog)
+        .where(EmailSendingLog.tenant == tenant_id, EmailSendingLog.id == log_id)
+        .values(status=status, message_id=message_id, error_message=error_message, attempts=attempts, sent_at=sent_at)
+    )
