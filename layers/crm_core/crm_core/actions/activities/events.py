@@ -13,8 +13,8 @@ from datetime import datetime
 from typing import Any
 
 from crm_core.actions.fields import iso_utc
+from crm_core.jsonable import canonical_json
 from crm_core.runtime.context import ActionContext
-from crm_core.runtime.jsonable import canonical_json
 
 INTERACTION_LOGGED = "INTERACTION_LOGGED"
 INTERACTION_UPDATED = "INTERACTION_UPDATED"

@@ -22,8 +22,8 @@ from crm_core.actions.fields import ActionInput, ActionOutput, OffsetDateTime, U
 from crm_core.dal import activities, records
 from crm_core.dal.activities import ActivityFilters, Keyset
 from crm_core.errors import NotFoundError, guard_failed
+from crm_core.jsonable import canonical_json, jsonable
 from crm_core.runtime.context import ActionContext
-from crm_core.runtime.jsonable import canonical_json, jsonable
 from crm_core.runtime.spec import ActionSpec, PermissionNeed
 
 CURSOR_VERSION = 1

@@ -24,8 +24,8 @@ from crm_core.actions.activities.summary import ActivitySummary, activity_summar
 from crm_core.actions.fields import ActionInput, ActionOutput, FreeTextTags, NonBlankText, OffsetDateTime
 from crm_core.dal import activities
 from crm_core.errors import guard_failed
+from crm_core.jsonable import jsonable
 from crm_core.runtime.context import ActionContext
-from crm_core.runtime.jsonable import jsonable
 from crm_core.runtime.spec import ActionSpec, PermissionNeed
 
 # Fields that may be left out of a patch but, when given, must not be null; their schema says so.
