@@ -1,4 +1,8 @@
-"""crm.create_activity_note: log a note on a client, contact, ticket or project (reference section 2)."""
+"""crm.create_activity_note: log a note on a client, contact, ticket or project, as an activity of type Note.
+
+The note is an ``interactions`` row of the system interaction type Note, linked to the target and to the
+target's client (and, for a ticket, its contact); the output summarises the target.
+"""
 
 from __future__ import annotations
 

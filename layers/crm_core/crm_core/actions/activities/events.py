@@ -1,7 +1,8 @@
 """The domain events of activities: INTERACTION_LOGGED and INTERACTION_UPDATED, their payloads and keys.
 
-Payloads follow reference section 6; the runtime adds tenantId, occurredAt, actorType, actorUserId and
-idempotencyKey. Optional fields are left out when empty, as the original builders do.
+Payloads have the fields AlgaPSA gives these events (INTERACTION_LOGGED in its workflow event schemas,
+INTERACTION_UPDATED on its event bus); the runtime adds tenantId, occurredAt, actorType, actorUserId and
+idempotencyKey. Optional fields are left out when empty, as AlgaPSA's event builders do.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The activity summary: the same shape in every activity action's output (reference section 8)."""
+"""The activity summary: the same shape in every activity action's output, built from one summary query row."""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""crm.tag_activity: apply tags to a CRM activity; crm.tag_entity with the activity as target (issue 4)."""
+"""crm.tag_activity: apply tags to a CRM activity; crm.tag_entity with the activity as target.
+
+Both run ``crm_core.actions.tags.tagging.apply_tags``, this one with the tagged type ``interaction``.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,8 @@
-"""crm.tag_entity: apply tags to a client, contact, ticket or CRM activity (issue 4, reference section 5)."""
+"""crm.tag_entity: apply tags to a client, contact, ticket or CRM activity.
+
+Each tag is a tag definition per (text, record type), created when new, and a mapping to the record; the rules
+of tag texts, the events and the audit row are in ``crm_core.actions.tags.tagging``.
+"""
 
 from __future__ import annotations
 

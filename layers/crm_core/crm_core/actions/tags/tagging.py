@@ -1,4 +1,4 @@
-"""Tagging, shared by crm.tag_entity and crm.tag_activity (reference section 5; issue 4).
+"""Tagging, shared by crm.tag_entity and crm.tag_activity.
 
 A tag is a ``tag_definitions`` row per (text, tagged type), applied to a record by a ``tag_mappings`` row.
 Interactions are tagged with tagged type ``interaction``, and their own ``tags`` column gains the text too,
@@ -27,7 +27,7 @@ IfExists = Literal["no_op", "error"]
 
 MAX_TAG_LENGTH = 50
 MAX_TAGS_PER_CALL = 100
-# AlgaPSA's createTag rule (reference section 5): letters, digits, white space and these punctuation marks.
+# AlgaPSA's createTag rule: letters, digits, white space and these punctuation marks.
 ALLOWED_PUNCTUATION = "-_!@#$%^&*()+=[]{};':\",./<>?"
 _ALLOWED_CHARACTER = re.compile(r"[a-zA-Z0-9\s" + re.escape(ALLOWED_PUNCTUATION) + "]")
 TAG_CREATE = PermissionNeed("tag", "create")
