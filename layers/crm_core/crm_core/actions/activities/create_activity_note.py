@@ -14,7 +14,8 @@ from pydantic import Field
 from crm_core.actions.fields import ActionInput, ActionOutput, FreeTextTags, NonBlankText, UtcDateTime
 from crm_core.dal import records
 from crm_core.dal.interactions import insert_interaction, system_type_id
-from crm_core.errors import InternalError, NotFoundError, guard_failed
+from crm_core.dal.lookups import require_found
+from crm_core.errors import InternalError, guard_failed
 from crm_core.runtime.context import ActionContext
 from crm_core.runtime.spec import ActionSpec, PermissionNeed
 
@@ -52,6 +53,16 @@ class CreateActivityNoteOutput(ActionOutput):
 
 def _load_target(ctx: ActionContext, target: NoteTarget) -> tuple[dict[str, Any], dict[str, Any]]:
     """The interaction's foreign keys and the target summary; NotFoundError when not in the tenant."""
+    return require_found(
+        _target_links(ctx, target),
+        resource=target.type,
+        record_id=target.id,
+        message=f"{target.type.capitalize()} not found",
+    )
+
+
+def _target_links(ctx: ActionContext, target: NoteTarget) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """The interaction's foreign keys and the target summary; ``None`` when the target is not in the tenant."""
     session, tenant = ctx.session, ctx.tenant_id
     if target.type == "client":
         client = records.get_client(session, tenant, target.id)
@@ -99,7 +110,7 @@ def _load_target(ctx: ActionContext, target: NoteTarget) -> tuple[dict[str, Any]
                     "client_id": project.client_id,
                 },
             )
-    raise NotFoundError(f"{target.type.capitalize()} not found", {"resource": target.type, "id": str(target.id)})
+    return None
 
 
 def create_activity_note(ctx: ActionContext, data: CreateActivityNoteInput) -> CreateActivityNoteOutput:

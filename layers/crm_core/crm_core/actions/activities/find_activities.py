@@ -21,6 +21,7 @@ from crm_core.actions.activities.summary import ActivitySummary, activity_summar
 from crm_core.actions.fields import ActionInput, ActionOutput, OffsetDateTime, UtcDateTime, iso_utc, picker
 from crm_core.dal import activities, records
 from crm_core.dal.activities import ActivityFilters, Keyset
+from crm_core.dal.lookups import require_found
 from crm_core.errors import NotFoundError, guard_failed
 from crm_core.jsonable import canonical_json, jsonable
 from crm_core.runtime.context import ActionContext
@@ -169,8 +170,10 @@ def _require_filter_records(ctx: ActionContext, filters: ActivityFilters) -> Non
     )
     for field, resource, message, lookup in lookups:
         value = getattr(filters, field)
-        if value is not None and lookup(session, tenant, value) is None:
-            raise NotFoundError(message, {"resource": resource, "id": str(value), "field": field})
+        if value is not None:
+            require_found(
+                lookup(session, tenant, value), resource=resource, record_id=value, field=field, message=message
+            )
     if filters.type_id is not None:
         require_interaction_type(ctx, filters.type_id)
     if filters.status_id is not None:

@@ -9,7 +9,8 @@ from typing import Any
 
 from crm_core.actions.fields import iso_utc
 from crm_core.dal import activities
-from crm_core.errors import NotFoundError, guard_failed
+from crm_core.dal.lookups import require_found
+from crm_core.errors import guard_failed
 from crm_core.runtime.context import ActionContext
 
 INTERACTION_STATUS_TYPE = "interaction"
@@ -17,19 +18,24 @@ INTERACTION_STATUS_TYPE = "interaction"
 
 def load_activity(ctx: ActionContext, activity_id: uuid.UUID, *, lock: bool = False) -> Any:
     """The activity's summary row (full notes); NotFoundError when it is not in the tenant."""
-    row = activities.get_activity(ctx.session, ctx.tenant_id, activity_id, lock=lock)
-    if row is None:
-        raise NotFoundError(
-            "Activity not found", {"resource": "interaction", "id": str(activity_id), "field": "activity_id"}
-        )
-    return row
+    return require_found(
+        activities.get_activity(ctx.session, ctx.tenant_id, activity_id, lock=lock),
+        resource="interaction",
+        record_id=activity_id,
+        field="activity_id",
+        message="Activity not found",
+    )
 
 
 def require_interaction_status(ctx: ActionContext, status_id: uuid.UUID, *, field: str = "status_id") -> Any:
     """The status row; NotFoundError when not in the tenant, ValidationError when it is not an interaction status."""
-    status = activities.get_status(ctx.session, ctx.tenant_id, status_id)
-    if status is None:
-        raise NotFoundError("Status not found", {"resource": "status", "id": str(status_id), "field": field})
+    status = require_found(
+        activities.get_status(ctx.session, ctx.tenant_id, status_id),
+        resource="status",
+        record_id=status_id,
+        field=field,
+        message="Status not found",
+    )
     if status.status_type != INTERACTION_STATUS_TYPE:
         raise guard_failed(
             "status_is_interaction_status",
@@ -45,13 +51,13 @@ def require_interaction_status(ctx: ActionContext, status_id: uuid.UUID, *, fiel
 
 def require_interaction_type(ctx: ActionContext, type_id: uuid.UUID, *, field: str = "type_id") -> Any:
     """The tenant or system interaction type; NotFoundError when neither has ``type_id``."""
-    found = activities.get_interaction_type(ctx.session, ctx.tenant_id, type_id)
-    if found is None:
-        raise NotFoundError(
-            "Interaction type not found",
-            {"resource": "interaction_type", "id": str(type_id), "field": field},
-        )
-    return found
+    return require_found(
+        activities.get_interaction_type(ctx.session, ctx.tenant_id, type_id),
+        resource="interaction_type",
+        record_id=type_id,
+        field=field,
+        message="Interaction type not found",
+    )
 
 
 def require_start_not_after_end(start: datetime | None, end: datetime | None) -> None:

@@ -34,7 +34,8 @@ from crm_core.actions.fields import (
 )
 from crm_core.dal import activities, records
 from crm_core.dal.interactions import insert_interaction
-from crm_core.errors import InternalError, NotFoundError, guard_failed
+from crm_core.dal.lookups import require_found
+from crm_core.errors import InternalError, guard_failed
 from crm_core.runtime.context import ActionContext
 from crm_core.runtime.spec import ActionSpec, PermissionNeed
 
@@ -104,15 +105,17 @@ class ScheduleActivityOutput(ActionOutput):
 
 
 def _resolve_client(ctx: ActionContext, data: ScheduleActivityInput) -> tuple[Any, Any]:
-    """The client row and the contact row (or None), checked against each other."""
+    """The client and the contact (or None), checked against each other."""
     contact = None
     client_id = data.client_id
     if data.contact_id is not None:
-        contact = records.get_contact(ctx.session, ctx.tenant_id, data.contact_id)
-        if contact is None:
-            raise NotFoundError(
-                "Contact not found", {"resource": "contact", "id": str(data.contact_id), "field": "contact_id"}
-            )
+        contact = require_found(
+            records.get_contact(ctx.session, ctx.tenant_id, data.contact_id),
+            resource="contact",
+            record_id=data.contact_id,
+            field="contact_id",
+            message="Contact not found",
+        )
         if client_id is None:
             if contact.client_id is None:
                 raise guard_failed(
@@ -141,18 +144,26 @@ def _resolve_client(ctx: ActionContext, data: ScheduleActivityInput) -> tuple[An
             expected="client_id or contact_id",
             actual=None,
         )
-    client = records.get_client(ctx.session, ctx.tenant_id, client_id)
-    if client is None:
-        raise NotFoundError("Client not found", {"resource": "client", "id": str(client_id), "field": "client_id"})
+    client = require_found(
+        records.get_client(ctx.session, ctx.tenant_id, client_id),
+        resource="client",
+        record_id=client_id,
+        field="client_id",
+        message="Client not found",
+    )
     return client, contact
 
 
 def _check_ticket(ctx: ActionContext, data: ScheduleActivityInput, client_id: uuid.UUID) -> None:
     if data.ticket_id is None:
         return
-    ticket = records.get_ticket(ctx.session, ctx.tenant_id, data.ticket_id)
-    if ticket is None:
-        raise NotFoundError("Ticket not found", {"resource": "ticket", "id": str(data.ticket_id), "field": "ticket_id"})
+    ticket = require_found(
+        records.get_ticket(ctx.session, ctx.tenant_id, data.ticket_id),
+        resource="ticket",
+        record_id=data.ticket_id,
+        field="ticket_id",
+        message="Ticket not found",
+    )
     if ticket.client_id is not None and ticket.client_id != client_id:
         raise guard_failed(
             "ticket_belongs_to_client",
@@ -189,8 +200,13 @@ def _status(ctx: ActionContext, status_id: uuid.UUID | None) -> Any:
 def _owner(ctx: ActionContext, data: ScheduleActivityInput) -> uuid.UUID:
     for field, user_id in (("assigned_user_id", data.assigned_user_id), ("owner_user_id", data.owner_user_id)):
         if user_id is not None:
-            if records.get_user(ctx.session, ctx.tenant_id, user_id) is None:
-                raise NotFoundError("User not found", {"resource": "user", "id": str(user_id), "field": field})
+            require_found(
+                records.get_user(ctx.session, ctx.tenant_id, user_id),
+                resource="user",
+                record_id=user_id,
+                field=field,
+                message="User not found",
+            )
             return user_id
     return ctx.actor_user_id
 

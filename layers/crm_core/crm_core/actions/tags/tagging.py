@@ -18,7 +18,8 @@ from pydantic_core import PydanticCustomError
 
 from crm_core.actions.fields import ActionOutput, iso_utc
 from crm_core.dal import tags as tag_store
-from crm_core.errors import ConflictError, NotFoundError, PermissionDeniedError
+from crm_core.dal.lookups import require_found
+from crm_core.errors import ConflictError, PermissionDeniedError
 from crm_core.runtime.context import ActionContext
 from crm_core.runtime.spec import PermissionNeed
 
@@ -179,9 +180,13 @@ def apply_tags(
     a definition is new. With ``if_exists="error"`` an already applied tag is a ConflictError naming it.
     """
     session, tenant = ctx.session, ctx.tenant_id
-    target = TaggedRecord(type=target_type, id=target_id)
-    if not tag_store.taggable_record_exists(session, tenant, target_type, target_id):
-        raise NotFoundError(f"{RECORD_LABELS[target_type]} not found", {"resource": target_type, "id": str(target_id)})
+    exists = tag_store.taggable_record_exists(session, tenant, target_type, target_id)
+    target = require_found(
+        TaggedRecord(type=target_type, id=target_id) if exists else None,
+        resource=target_type,
+        record_id=target_id,
+        message=f"{RECORD_LABELS[target_type]} not found",
+    )
 
     known = tag_store.find_definitions(session, tenant, target_type, tag_texts)
     if if_exists == "error":
