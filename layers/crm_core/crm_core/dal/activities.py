@@ -1,4 +1,4 @@
-"""SQL of the activity actions: the activity summary query, its filters and keyset, and activity types and statuses.
+"""SQL of the activity actions: the activity summary query, its filters and keyset, and activity updates.
 
 The summary of a page or of one activity is one query: the interaction joined (by tenant) to its type, status,
 client, contact, ticket and user. No per-row lookups. Pages are ordered by ``interaction_date`` then
@@ -13,9 +13,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from datetime import datetime
-from typing import Any, TypeAlias
+from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, Row, Select, and_, false, func, insert, literal, select, text, tuple_, update
+from sqlalchemy import ColumnElement, Select, and_, false, func, literal, select, text, tuple_, update
 from sqlalchemy.orm import Session
 
 from crm_core.db.models import (
@@ -29,10 +29,41 @@ from crm_core.db.models import (
     User,
 )
 
-ActivityRow: TypeAlias = Row[*tuple[Any, ...]]
-
 # A page carries only the head of each activity's notes: enough for the preview, never megabytes per page.
 NOTES_HEAD_CHARS = 2000
+
+
+class ActivityRecord(NamedTuple):
+    """One row of the summary query: an interaction with the names of what it refers to.
+
+    ``notes`` is the full text, or on a page only its head, with ``notes_truncated`` saying more follows.
+    """
+
+    activity_id: uuid.UUID
+    type_id: uuid.UUID
+    type_name: str | None
+    status_id: uuid.UUID | None
+    status_name: str | None
+    client_id: uuid.UUID | None
+    client_name: str | None
+    contact_id: uuid.UUID | None
+    contact_name: str | None
+    ticket_id: uuid.UUID | None
+    ticket_number: str | None
+    title: str | None
+    notes: str | None
+    notes_truncated: bool
+    interaction_date: datetime
+    start_time: datetime | None
+    end_time: datetime | None
+    duration: int | None
+    user_id: uuid.UUID
+    user_first_name: str | None
+    user_last_name: str | None
+    user_email: str | None
+    visibility: str
+    category: str | None
+    tags: list[str] | None
 
 
 @dataclass(frozen=True)
@@ -86,6 +117,7 @@ def lookup_join_plan(session: Session) -> Iterator[None]:
 
 
 def _summary_select(*, full_notes: bool) -> Select[*tuple[Any, ...]]:
+    """The summary query's columns, in the order of :class:`ActivityRecord`, and its joins."""
     i = Interaction
     if full_notes:
         notes: Any = i.notes
@@ -134,15 +166,16 @@ def _summary_select(*, full_notes: bool) -> Select[*tuple[Any, ...]]:
 
 def get_activity(
     session: Session, tenant_id: uuid.UUID, activity_id: uuid.UUID, *, lock: bool = False
-) -> ActivityRow | None:
-    """One activity's summary row with its full notes; ``lock`` holds the row until the transaction ends."""
+) -> ActivityRecord | None:
+    """One activity's summary with its full notes; ``lock`` holds the row until the transaction ends."""
     stmt = _summary_select(full_notes=True).where(
         Interaction.tenant == tenant_id, Interaction.interaction_id == activity_id
     )
     if lock:
         stmt = stmt.with_for_update(of=Interaction)
     with lookup_join_plan(session):
-        return session.execute(stmt).one_or_none()
+        row = session.execute(stmt).one_or_none()
+    return None if row is None else ActivityRecord(*row)
 
 
 def _filter_conditions(tenant_id: uuid.UUID, filters: ActivityFilters) -> list[ColumnElement[bool]]:
@@ -185,10 +218,11 @@ def activity_page_query(
 
 def find_activity_page(
     session: Session, tenant_id: uuid.UUID, filters: ActivityFilters, *, after: Keyset | None, limit: int
-) -> list[ActivityRow]:
+) -> list[ActivityRecord]:
     """Rows of :func:`activity_page_query` (notes are only their head; ``notes_truncated`` says more follows)."""
     with lookup_join_plan(session):
-        return list(session.execute(activity_page_query(tenant_id, filters, after=after, limit=limit)).all())
+        rows = session.execute(activity_page_query(tenant_id, filters, after=after, limit=limit)).all()
+    return [ActivityRecord(*row) for row in rows]
 
 
 def count_activities(session: Session, tenant_id: uuid.UUID, filters: ActivityFilters) -> int:
@@ -209,129 +243,3 @@ def update_activity_columns(
         .where(Interaction.tenant == tenant_id, Interaction.interaction_id == activity_id)
         .values(**values)
     )
-
-
-# ---- statuses ----
-
-
-def get_status(session: Session, tenant_id: uuid.UUID, status_id: uuid.UUID) -> ActivityRow | None:
-    """A status of any type (the caller checks it is an interaction status)."""
-    return session.execute(
-        select(Status.status_id, Status.name, Status.status_type, Status.is_closed).where(
-            Status.tenant == tenant_id, Status.status_id == status_id
-        )
-    ).one_or_none()
-
-
-def interaction_statuses_named(session: Session, tenant_id: uuid.UUID, name: str) -> list[ActivityRow]:
-    """Interaction statuses whose name matches ``name`` ignoring case and surrounding space (at most two)."""
-    return list(
-        session.execute(
-            select(Status.status_id, Status.name, Status.status_type, Status.is_closed)
-            .where(
-                Status.tenant == tenant_id,
-                Status.status_type == "interaction",
-                func.lower(func.btrim(Status.name)) == name.strip().lower(),
-            )
-            .order_by(Status.order_number)
-            .limit(2)
-        ).all()
-    )
-
-
-def interaction_status_names(session: Session, tenant_id: uuid.UUID) -> list[str]:
-    """The tenant's interaction status names, in their display order."""
-    return list(
-        session.scalars(
-            select(Status.name)
-            .where(Status.tenant == tenant_id, Status.status_type == "interaction")
-            .order_by(Status.order_number)
-        ).all()
-    )
-
-
-def default_interaction_status(session: Session, tenant_id: uuid.UUID) -> ActivityRow | None:
-    """The tenant's default interaction status (``is_default``), if it has one."""
-    return session.execute(
-        select(Status.status_id, Status.name, Status.status_type, Status.is_closed)
-        .where(Status.tenant == tenant_id, Status.status_type == "interaction", Status.is_default.is_(True))
-        .order_by(Status.order_number)
-        .limit(1)
-    ).one_or_none()
-
-
-# ---- interaction types ----
-
-
-def get_interaction_type(session: Session, tenant_id: uuid.UUID, type_id: uuid.UUID) -> ActivityRow | None:
-    """The tenant type or, failing that, the system type with ``type_id`` (``source`` says which)."""
-    tenant_type = session.execute(
-        select(InteractionType.type_id, InteractionType.type_name, literal("tenant").label("source")).where(
-            InteractionType.tenant == tenant_id, InteractionType.type_id == type_id
-        )
-    ).one_or_none()
-    if tenant_type is not None:
-        return tenant_type
-    return session.execute(
-        select(SystemInteractionType.type_id, SystemInteractionType.type_name, literal("system").label("source")).where(
-            SystemInteractionType.type_id == type_id
-        )
-    ).one_or_none()
-
-
-def lock_interaction_types(session: Session, tenant_id: uuid.UUID) -> None:
-    """Serialise the creation of the tenant's interaction types until the transaction ends.
-
-    Two concurrent creations would otherwise both pass the duplicate-name check or pick the same display order.
-    """
-    session.execute(
-        text("select pg_advisory_xact_lock(hashtextextended(:lock_name, 0))"),
-        {"lock_name": f"crm.interaction_types:{tenant_id}"},
-    )
-
-
-def _interaction_type_columns() -> Select[*tuple[Any, ...]]:
-    return select(
-        InteractionType.type_id,
-        InteractionType.type_name,
-        InteractionType.icon,
-        InteractionType.display_order,
-        InteractionType.created_by,
-    )
-
-
-def find_tenant_type_by_name(session: Session, tenant_id: uuid.UUID, normalized_name: str) -> ActivityRow | None:
-    """The tenant's type whose name, trimmed, with runs of space collapsed and lowercased, is ``normalized_name``."""
-    stored = func.lower(func.regexp_replace(func.btrim(InteractionType.type_name), r"\s+", " ", "g"))
-    return session.execute(
-        _interaction_type_columns()
-        .where(InteractionType.tenant == tenant_id, stored == normalized_name)
-        .order_by(InteractionType.display_order.nulls_last(), InteractionType.type_id)
-        .limit(1)
-    ).one_or_none()
-
-
-def tenant_type_at_display_order(session: Session, tenant_id: uuid.UUID, display_order: int) -> ActivityRow | None:
-    """The tenant interaction type holding ``display_order``, if any."""
-    return session.execute(
-        _interaction_type_columns().where(
-            InteractionType.tenant == tenant_id, InteractionType.display_order == display_order
-        )
-    ).one_or_none()
-
-
-def next_display_order(session: Session, tenant_id: uuid.UUID) -> int:
-    """One more than the tenant's highest type display order; 0 for the first type."""
-    highest = session.execute(
-        select(func.max(InteractionType.display_order)).where(InteractionType.tenant == tenant_id)
-    ).scalar_one()
-    return 0 if highest is None else int(highest) + 1
-
-
-def insert_interaction_type(session: Session, tenant_id: uuid.UUID, values: dict[str, Any]) -> ActivityRow:
-    """Insert one tenant interaction type; returns the stored row."""
-    type_id = values.get("type_id") or uuid.uuid4()
-    session.execute(insert(InteractionType).values(**{**values, "tenant": tenant_id, "type_id": type_id}))
-    return session.execute(
-        _interaction_type_columns().where(InteractionType.tenant == tenant_id, InteractionType.type_id == type_id)
-    ).one()

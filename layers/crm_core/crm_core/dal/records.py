@@ -1,24 +1,74 @@
 """Lookups of the CRM records actions refer to: clients, contacts, tickets, projects, users.
 
-Each returns a small row of the columns actions use, or ``None`` when the record is not in the tenant.
+Each returns a small named tuple of the columns actions use, or ``None`` when the record is not in the tenant
+(pass it to :func:`crm_core.dal.lookups.require_found` to turn that into NotFoundError).
 """
 
 from __future__ import annotations
 
 import uuid
-from typing import Any, TypeAlias
+from typing import NamedTuple
 
-from sqlalchemy import Row, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crm_core.db.models import Client, Contact, Project, Ticket, User
 
-RecordRow: TypeAlias = Row[*tuple[Any, ...]]
+
+class ClientRecord(NamedTuple):
+    """The columns of a client that actions use."""
+
+    client_id: uuid.UUID
+    client_name: str
+    timezone: str | None
+    billing_email: str | None
+    default_currency_code: str | None
+    region_code: str | None
+    is_inactive: bool
 
 
-def get_client(session: Session, tenant_id: uuid.UUID, client_id: uuid.UUID) -> RecordRow | None:
+class ContactRecord(NamedTuple):
+    """The columns of a contact that actions use (``contact_name_id`` is the contact's id)."""
+
+    contact_name_id: uuid.UUID
+    full_name: str
+    email: str | None
+    client_id: uuid.UUID | None
+    is_inactive: bool
+
+
+class TicketRecord(NamedTuple):
+    """The columns of a ticket that actions use."""
+
+    ticket_id: uuid.UUID
+    ticket_number: str
+    title: str | None
+    client_id: uuid.UUID | None
+    contact_name_id: uuid.UUID | None
+
+
+class ProjectRecord(NamedTuple):
+    """The columns of a project that actions use."""
+
+    project_id: uuid.UUID
+    project_name: str
+    client_id: uuid.UUID | None
+
+
+class UserRecord(NamedTuple):
+    """The columns of a user that actions use."""
+
+    user_id: uuid.UUID
+    first_name: str | None
+    last_name: str | None
+    email: str | None
+    user_type: str
+    is_inactive: bool
+
+
+def get_client(session: Session, tenant_id: uuid.UUID, client_id: uuid.UUID) -> ClientRecord | None:
     """The client's id, name, timezone, billing email, currency, region and inactive flag."""
-    return session.execute(
+    row = session.execute(
         select(
             Client.client_id,
             Client.client_name,
@@ -29,42 +79,47 @@ def get_client(session: Session, tenant_id: uuid.UUID, client_id: uuid.UUID) -> 
             Client.is_inactive,
         ).where(Client.tenant == tenant_id, Client.client_id == client_id)
     ).one_or_none()
+    return None if row is None else ClientRecord(*row)
 
 
-def get_contact(session: Session, tenant_id: uuid.UUID, contact_id: uuid.UUID) -> RecordRow | None:
+def get_contact(session: Session, tenant_id: uuid.UUID, contact_id: uuid.UUID) -> ContactRecord | None:
     """The contact's id, full name, email, client and inactive flag."""
-    return session.execute(
+    row = session.execute(
         select(Contact.contact_name_id, Contact.full_name, Contact.email, Contact.client_id, Contact.is_inactive).where(
             Contact.tenant == tenant_id, Contact.contact_name_id == contact_id
         )
     ).one_or_none()
+    return None if row is None else ContactRecord(*row)
 
 
-def get_ticket(session: Session, tenant_id: uuid.UUID, ticket_id: uuid.UUID) -> RecordRow | None:
+def get_ticket(session: Session, tenant_id: uuid.UUID, ticket_id: uuid.UUID) -> TicketRecord | None:
     """The ticket's id, number, title, client and contact."""
-    return session.execute(
+    row = session.execute(
         select(Ticket.ticket_id, Ticket.ticket_number, Ticket.title, Ticket.client_id, Ticket.contact_name_id).where(
             Ticket.tenant == tenant_id, Ticket.ticket_id == ticket_id
         )
     ).one_or_none()
+    return None if row is None else TicketRecord(*row)
 
 
-def get_project(session: Session, tenant_id: uuid.UUID, project_id: uuid.UUID) -> RecordRow | None:
+def get_project(session: Session, tenant_id: uuid.UUID, project_id: uuid.UUID) -> ProjectRecord | None:
     """The project's id, name and client."""
-    return session.execute(
+    row = session.execute(
         select(Project.project_id, Project.project_name, Project.client_id).where(
             Project.tenant == tenant_id, Project.project_id == project_id
         )
     ).one_or_none()
+    return None if row is None else ProjectRecord(*row)
 
 
-def get_user(session: Session, tenant_id: uuid.UUID, user_id: uuid.UUID) -> RecordRow | None:
+def get_user(session: Session, tenant_id: uuid.UUID, user_id: uuid.UUID) -> UserRecord | None:
     """The user's id, names, email, type and inactive flag."""
-    return session.execute(
+    row = session.execute(
         select(User.user_id, User.first_name, User.last_name, User.email, User.user_type, User.is_inactive).where(
             User.tenant == tenant_id, User.user_id == user_id
         )
     ).one_or_none()
+    return None if row is None else UserRecord(*row)
 
 
 def user_display_name(first_name: str | None, last_name: str | None, email: str | None) -> str | None:

@@ -5,6 +5,8 @@ either creates a row or, when another transaction holds or has committed the sam
 under READ COMMITTED the insert first waits for that transaction to finish, so the ``SELECT`` that follows
 sees its committed row. Two calls adding the same new tag therefore end with one definition and one mapping,
 and neither sees a unique violation. Each batch costs two statements, whatever the number of tags.
+The batch writes return, per tag, a :class:`DefinitionOutcome` or :class:`MappingOutcome`: the id and whether
+this call created the row.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import literal, select, update
 from sqlalchemy.dialects.postgresql import insert
@@ -27,6 +29,20 @@ TAGGABLE_RECORDS: dict[str, tuple[Any, Any]] = {
     "ticket": (Ticket, Ticket.ticket_id),
     "interaction": (Interaction, Interaction.interaction_id),
 }
+
+
+class DefinitionOutcome(NamedTuple):
+    """A tag definition's id, and whether this call created it (else it existed already)."""
+
+    tag_id: uuid.UUID
+    created: bool
+
+
+class MappingOutcome(NamedTuple):
+    """A tag mapping's id, and whether this call created it (else the tag was already applied)."""
+
+    mapping_id: uuid.UUID
+    created: bool
 
 
 def taggable_record_exists(session: Session, tenant_id: uuid.UUID, record_type: str, record_id: uuid.UUID) -> bool:
@@ -52,7 +68,7 @@ def find_definitions(
             TagDefinition.tag_text.in_(texts),
         )
     ).all()
-    return {row.tag_text: row.tag_id for row in rows}
+    return dict(rows)
 
 
 def find_mappings(
@@ -69,12 +85,12 @@ def find_mappings(
             TagMapping.tag_id.in_(ids),
         )
     ).all()
-    return {row.tag_id: row.mapping_id for row in rows}
+    return dict(rows)
 
 
 def get_or_create_definitions(
     session: Session, tenant_id: uuid.UUID, tag_texts: Sequence[str], tagged_type: str, *, created_at: datetime
-) -> dict[str, tuple[uuid.UUID, bool]]:
+) -> dict[str, DefinitionOutcome]:
     """``tag_text -> (tag_id, created)`` for each of ``tag_texts`` and ``tagged_type``; new ones without colours.
 
     Two statements whatever the number of tags: one multi-row insert (rows in text order, so concurrent calls
@@ -102,12 +118,12 @@ def get_or_create_definitions(
             .returning(TagDefinition.tag_text, TagDefinition.tag_id)
         ).all()
     )
-    found = {text: (tag_id, True) for text, tag_id in created.items()}
+    found = {text: DefinitionOutcome(tag_id, created=True) for text, tag_id in created.items()}
     missing = [text for text in texts if text not in created]
     if missing:
         found.update(
             {
-                text: (tag_id, False)
+                text: DefinitionOutcome(tag_id, created=False)
                 for text, tag_id in find_definitions(session, tenant_id, tagged_type, missing).items()
             }
         )
@@ -123,7 +139,7 @@ def get_or_create_mappings(
     *,
     created_by: uuid.UUID,
     created_at: datetime,
-) -> dict[uuid.UUID, tuple[uuid.UUID, bool]]:
+) -> dict[uuid.UUID, MappingOutcome]:
     """``tag_id -> (mapping_id, created)`` of each of ``tag_ids`` on ``tagged_id`` (two statements, as above)."""
     ids = sorted(set(tag_ids))
     if not ids:
@@ -149,12 +165,12 @@ def get_or_create_mappings(
             .returning(TagMapping.tag_id, TagMapping.mapping_id)
         ).all()
     )
-    found = {tag_id: (mapping_id, True) for tag_id, mapping_id in created.items()}
+    found = {tag_id: MappingOutcome(mapping_id, created=True) for tag_id, mapping_id in created.items()}
     missing = [tag_id for tag_id in ids if tag_id not in created]
     if missing:
         found.update(
             {
-                tag_id: (mapping_id, False)
+                tag_id: MappingOutcome(mapping_id, created=False)
                 for tag_id, mapping_id in find_mappings(session, tenant_id, tagged_id, missing).items()
             }
         )

@@ -13,7 +13,8 @@ from pydantic import Field
 
 from crm_core.actions.fields import ActionInput, ActionOutput, FreeTextTags, NonBlankText, UtcDateTime
 from crm_core.dal import records
-from crm_core.dal.interactions import insert_interaction, system_type_id
+from crm_core.dal.interaction_types import system_type_id
+from crm_core.dal.interactions import insert_interaction
 from crm_core.dal.lookups import require_found
 from crm_core.errors import InternalError, guard_failed
 from crm_core.runtime.context import ActionContext

@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 from pydantic import Field, StringConstraints
 
 from crm_core.actions.fields import ActionInput, ActionOutput, idempotency_key_field
-from crm_core.dal import activities
+from crm_core.dal import interaction_types
 from crm_core.errors import ConflictError
 from crm_core.runtime.context import ActionContext
 from crm_core.runtime.spec import ActionSpec, PermissionNeed
@@ -60,8 +60,8 @@ def normalized_type_name(name: str) -> str:
 def create_interaction_type(ctx: ActionContext, data: CreateInteractionTypeInput) -> CreateInteractionTypeOutput:
     """Create the type, or return the tenant type with the same normalised name (``if_exists``)."""
     session, tenant = ctx.session, ctx.tenant_id
-    activities.lock_interaction_types(session, tenant)
-    existing = activities.find_tenant_type_by_name(session, tenant, normalized_type_name(data.type_name))
+    interaction_types.lock_interaction_types(session, tenant)
+    existing = interaction_types.find_tenant_type_by_name(session, tenant, normalized_type_name(data.type_name))
     if existing is not None:
         if data.if_exists == "error":
             raise ConflictError(
@@ -78,10 +78,10 @@ def create_interaction_type(ctx: ActionContext, data: CreateInteractionTypeInput
         return CreateInteractionTypeOutput(interaction_type=InteractionTypeResult(**existing._asdict(), created=False))
 
     if data.display_order is None:
-        display_order = activities.next_display_order(session, tenant)
+        display_order = interaction_types.next_display_order(session, tenant)
     else:
         display_order = data.display_order
-        taken = activities.tenant_type_at_display_order(session, tenant, display_order)
+        taken = interaction_types.tenant_type_at_display_order(session, tenant, display_order)
         if taken is not None:
             raise ConflictError(
                 f"display_order {display_order} is already used by the type '{taken.type_name}'",
@@ -94,7 +94,7 @@ def create_interaction_type(ctx: ActionContext, data: CreateInteractionTypeInput
                     "existing_type_name": taken.type_name,
                 },
             )
-    created = activities.insert_interaction_type(
+    created = interaction_types.insert_interaction_type(
         session,
         tenant,
         {

@@ -5,18 +5,20 @@ from __future__ import annotations
 import math
 import uuid
 from datetime import datetime
-from typing import Any
 
 from crm_core.actions.fields import iso_utc
-from crm_core.dal import activities
+from crm_core.dal import activities, interaction_types, statuses
+from crm_core.dal.activities import ActivityRecord
+from crm_core.dal.interaction_types import InteractionTypeRecord
 from crm_core.dal.lookups import require_found
+from crm_core.dal.statuses import StatusRecord
 from crm_core.errors import guard_failed
 from crm_core.runtime.context import ActionContext
 
 INTERACTION_STATUS_TYPE = "interaction"
 
 
-def load_activity(ctx: ActionContext, activity_id: uuid.UUID, *, lock: bool = False) -> Any:
+def load_activity(ctx: ActionContext, activity_id: uuid.UUID, *, lock: bool = False) -> ActivityRecord:
     """The activity's summary row (full notes); NotFoundError when it is not in the tenant."""
     return require_found(
         activities.get_activity(ctx.session, ctx.tenant_id, activity_id, lock=lock),
@@ -27,10 +29,10 @@ def load_activity(ctx: ActionContext, activity_id: uuid.UUID, *, lock: bool = Fa
     )
 
 
-def require_interaction_status(ctx: ActionContext, status_id: uuid.UUID, *, field: str = "status_id") -> Any:
-    """The status row; NotFoundError when not in the tenant, ValidationError when it is not an interaction status."""
+def require_interaction_status(ctx: ActionContext, status_id: uuid.UUID, *, field: str = "status_id") -> StatusRecord:
+    """The status; NotFoundError when not in the tenant, ValidationError when it is not an interaction status."""
     status = require_found(
-        activities.get_status(ctx.session, ctx.tenant_id, status_id),
+        statuses.get_status(ctx.session, ctx.tenant_id, status_id),
         resource="status",
         record_id=status_id,
         field=field,
@@ -49,10 +51,12 @@ def require_interaction_status(ctx: ActionContext, status_id: uuid.UUID, *, fiel
     return status
 
 
-def require_interaction_type(ctx: ActionContext, type_id: uuid.UUID, *, field: str = "type_id") -> Any:
+def require_interaction_type(
+    ctx: ActionContext, type_id: uuid.UUID, *, field: str = "type_id"
+) -> InteractionTypeRecord:
     """The tenant or system interaction type; NotFoundError when neither has ``type_id``."""
     return require_found(
-        activities.get_interaction_type(ctx.session, ctx.tenant_id, type_id),
+        interaction_types.get_interaction_type(ctx.session, ctx.tenant_id, type_id),
         resource="interaction_type",
         record_id=type_id,
         field=field,

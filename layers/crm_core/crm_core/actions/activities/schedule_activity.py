@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator
@@ -32,9 +32,11 @@ from crm_core.actions.fields import (
     iso_utc,
     picker,
 )
-from crm_core.dal import activities, records
+from crm_core.dal import records, statuses
 from crm_core.dal.interactions import insert_interaction
 from crm_core.dal.lookups import require_found
+from crm_core.dal.records import ClientRecord, ContactRecord
+from crm_core.dal.statuses import StatusRecord
 from crm_core.errors import InternalError, guard_failed
 from crm_core.runtime.context import ActionContext
 from crm_core.runtime.spec import ActionSpec, PermissionNeed
@@ -104,7 +106,7 @@ class ScheduleActivityOutput(ActionOutput):
     activity: ActivitySummary
 
 
-def _resolve_client(ctx: ActionContext, data: ScheduleActivityInput) -> tuple[Any, Any]:
+def _resolve_client(ctx: ActionContext, data: ScheduleActivityInput) -> tuple[ClientRecord, ContactRecord | None]:
     """The client and the contact (or None), checked against each other."""
     contact = None
     client_id = data.client_id
@@ -184,10 +186,10 @@ def _check_ticket(ctx: ActionContext, data: ScheduleActivityInput, client_id: uu
         )
 
 
-def _status(ctx: ActionContext, status_id: uuid.UUID | None) -> Any:
+def _status(ctx: ActionContext, status_id: uuid.UUID | None) -> StatusRecord:
     if status_id is not None:
         return require_interaction_status(ctx, status_id)
-    default = activities.default_interaction_status(ctx.session, ctx.tenant_id)
+    default = statuses.default_interaction_status(ctx.session, ctx.tenant_id)
     if default is None:
         raise InternalError(
             "No default interaction status found for this tenant; give status_id or mark one interaction status "
@@ -214,7 +216,7 @@ def _owner(ctx: ActionContext, data: ScheduleActivityInput) -> uuid.UUID:
 class _LocalTimeReader:
     """Reads start and end: as given when they have an offset, else in the input's or the client's zone."""
 
-    def __init__(self, data: ScheduleActivityInput, client: Any):
+    def __init__(self, data: ScheduleActivityInput, client: ClientRecord):
         self.zone_name = data.timezone or client.timezone
         self.zone_source = "timezone" if data.timezone else "client.timezone"
         self.client_id = client.client_id

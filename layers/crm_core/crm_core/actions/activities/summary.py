@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import Field
 
 from crm_core.actions.fields import ActionOutput, UtcDateTime
+from crm_core.dal.activities import ActivityRecord
 from crm_core.dal.records import user_display_name
 
 NOTES_PREVIEW_CHARS = 180
@@ -80,8 +81,8 @@ def parse_tags(value: Any) -> list[str]:
     return [str(value)]
 
 
-def activity_summary(row: Any) -> ActivitySummary:
-    """The summary of one row of ``crm_core.dal.activities`` (the activity summary query)."""
+def activity_summary(row: ActivityRecord) -> ActivitySummary:
+    """The summary of one row of the activity summary query (``crm_core.dal.activities``)."""
     return ActivitySummary(
         activity_id=row.activity_id,
         type_id=row.type_id,

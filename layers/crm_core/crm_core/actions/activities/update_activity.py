@@ -23,6 +23,7 @@ from crm_core.actions.activities.rules import (
 from crm_core.actions.activities.summary import ActivitySummary, activity_summary
 from crm_core.actions.fields import ActionInput, ActionOutput, FreeTextTags, NonBlankText, OffsetDateTime
 from crm_core.dal import activities
+from crm_core.dal.activities import ActivityRecord
 from crm_core.errors import guard_failed
 from crm_core.jsonable import jsonable
 from crm_core.runtime.context import ActionContext
@@ -97,7 +98,7 @@ def _same(before: Any, after: Any) -> bool:
     return bool(before == after)
 
 
-def _audit_view(row: Any) -> dict[str, Any]:
+def _audit_view(row: ActivityRecord) -> dict[str, Any]:
     return {field: getattr(row, field) for field in AUDITED_FIELDS}
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 from pydantic import Field
 
@@ -11,7 +10,9 @@ from crm_core.actions.activities.events import emit_interaction_updated
 from crm_core.actions.activities.rules import INTERACTION_STATUS_TYPE, load_activity, require_interaction_status
 from crm_core.actions.activities.summary import ActivitySummary, activity_summary
 from crm_core.actions.fields import ActionInput, ActionOutput
-from crm_core.dal import activities
+from crm_core.dal import activities, statuses
+from crm_core.dal.activities import ActivityRecord
+from crm_core.dal.statuses import StatusRecord
 from crm_core.errors import guard_failed
 from crm_core.runtime.context import ActionContext
 from crm_core.runtime.spec import ActionSpec, PermissionNeed
@@ -49,17 +50,17 @@ class UpdateActivityStatusOutput(ActionOutput):
     activity: ActivitySummary
 
 
-def _target_status(ctx: ActionContext, data: UpdateActivityStatusInput) -> Any:
+def _target_status(ctx: ActionContext, data: UpdateActivityStatusInput) -> StatusRecord:
     if data.status_id is not None:
         return require_interaction_status(ctx, data.status_id)
     name = data.status_name or ""
-    matches = activities.interaction_statuses_named(ctx.session, ctx.tenant_id, name)
+    matches = statuses.interaction_statuses_named(ctx.session, ctx.tenant_id, name)
     if not matches:
         raise guard_failed(
             "status_name_known",
             STATUS_NOT_FOUND,
             field="status_name",
-            expected=activities.interaction_status_names(ctx.session, ctx.tenant_id),
+            expected=statuses.interaction_status_names(ctx.session, ctx.tenant_id),
             actual=name,
             status_type=INTERACTION_STATUS_TYPE,
         )
@@ -88,7 +89,7 @@ def update_activity_status(ctx: ActionContext, data: UpdateActivityStatusInput) 
     target = _target_status(ctx, data)
     unchanged = before.status_id == target.status_id
 
-    def output(row: Any, *, no_op: bool) -> UpdateActivityStatusOutput:
+    def output(row: ActivityRecord, *, no_op: bool) -> UpdateActivityStatusOutput:
         return UpdateActivityStatusOutput(
             activity_id=data.activity_id,
             previous_status_id=before.status_id,

@@ -19,6 +19,7 @@ from pydantic_core import PydanticCustomError
 from crm_core.actions.fields import ActionOutput, iso_utc
 from crm_core.dal import tags as tag_store
 from crm_core.dal.lookups import require_found
+from crm_core.dal.tags import DefinitionOutcome
 from crm_core.errors import ConflictError, PermissionDeniedError
 from crm_core.runtime.context import ActionContext
 from crm_core.runtime.spec import PermissionNeed
@@ -202,12 +203,12 @@ def apply_tags(
     if new_texts:
         _require_tag_create(ctx, new_texts)
 
-    definitions = {text: (tag_id, False) for text, tag_id in known.items()}
+    definitions = {text: DefinitionOutcome(tag_id, created=False) for text, tag_id in known.items()}
     definitions.update(tag_store.get_or_create_definitions(session, tenant, new_texts, target_type, created_at=ctx.now))
     mappings = tag_store.get_or_create_mappings(
         session,
         tenant,
-        [tag_id for tag_id, _ in definitions.values()],
+        [definition.tag_id for definition in definitions.values()],
         target_id,
         target_type,
         created_by=ctx.actor_user_id,
@@ -215,12 +216,12 @@ def apply_tags(
     )
     applied_by_text: dict[str, tuple[AppliedTag, bool, bool]] = {}
     for text in tag_texts:
-        tag_id, definition_created = definitions[text]
-        mapping_id, mapping_created = mappings[tag_id]
+        definition = definitions[text]
+        mapping = mappings[definition.tag_id]
         applied_by_text[text] = (
-            AppliedTag(tag_id=tag_id, tag_text=text, mapping_id=mapping_id),
-            definition_created,
-            mapping_created,
+            AppliedTag(tag_id=definition.tag_id, tag_text=text, mapping_id=mapping.mapping_id),
+            definition.created,
+            mapping.created,
         )
     if if_exists == "error":
         # Applied by a concurrent call after the check above.

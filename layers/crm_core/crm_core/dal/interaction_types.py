@@ -1,0 +1,123 @@
+"""Interaction (activity) types: the global system types (Call, Email, Meeting, Note, ...) and each tenant's own.
+
+An activity's ``type_id`` names either a tenant type or a system type; a tenant type may refine a system one
+and is looked up first. Tenant types are created under a per-tenant advisory lock, so that two concurrent
+creations cannot both pass the duplicate-name check or take the same display order.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any, NamedTuple
+
+from sqlalchemy import Select, func, insert, literal, select, text
+from sqlalchemy.orm import Session
+
+from crm_core.db.models import InteractionType, SystemInteractionType
+
+
+class InteractionTypeRecord(NamedTuple):
+    """A tenant or system type; ``source`` is ``"tenant"`` or ``"system"``."""
+
+    type_id: uuid.UUID
+    type_name: str
+    source: str
+
+
+class TenantInteractionType(NamedTuple):
+    """A tenant's own interaction type, with the columns crm.create_interaction_type returns."""
+
+    type_id: uuid.UUID
+    type_name: str
+    icon: str | None
+    display_order: int | None
+    created_by: uuid.UUID | None
+
+
+def system_type_id(session: Session, type_name: str) -> uuid.UUID | None:
+    """The id of the global interaction type named ``type_name`` (e.g. ``Note``), if seeded."""
+    return session.execute(
+        select(SystemInteractionType.type_id).where(SystemInteractionType.type_name == type_name)
+    ).scalar_one_or_none()
+
+
+def get_interaction_type(session: Session, tenant_id: uuid.UUID, type_id: uuid.UUID) -> InteractionTypeRecord | None:
+    """The tenant type or, failing that, the system type with ``type_id`` (``source`` says which)."""
+    tenant_type = session.execute(
+        select(InteractionType.type_id, InteractionType.type_name, literal("tenant").label("source")).where(
+            InteractionType.tenant == tenant_id, InteractionType.type_id == type_id
+        )
+    ).one_or_none()
+    if tenant_type is not None:
+        return InteractionTypeRecord(*tenant_type)
+    system_type = session.execute(
+        select(SystemInteractionType.type_id, SystemInteractionType.type_name, literal("system").label("source")).where(
+            SystemInteractionType.type_id == type_id
+        )
+    ).one_or_none()
+    return None if system_type is None else InteractionTypeRecord(*system_type)
+
+
+def lock_interaction_types(session: Session, tenant_id: uuid.UUID) -> None:
+    """Serialise the creation of the tenant's interaction types until the transaction ends.
+
+    Two concurrent creations would otherwise both pass the duplicate-name check or pick the same display order.
+    """
+    session.execute(
+        text("select pg_advisory_xact_lock(hashtextextended(:lock_name, 0))"),
+        {"lock_name": f"crm.interaction_types:{tenant_id}"},
+    )
+
+
+def _tenant_type_columns() -> Select[uuid.UUID, str, str | None, int | None, uuid.UUID | None]:
+    return select(
+        InteractionType.type_id,
+        InteractionType.type_name,
+        InteractionType.icon,
+        InteractionType.display_order,
+        InteractionType.created_by,
+    )
+
+
+def find_tenant_type_by_name(
+    session: Session, tenant_id: uuid.UUID, normalized_name: str
+) -> TenantInteractionType | None:
+    """The tenant's type whose name, trimmed, with runs of space collapsed and lowercased, is ``normalized_name``."""
+    stored = func.lower(func.regexp_replace(func.btrim(InteractionType.type_name), r"\s+", " ", "g"))
+    row = session.execute(
+        _tenant_type_columns()
+        .where(InteractionType.tenant == tenant_id, stored == normalized_name)
+        .order_by(InteractionType.display_order.nulls_last(), InteractionType.type_id)
+        .limit(1)
+    ).one_or_none()
+    return None if row is None else TenantInteractionType(*row)
+
+
+def tenant_type_at_display_order(
+    session: Session, tenant_id: uuid.UUID, display_order: int
+) -> TenantInteractionType | None:
+    """The tenant interaction type holding ``display_order``, if any."""
+    row = session.execute(
+        _tenant_type_columns().where(
+            InteractionType.tenant == tenant_id, InteractionType.display_order == display_order
+        )
+    ).one_or_none()
+    return None if row is None else TenantInteractionType(*row)
+
+
+def next_display_order(session: Session, tenant_id: uuid.UUID) -> int:
+    """One more than the tenant's highest type display order; 0 for the first type."""
+    highest = session.execute(
+        select(func.max(InteractionType.display_order)).where(InteractionType.tenant == tenant_id)
+    ).scalar_one()
+    return 0 if highest is None else int(highest) + 1
+
+
+def insert_interaction_type(session: Session, tenant_id: uuid.UUID, values: dict[str, Any]) -> TenantInteractionType:
+    """Insert one tenant interaction type; returns the stored row."""
+    type_id: uuid.UUID = values.get("type_id") or uuid.uuid4()
+    session.execute(insert(InteractionType).values(**{**values, "tenant": tenant_id, "type_id": type_id}))
+    row = session.execute(
+        _tenant_type_columns().where(InteractionType.tenant == tenant_id, InteractionType.type_id == type_id)
+    ).one()
+    return TenantInteractionType(*row)

@@ -1,0 +1,71 @@
+"""Statuses (the ``statuses`` table): lookups by id, by name and the tenant's default interaction status.
+
+A status has a ``status_type`` (interaction, ticket, project, project_task); activities use interaction
+statuses only. Every lookup returns :class:`StatusRecord` values.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import NamedTuple
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from crm_core.db.models import Status
+
+
+class StatusRecord(NamedTuple):
+    """A status as activities see it."""
+
+    status_id: uuid.UUID
+    name: str
+    status_type: str | None
+    is_closed: bool
+
+
+def get_status(session: Session, tenant_id: uuid.UUID, status_id: uuid.UUID) -> StatusRecord | None:
+    """A status of any type (the caller checks it is an interaction status)."""
+    row = session.execute(
+        select(Status.status_id, Status.name, Status.status_type, Status.is_closed).where(
+            Status.tenant == tenant_id, Status.status_id == status_id
+        )
+    ).one_or_none()
+    return None if row is None else StatusRecord(*row)
+
+
+def interaction_statuses_named(session: Session, tenant_id: uuid.UUID, name: str) -> list[StatusRecord]:
+    """Interaction statuses whose name matches ``name`` ignoring case and surrounding space (at most two)."""
+    rows = session.execute(
+        select(Status.status_id, Status.name, Status.status_type, Status.is_closed)
+        .where(
+            Status.tenant == tenant_id,
+            Status.status_type == "interaction",
+            func.lower(func.btrim(Status.name)) == name.strip().lower(),
+        )
+        .order_by(Status.order_number)
+        .limit(2)
+    ).all()
+    return [StatusRecord(*row) for row in rows]
+
+
+def interaction_status_names(session: Session, tenant_id: uuid.UUID) -> list[str]:
+    """The tenant's interaction status names, in their display order."""
+    return list(
+        session.scalars(
+            select(Status.name)
+            .where(Status.tenant == tenant_id, Status.status_type == "interaction")
+            .order_by(Status.order_number)
+        ).all()
+    )
+
+
+def default_interaction_status(session: Session, tenant_id: uuid.UUID) -> StatusRecord | None:
+    """The tenant's default interaction status (``is_default``), if it has one."""
+    row = session.execute(
+        select(Status.status_id, Status.name, Status.status_type, Status.is_closed)
+        .where(Status.tenant == tenant_id, Status.status_type == "interaction", Status.is_default.is_(True))
+        .order_by(Status.order_number)
+        .limit(1)
+    ).one_or_none()
+    return None if row is None else StatusRecord(*row)
