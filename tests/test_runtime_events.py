@@ -151,10 +151,10 @@ def test_undeliverable_events_stay_pending_and_the_relay_delivers_them(
     monkeypatch.setenv("EVENT_BUS_NAME", aws.bus_name)
 
     reset_settings()
-    too_early = relay_pending_effects(engine, EffectPorts(), datetime.now(UTC))
+    too_early = relay_pending_effects(engine, EffectPorts(), datetime.now(UTC), tenant_id=tenant.id)
     assert count_rows(engine, tenant.id, "workflow_event_outbox", "status = 'PENDING'") == 1, too_early
 
-    relay_pending_effects(engine, EffectPorts(), datetime.now(UTC) + timedelta(hours=2))
+    relay_pending_effects(engine, EffectPorts(), datetime.now(UTC) + timedelta(hours=2), tenant_id=tenant.id)
 
     assert count_rows(engine, tenant.id, "workflow_event_outbox", "status = 'PENDING'") == 0
     # The relay serves every tenant: other tests' pending events may be delivered by the same run.

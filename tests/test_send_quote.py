@@ -301,8 +301,8 @@ def test_ses_failure_keeps_the_quote_sent_and_the_relay_sends_once(
     assert log["status"] == "pending" and log["error_message"]
 
     later = datetime.now(UTC) + timedelta(hours=2)
-    relay_pending_effects(engine, EffectPorts(), later)
-    relay_pending_effects(engine, EffectPorts(), later + timedelta(hours=2))
+    relay_pending_effects(engine, EffectPorts(), later, tenant_id=tenant.id)
+    relay_pending_effects(engine, EffectPorts(), later + timedelta(hours=2), tenant_id=tenant.id)
 
     assert len(sent_messages(number)) == 1
     log = fetch_one(
@@ -354,7 +354,7 @@ def test_s3_failure_leaves_the_pdf_pending_for_the_relay(
         out = invoke(ACTION, {"quote_id": str(quote_id)})
 
     assert out["pdf_stored"] is False and out["email_sent"] is True
-    relay_pending_effects(engine, EffectPorts(), datetime.now(UTC) + timedelta(hours=2))
+    relay_pending_effects(engine, EffectPorts(), datetime.now(UTC) + timedelta(hours=2), tenant_id=tenant.id)
     s3 = boto3.client("s3", region_name="us-east-1")
     assert s3.get_object(Bucket=out["pdf"]["bucket"], Key=out["pdf"]["key"])["ContentType"] == "application/pdf"
 
@@ -381,6 +381,6 @@ def test_a_retry_after_a_crash_before_delivery_sends_one_email(
         table.delete_item(Key={"id": item["id"]})
     retry = invoke(ACTION, {"quote_id": str(quote_id)}, idempotency_key="crash-once")
     assert retry["new_status"] == "sent" and retry["no_op"] is False
-    relay_pending_effects(engine, EffectPorts(), datetime.now(UTC) + timedelta(hours=2))
-    relay_pending_effects(engine, EffectPorts(), datetime.now(UTC) + timedelta(hours=4))
+    relay_pending_effects(engine, EffectPorts(), datetime.now(UTC) + timedelta(hours=2), tenant_id=tenant.id)
+    relay_pending_effects(engine, EffectPorts(), datetime.now(UTC) + timedelta(hours=4), tenant_id=tenant.id)
     assert len(sent_messages(number)) == 1

@@ -391,15 +391,6 @@ def test_undeliverable_effects_stay_pending_and_the_relay_delivers_each_once(
     assert len(sent_emails("outage")) == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason=(
-        "runtime/handler.py:155 (ActionRunner._handle): the DynamoDB first line stores the output as returned at "
-        "call time and replays it for 24 h; the relay's recorder patches only the ledger (runtime/effects.py:225 "
-        "-> dal/ledger.py patch_invocation_output), so a replay returns the stale output"
-    ),
-)
 def test_a_replay_after_the_relay_returns_the_patched_output(
     aws: LocalResources, caller: Caller, db: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:

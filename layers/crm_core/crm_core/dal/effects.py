@@ -101,13 +101,15 @@ def lock_pending_effects(
     )
 
 
-def lock_due_effects(session: Session, now: datetime, kinds: Sequence[str], limit: int) -> list[EffectRow]:
-    """Pending effects of every tenant whose time has come, locked, oldest first (the relay's view)."""
+def lock_due_effects(
+    session: Session, now: datetime, kinds: Sequence[str], limit: int, tenant_id: uuid.UUID | None = None
+) -> list[EffectRow]:
+    """Pending effects whose time has come, locked, oldest first: of every tenant (the relay's view), or one."""
     session.execute(text("select set_config('app.outbox_relay', 'on', true)"))
-    return _lock_rows(
-        session,
-        select(*_COLUMNS).where(_T.status == "PENDING", _T.available_at <= now, _T.kind.in_(list(kinds))).limit(limit),
-    )
+    query = select(*_COLUMNS).where(_T.status == "PENDING", _T.available_at <= now, _T.kind.in_(list(kinds)))
+    if tenant_id is not None:
+        query = query.where(_T.tenant == tenant_id)
+    return _lock_rows(session, query.limit(limit))
 
 
 def mark_effects(session: Session, tenant_id: uuid.UUID, marks: Sequence[EffectMark]) -> None:

@@ -103,13 +103,22 @@ def complete_invocation(
 
 def patch_invocation_output(
     session: Session, tenant_id: uuid.UUID, invocation_id: uuid.UUID, patch: dict[str, Any]
-) -> None:
-    """Merge ``patch`` into the stored output (top-level keys), e.g. what an after-commit delivery produced."""
-    session.execute(
+) -> tuple[str, int, str] | None:
+    """Merge ``patch`` into the stored output (top-level keys), e.g. what an after-commit delivery produced.
+
+    Returns the row's action id, version and idempotency key (None when there is no such row).
+    """
+    row = session.execute(
         update(WorkflowActionInvocation)
         .where(
             WorkflowActionInvocation.tenant == tenant_id,
             WorkflowActionInvocation.invocation_id == invocation_id,
         )
         .values(output_json=WorkflowActionInvocation.output_json.op("||")(cast(type_coerce(patch, JSONB), JSONB)))
-    )
+        .returning(
+            WorkflowActionInvocation.action_id,
+            WorkflowActionInvocation.action_version,
+            WorkflowActionInvocation.idempotency_key,
+        )
+    ).one_or_none()
+    return None if row is None else (row.action_id, row.action_version, row.idempotency_key)

@@ -111,6 +111,8 @@ class DeliveryReport:
     retrying: int = 0
     failed: int = 0
     output_patch: dict[str, Any] = field(default_factory=dict)
+    # (action id, version, idempotency key) of ledger rows whose stored output a recorder patched.
+    patched_calls: list[tuple[str, int, str]] = field(default_factory=list)
 
     def add(self, outcome: EffectOutcome) -> None:
         if outcome.status == "DELIVERED":
@@ -125,6 +127,7 @@ class DeliveryReport:
         self.retrying += other.retrying
         self.failed += other.failed
         self.output_patch.update(other.output_patch)
+        self.patched_calls.extend(other.patched_calls)
 
     def as_dict(self) -> dict[str, int]:
         return {"delivered": self.delivered, "retrying": self.retrying, "failed": self.failed}
@@ -183,29 +186,54 @@ def deliver_after_commit(
 
 
 def relay_pending_effects(
-    engine: Engine, ports: EffectPorts, now: datetime, *, batch_size: int = 100, max_batches: int = 10
+    engine: Engine,
+    ports: EffectPorts,
+    now: datetime,
+    *,
+    batch_size: int = 100,
+    max_batches: int = 10,
+    tenant_id: uuid.UUID | None = None,
 ) -> DeliveryReport:
-    """Deliver pending effects of every tenant whose time has come (the relay function's job).
+    """Deliver pending effects whose time has come (the relay function's job): of every tenant, or of one.
 
     Emails and documents go one per transaction (see the module docstring); events in batches.
     """
     report = DeliveryReport()
     for _ in range(batch_size * max_batches):
         with Session(engine, expire_on_commit=False) as session, session.begin():
-            rows = lock_due_effects(session, now, ["document", "email"], 1)
+            rows = lock_due_effects(session, now, ["document", "email"], 1, tenant_id)
             if not rows:
                 break
             set_tenant(session, rows[0].tenant)
-            report.merge(_deliver_rows(session, rows, ports, now))
+            batch = _deliver_rows(session, rows, ports, now)
+        report.merge(batch)
+        forget_replays(batch.patched_calls)
     for _ in range(max_batches):
         with Session(engine, expire_on_commit=False) as session, session.begin():
-            rows = lock_due_effects(session, now, ["event"], batch_size)
-            for tenant_id in dict.fromkeys(row.tenant for row in rows):
-                set_tenant(session, tenant_id)
-                report.merge(_deliver_rows(session, [r for r in rows if r.tenant == tenant_id], ports, now))
+            rows = lock_due_effects(session, now, ["event"], batch_size, tenant_id)
+            for row_tenant in dict.fromkeys(row.tenant for row in rows):
+                set_tenant(session, row_tenant)
+                report.merge(_deliver_rows(session, [r for r in rows if r.tenant == row_tenant], ports, now))
         if len(rows) < batch_size:
             break
     return report
+
+
+def forget_replays(calls: Sequence[tuple[str, int, str]]) -> None:
+    """Drop the DynamoDB first-line records of calls whose stored output the relay just patched.
+
+    The first line keeps the output a call returned; after a later delivery the ledger holds the truth, so the
+    next replay must reach the ledger. Best effort: a record that cannot be dropped expires with its TTL.
+    """
+    if not calls:
+        return
+    from crm_core.runtime.idempotency import forget_first_line_record
+
+    for action_id, version, key in calls:
+        try:
+            forget_first_line_record(action_id, version, key)
+        except Exception:
+            logger.exception("could not drop the idempotency record of %s@%s", action_id, version)
 
 
 def _deliver_rows(session: Session, rows: Sequence[EffectRow], ports: EffectPorts, now: datetime) -> DeliveryReport:
@@ -220,14 +248,27 @@ def _deliver_rows(session: Session, rows: Sequence[EffectRow], ports: EffectPort
         report.add(outcome)
         if outcome.status != "DELIVERED":
             logger.warning("effect %s (%s) not delivered: %s", row.effect_id, row.kind, outcome.error)
-        if row.recorder is None:
-            continue
-        patch = _RECORDERS[row.recorder](session, row, outcome)
-        if patch:
-            report.output_patch.update(patch)
-            if row.invocation_id is not None:
-                patch_invocation_output(session, row.tenant, row.invocation_id, patch)
+        if row.recorder is not None:
+            _record(session, row, outcome, report)
     return report
+
+
+def _record(session: Session, row: EffectRow, outcome: EffectOutcome, report: DeliveryReport) -> None:
+    """Run the row's recorder in a savepoint: if it fails, the delivery is still marked (never sent twice)."""
+    try:
+        with session.begin_nested():
+            patch = _RECORDERS[row.recorder or ""](session, row, outcome)
+            if patch and row.invocation_id is not None:
+                patched = patch_invocation_output(session, row.tenant, row.invocation_id, patch)
+                if patched is not None:
+                    report.patched_calls.append(patched)
+    except Exception:
+        logger.exception(
+            "outcome recorder %r failed for effect %s; the delivery stays recorded", row.recorder, row.effect_id
+        )
+        return
+    if patch:
+        report.output_patch.update(patch)
 
 
 def _send(rows: Sequence[EffectRow], ports: EffectPorts) -> list[EffectOutcome]:

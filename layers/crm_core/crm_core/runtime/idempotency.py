@@ -66,7 +66,7 @@ class DynamoDbFirstLine:
     function decorated with it, so sharing one between actions would silently mix their settings.
     """
 
-    def __init__(self, spec: ActionSpec[Any, Any], table_name: str):
+    def __init__(self, qualified_id: str, table_name: str):
         from aws_lambda_powertools.utilities.idempotency import (
             DynamoDBPersistenceLayer,
             IdempotencyConfig,
@@ -76,13 +76,14 @@ class DynamoDbFirstLine:
         from crm_core.aws.clients import aws_client
 
         self.table_name = table_name
+        self.key_prefix = f"crm-actions.{qualified_id}"
         self.config = IdempotencyConfig(
             event_key_jmespath="key",
             payload_validation_jmespath="input_hash",
             raise_on_no_idempotency_key=True,
             expires_after_seconds=IDEMPOTENCY_RECORD_TTL_SECONDS,
         )
-        store = DynamoDBPersistenceLayer(table_name=table_name, boto3_client=aws_client("dynamodb"))
+        store = self.store = DynamoDBPersistenceLayer(table_name=table_name, boto3_client=aws_client("dynamodb"))
 
         def guarded(work: Callable[[], dict[str, Any]], *, call: dict[str, str]) -> dict[str, Any]:
             return work()
@@ -93,7 +94,7 @@ class DynamoDbFirstLine:
             data_keyword_argument="call",
             persistence_store=store,
             config=self.config,
-            key_prefix=f"crm-actions.{spec.qualified_id}",
+            key_prefix=self.key_prefix,
         )
 
     def run(self, key: str, payload_hash: str, context: Any, work: Callable[[], dict[str, Any]]) -> dict[str, Any]:
@@ -103,11 +104,29 @@ class DynamoDbFirstLine:
         result: dict[str, Any] = self._guarded(work, call={"key": key, "input_hash": payload_hash})
         return result
 
+    def forget(self, key: str) -> None:
+        """Delete the record of ``key``, so the next call with it is answered by the ledger."""
+        self.store.configure(self.config, key_prefix=self.key_prefix)
+        self.store.delete_record(data={"key": key}, exception=RuntimeError("stored output superseded"))
+
 
 def first_line_for(spec: ActionSpec[Any, Any], cache: dict[str, DynamoDbFirstLine]) -> DynamoDbFirstLine:
     """The DynamoDB first line for ``spec`` on the configured table (created on first use)."""
     table_name = get_settings().require("idempotency_table")
     first_line = cache.get(table_name)
     if first_line is None:
-        first_line = cache[table_name] = DynamoDbFirstLine(spec, table_name)
+        first_line = cache[table_name] = DynamoDbFirstLine(spec.qualified_id, table_name)
     return first_line
+
+
+_forgetters: dict[tuple[str, str], DynamoDbFirstLine] = {}
+
+
+def forget_first_line_record(action_id: str, version: int, key: str) -> None:
+    """Drop the DynamoDB first-line record of one call of ``action_id@version`` (the relay's use)."""
+    qualified_id = f"{action_id}@{version}"
+    table_name = get_settings().require("idempotency_table")
+    first_line = _forgetters.get((qualified_id, table_name))
+    if first_line is None:
+        first_line = _forgetters[(qualified_id, table_name)] = DynamoDbFirstLine(qualified_id, table_name)
+    first_line.forget(key)
