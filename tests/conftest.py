@@ -1,16 +1,15 @@
 """Fixtures: the real PostgreSQL at DATABASE_URL (run as the app role), AWS emulated by moto.
 
 Every test works in tenants of its own (fresh uuids), so tests never see each other's rows and need no
-cleanup; row-level security keeps it that way.
+cleanup; row-level security keeps it that way. What tests import lives in tests/support/, never here. The
+tests of tests/unit/ use none of these fixtures: sockets are disabled there (tests/unit/conftest.py).
 """
 
 from __future__ import annotations
 
-import json
 import os
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -19,11 +18,11 @@ from sqlalchemy.pool import NullPool
 
 from crm_core.db.engine import get_engine
 from crm_core.db.migrate import upgrade
-from crm_core.runtime import build_handler, get_spec
 from crm_core.settings import reset_settings
-from crm_dev.aws_resources import FAKE_CREDENTIALS, LOCAL_DEFAULTS, LocalResources, provision
-from crm_dev.lambda_context import LocalLambdaContext
-from crm_dev.seed import TenantSeeder
+from crm_dev.aws_resources import LocalResources, provision
+from tests.support.handlers import invoke_action
+from tests.support.local_aws import use_local_aws_environment
+from tests.support.tenants import Tenant, make_tenant
 
 os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
 os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
@@ -65,10 +64,7 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[LocalResources]:
     """moto for every AWS service, with the idempotency table, bus (+ tap queue), bucket and sender created."""
     from moto import mock_aws
 
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    for name, value in {**LOCAL_DEFAULTS, **FAKE_CREDENTIALS}.items():
-        monkeypatch.setenv(name, value)
-    reset_settings()
+    use_local_aws_environment(monkeypatch)
     with mock_aws():
         yield provision()
 
@@ -111,32 +107,6 @@ def scratch_database(
             connection.execute(text(f"drop database if exists {name} with (force)"))
 
 
-@dataclass
-class Tenant:
-    """A seeded tenant: the seeder, an Admin actor, one client with a contact, a ticket and a project."""
-
-    seed: TenantSeeder
-    actor: uuid.UUID
-    client: uuid.UUID
-    contact: uuid.UUID
-    ticket: uuid.UUID
-    project: uuid.UUID
-
-    @property
-    def id(self) -> uuid.UUID:
-        return self.seed.tenant_id
-
-
-def make_tenant(engine: Engine) -> Tenant:
-    seed = TenantSeeder(engine).create()
-    actor = seed.user(roles=["Admin"], first_name="Ada", last_name="Admin")
-    client = seed.client("Acme Corp", timezone="America/New_York", billing_email="billing@acme.example")
-    contact = seed.contact(client, "Carol Contact", email="carol@acme.example")
-    ticket = seed.ticket(client, contact, title="Printer offline", number="T-1001")
-    project = seed.project(client, "Office move")
-    return Tenant(seed, actor, client, contact, ticket, project)
-
-
 @pytest.fixture
 def tenant(engine: Engine) -> Tenant:
     return make_tenant(engine)
@@ -152,7 +122,7 @@ Invoke = Callable[..., dict[str, Any]]
 
 @pytest.fixture
 def invoke(engine: Engine, aws: LocalResources, tenant: Tenant) -> Invoke:
-    """Call an action through its real Lambda handler: ``invoke("crm.x", {...input}, actor=..., dry_run=...)``."""
+    """``invoke_action`` in the test's tenant as its Admin: ``invoke("crm.x", {...input}, actor=..., dry_run=...)``."""
 
     def _invoke(
         action_id: str,
@@ -163,14 +133,7 @@ def invoke(engine: Engine, aws: LocalResources, tenant: Tenant) -> Invoke:
         **envelope: Any,
     ) -> dict[str, Any]:
         target = as_tenant or tenant
-        event = {
-            "tenant_id": str(target.id),
-            "actor_user_id": str(actor or target.actor),
-            "input": json.loads(json.dumps(action_input, default=str)),
-            **envelope,
-        }
-        handler = build_handler(get_spec(action_id))
-        return handler(event, LocalLambdaContext(action_id.split(".", 1)[1]))
+        return invoke_action(action_id, target.id, actor or target.actor, action_input, **envelope)
 
     return _invoke
 

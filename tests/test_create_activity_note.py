@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import uuid
 
 import pytest
@@ -10,10 +9,9 @@ from sqlalchemy import text
 
 from crm_core.db.engine import tenant_session
 from crm_core.errors import InternalError, NotFoundError, PermissionDeniedError, ValidationError
-from crm_core.runtime import build_handler, get_spec
-from crm_dev.lambda_context import LocalLambdaContext
-from tests.conftest import Tenant, make_tenant
-from tests.support import count_rows, fetch_one, tenant_row_counts
+from tests.support.handlers import invoke_action
+from tests.support.rows import count_rows, fetch_one, tenant_row_counts
+from tests.support.tenants import Tenant, make_tenant
 
 ACTION = "crm.create_activity_note"
 NOTE_TYPE_ID = uuid.UUID("ba330b41-0e03-537d-834f-94a6c295a983")
@@ -203,16 +201,9 @@ def test_missing_note_type_is_internal_error(aws, scratch_database) -> None:
     with engine.begin() as connection:
         connection.execute(text("delete from system_interaction_types where type_name = 'Note'"))
     tenant = make_tenant(engine)
-    event = {
-        "tenant_id": str(tenant.id),
-        "actor_user_id": str(tenant.actor),
-        "input": note_input("client", tenant.client),
-    }
 
     with pytest.raises(InternalError) as caught:
-        build_handler(get_spec(ACTION))(
-            json.loads(json.dumps(event, default=str)), LocalLambdaContext("create_activity_note")
-        )
+        invoke_action(ACTION, tenant.id, tenant.actor, note_input("client", tenant.client))
 
     assert caught.value.message == "System interaction type Note missing"
     assert caught.value.code == "INTERNAL_ERROR"

@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import threading
-import uuid
 from typing import Any
 
 import pytest
 
 from crm_core.errors import ConflictError, PermissionDeniedError, ValidationError
-from crm_core.runtime import build_handler, get_spec
-from crm_dev.lambda_context import LocalLambdaContext
-from tests.conftest import Tenant
-from tests.support import count_rows, fetch_one, tenant_row_counts
-from tests.support_activities import actor_with, audit_rows, published
+from tests.support.events import published
+from tests.support.handlers import invoke_action
+from tests.support.rows import audit_rows, count_rows, fetch_one, tenant_row_counts
+from tests.support.tenants import Tenant, actor_with
 
 ACTION = "crm.create_interaction_type"
 
@@ -202,21 +200,16 @@ def test_idempotency_key_with_another_input_is_conflict(invoke, tenant: Tenant, 
 
 
 def test_concurrent_creations_of_one_name_make_one_type(aws, tenant: Tenant, engine) -> None:
-    handler = build_handler(get_spec(ACTION))
     barrier = threading.Barrier(4)
     results: list[dict[str, Any]] = []
     errors: list[BaseException] = []
 
     def call(index: int) -> None:
-        event = {
-            "tenant_id": str(tenant.id),
-            "actor_user_id": str(tenant.actor),
-            "run_id": f"parallel-{index}",
-            "input": {"type_name": "Site Visit"},
-        }
         barrier.wait()
         try:
-            results.append(handler(event, LocalLambdaContext(f"create_interaction_type-{uuid.uuid4()}")))
+            results.append(
+                invoke_action(ACTION, tenant.id, tenant.actor, {"type_name": "Site Visit"}, run_id=f"parallel-{index}")
+            )
         except BaseException as exc:  # collected for the assertion below
             errors.append(exc)
 

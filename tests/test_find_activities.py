@@ -10,17 +10,9 @@ from typing import Any
 import pytest
 
 from crm_core.errors import NotFoundError, PermissionDeniedError, ValidationError
-from tests.conftest import Tenant
-from tests.support import count_rows, tenant_row_counts
-from tests.support_activities import (
-    CALL_TYPE,
-    EMAIL_TYPE,
-    actor_with,
-    add_activity,
-    at,
-    execute,
-    iso,
-)
+from tests.support.activities import CALL_TYPE, EMAIL_TYPE, add_activity, at, iso
+from tests.support.rows import count_rows, execute, tenant_row_counts
+from tests.support.tenants import Tenant, actor_with
 
 ACTION = "crm.find_activities"
 

@@ -18,7 +18,7 @@ from crm_core.catalog import build_catalog
 from crm_core.runtime import all_specs
 from crm_core.runtime.envelope import parse_envelope
 from crm_dev.step_functions import load_template
-from tests.conftest import Tenant
+from tests.support.tenants import Tenant
 
 ROOT = Path(__file__).resolve().parents[1]
 SPECS = all_specs()

@@ -15,7 +15,7 @@ from crm_core.db.engine import get_engine, set_tenant, tenant_session
 from crm_core.errors import ConflictError, TransientError, ValidationError
 from crm_core.runtime.error_mapping import to_action_failure
 from crm_core.settings import reset_settings
-from tests.conftest import Tenant
+from tests.support.tenants import Tenant
 
 
 def test_query_without_tenant_filter_sees_only_the_current_tenant(tenant: Tenant, other_tenant: Tenant, engine) -> None:

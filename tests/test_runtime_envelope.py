@@ -8,16 +8,11 @@ import uuid
 import pytest
 
 from crm_core.errors import PermissionDeniedError, ValidationError
-from crm_core.runtime import build_handler, get_spec
-from crm_dev.lambda_context import LocalLambdaContext
-from tests.conftest import Tenant
-from tests.support import tenant_row_counts
+from tests.support.handlers import invoke_event
+from tests.support.rows import tenant_row_counts
+from tests.support.tenants import Tenant
 
 ACTION = "crm.create_activity_note"
-
-
-def run_event(event: object) -> dict:
-    return build_handler(get_spec(ACTION))(event, LocalLambdaContext("create_activity_note"))
 
 
 def valid_event(tenant: Tenant) -> dict:
@@ -33,7 +28,7 @@ def test_missing_tenant_is_validation_error(aws, tenant: Tenant) -> None:
     del event["tenant_id"]
 
     with pytest.raises(ValidationError) as caught:
-        run_event(event)
+        invoke_event(ACTION, event)
 
     assert caught.value.category == "ValidationError"
     assert caught.value.code == "VALIDATION_ERROR"
@@ -44,7 +39,7 @@ def test_bad_uuid_is_validation_error(aws, tenant: Tenant) -> None:
     event = {**valid_event(tenant), "actor_user_id": "not-a-uuid"}
 
     with pytest.raises(ValidationError) as caught:
-        run_event(event)
+        invoke_event(ACTION, event)
 
     assert caught.value.details["errors"][0]["field"] == "actor_user_id"
     assert "actor_user_id" in caught.value.message
@@ -55,7 +50,7 @@ def test_bad_uuid_inside_input_names_the_input_field(aws, tenant: Tenant) -> Non
     event["input"]["target"]["id"] = "12345"
 
     with pytest.raises(ValidationError) as caught:
-        run_event(event)
+        invoke_event(ACTION, event)
 
     assert caught.value.details["errors"][0]["field"] == "input.target.id"
 
@@ -66,7 +61,7 @@ def test_unknown_input_key_is_validation_error(aws, tenant: Tenant, engine) -> N
     before = tenant_row_counts(engine, tenant.id)
 
     with pytest.raises(ValidationError) as caught:
-        run_event(event)
+        invoke_event(ACTION, event)
 
     assert caught.value.details["errors"] == [
         {"field": "input.colour", "message": "Extra inputs are not permitted", "type": "extra_forbidden"}
@@ -77,25 +72,25 @@ def test_unknown_input_key_is_validation_error(aws, tenant: Tenant, engine) -> N
 def test_unknown_top_level_keys_are_ignored(aws, tenant: Tenant) -> None:
     event = {**valid_event(tenant), "Comment": "Step Functions state passed whole", "previous": {"x": 1}}
 
-    assert run_event(event)["target_type"] == "client"
+    assert invoke_event(ACTION, event)["target_type"] == "client"
 
 
 @pytest.mark.parametrize("event", [None, [], "text", 42])
 def test_event_that_is_not_an_object(aws, event: object) -> None:
     with pytest.raises(ValidationError) as caught:
-        run_event(event)
+        invoke_event(ACTION, event)
 
     assert caught.value.details["expected"] == "object"
 
 
 def test_dry_run_must_be_a_boolean(aws, tenant: Tenant) -> None:
     with pytest.raises(ValidationError):
-        run_event({**valid_event(tenant), "dry_run": "yes"})
+        invoke_event(ACTION, {**valid_event(tenant), "dry_run": "yes"})
 
 
 def test_error_text_is_a_json_object_with_the_four_keys(aws, tenant: Tenant) -> None:
     with pytest.raises(ValidationError) as caught:
-        run_event({**valid_event(tenant), "tenant_id": "x"})
+        invoke_event(ACTION, {**valid_event(tenant), "tenant_id": "x"})
 
     parsed = json.loads(str(caught.value))
     assert set(parsed) == {"category", "code", "message", "details"}
@@ -107,7 +102,7 @@ def test_actor_of_another_tenant_is_refused(aws, tenant: Tenant, other_tenant: T
     before = tenant_row_counts(engine, tenant.id)
 
     with pytest.raises(PermissionDeniedError) as caught:
-        run_event(event)
+        invoke_event(ACTION, event)
 
     assert caught.value.details["rule"] == "actor_is_tenant_user"
     assert tenant_row_counts(engine, tenant.id) == before
@@ -115,14 +110,14 @@ def test_actor_of_another_tenant_is_refused(aws, tenant: Tenant, other_tenant: T
 
 def test_unknown_actor_is_refused(aws, tenant: Tenant) -> None:
     with pytest.raises(PermissionDeniedError):
-        run_event({**valid_event(tenant), "actor_user_id": str(uuid.uuid4())})
+        invoke_event(ACTION, {**valid_event(tenant), "actor_user_id": str(uuid.uuid4())})
 
 
 def test_inactive_actor_is_refused(aws, tenant: Tenant) -> None:
     inactive = tenant.seed.user(roles=["Admin"], is_inactive=True)
 
     with pytest.raises(PermissionDeniedError) as caught:
-        run_event({**valid_event(tenant), "actor_user_id": str(inactive)})
+        invoke_event(ACTION, {**valid_event(tenant), "actor_user_id": str(inactive)})
 
     assert caught.value.details["rule"] == "actor_is_active"
 
@@ -131,7 +126,7 @@ def test_client_portal_user_is_refused(aws, tenant: Tenant) -> None:
     portal_user = tenant.seed.user(roles=["Admin"], user_type="client")
 
     with pytest.raises(PermissionDeniedError) as caught:
-        run_event({**valid_event(tenant), "actor_user_id": str(portal_user)})
+        invoke_event(ACTION, {**valid_event(tenant), "actor_user_id": str(portal_user)})
 
     assert caught.value.details == {
         "rule": "actor_is_internal",
@@ -143,10 +138,8 @@ def test_client_portal_user_is_refused(aws, tenant: Tenant) -> None:
 
 def test_unknown_tenant_is_refused(aws, tenant: Tenant) -> None:
     with pytest.raises(PermissionDeniedError):
-        run_event({**valid_event(tenant), "tenant_id": str(uuid.uuid4())})
+        invoke_event(ACTION, {**valid_event(tenant), "tenant_id": str(uuid.uuid4())})
 
 
-def test_handler_without_context_uses_a_local_one(aws, tenant: Tenant) -> None:
-    handler = build_handler(get_spec(ACTION))
-
-    assert handler(valid_event(tenant), LocalLambdaContext("create_activity_note"))["target_type"] == "client"
+def test_a_valid_event_runs_the_action(aws, tenant: Tenant) -> None:
+    assert invoke_event(ACTION, valid_event(tenant))["target_type"] == "client"

@@ -15,13 +15,14 @@ from crm_core.actions.fields import ActionInput, ActionOutput, OffsetDateTime, U
 from crm_core.aws.ports import EffectPorts
 from crm_core.db.engine import tenant_session
 from crm_core.errors import ValidationError
-from crm_core.runtime import ActionContext, ActionSpec, PermissionNeed, build_handler
+from crm_core.runtime import ActionContext, ActionSpec, PermissionNeed
 from crm_core.runtime.effects import relay_pending_effects
 from crm_core.runtime.relay import build_relay_handler
 from crm_core.settings import reset_settings
 from crm_dev.lambda_context import LocalLambdaContext
-from tests.conftest import Tenant
-from tests.support import count_rows, fetch_one
+from tests.support.handlers import invoke_action
+from tests.support.rows import count_rows, fetch_one
+from tests.support.tenants import Tenant
 
 
 class PingInput(ActionInput):
@@ -57,8 +58,7 @@ PING = ActionSpec(
 
 
 def call_ping(tenant: Tenant, action_input: dict, **envelope: object) -> dict:
-    event = {"tenant_id": str(tenant.id), "actor_user_id": str(tenant.actor), "input": action_input, **envelope}
-    return build_handler(PING)(event, LocalLambdaContext("ping"))
+    return invoke_action(PING, tenant.id, tenant.actor, action_input, **envelope)
 
 
 AT = "2026-03-02T09:30:00+01:00"

@@ -9,10 +9,9 @@ import boto3
 import pytest
 
 from crm_core.errors import ConflictError, NotFoundError
-from crm_core.runtime import build_handler, get_spec
-from crm_dev.lambda_context import LocalLambdaContext
-from tests.conftest import Tenant
-from tests.support import count_rows, fetch_one
+from tests.support.handlers import invoke_action
+from tests.support.rows import count_rows, fetch_one
+from tests.support.tenants import Tenant
 
 ACTION = "crm.create_activity_note"
 
@@ -128,22 +127,15 @@ def test_concurrent_duplicates_produce_one_effect(aws, tenant: Tenant, engine) -
     """Eight simultaneous calls with one key: one effect; the rest replay or are told to retry."""
     from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyAlreadyInProgressError
 
-    event = {
-        "tenant_id": str(tenant.id),
-        "actor_user_id": str(tenant.actor),
-        "input": note(tenant),
-        "idempotency_key": "race",
-    }
     outputs: list[dict] = []
     in_progress: list[Exception] = []
     others: list[Exception] = []
     barrier = threading.Barrier(8)
 
     def call() -> None:
-        handler = build_handler(get_spec(ACTION))
         barrier.wait()
         try:
-            outputs.append(handler(event, LocalLambdaContext("create_activity_note")))
+            outputs.append(invoke_action(ACTION, tenant.id, tenant.actor, note(tenant), idempotency_key="race"))
         except IdempotencyAlreadyInProgressError as exc:
             in_progress.append(exc)
         except Exception as exc:  # pragma: no cover - would fail the assertion below

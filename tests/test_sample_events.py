@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from crm_core.runtime import all_specs, build_handler
+from crm_core.runtime import all_specs
 from crm_demo.seed import seed_demo_tenant
-from crm_dev.lambda_context import LocalLambdaContext
+from tests.support.handlers import invoke_event
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -22,7 +22,7 @@ def test_each_sample_event_succeeds_against_the_demo_tenant(aws, scratch_databas
 
     for spec in all_specs():
         event = json.loads((ROOT / "events" / f"{spec.name}.json").read_text())
-        output = build_handler(spec)(event, LocalLambdaContext(spec.name))
+        output = invoke_event(spec, event)
         assert spec.output_model.model_validate(output), spec.id
 
 

@@ -8,18 +8,10 @@ from typing import Any
 import pytest
 
 from crm_core.errors import ConflictError, InternalError, NotFoundError, PermissionDeniedError, ValidationError
-from tests.conftest import Tenant
-from tests.support import count_rows, tenant_row_counts
-from tests.support_activities import (
-    CALL_TYPE,
-    MEETING_TYPE,
-    activity_row,
-    actor_with,
-    audit_rows,
-    execute,
-    outbox,
-    published,
-)
+from tests.support.activities import CALL_TYPE, MEETING_TYPE
+from tests.support.events import published
+from tests.support.rows import activity_row, audit_rows, count_rows, execute, outbox_rows, tenant_row_counts
+from tests.support.tenants import Tenant, actor_with
 
 ACTION = "crm.schedule_activity"
 
@@ -381,7 +373,7 @@ def test_interaction_logged_is_in_the_outbox_and_published(invoke, tenant: Tenan
     )
     activity_id = out["activity"]["activity_id"]
 
-    (row,) = outbox(engine, tenant.id)
+    (row,) = outbox_rows(engine, tenant.id)
     assert row["event_type"] == "INTERACTION_LOGGED"
     assert row["idempotency_key"] == f"interaction_logged:{activity_id}"
     assert row["status"] == "DELIVERED"

@@ -19,8 +19,8 @@ from moto.ses.models import ses_backends
 from crm_core.aws.ports import EffectPorts
 from crm_core.errors import NotFoundError, PermissionDeniedError, ValidationError
 from crm_core.runtime.effects import relay_pending_effects
-from tests.conftest import Tenant
-from tests.support import count_rows, fetch_one, tenant_row_counts
+from tests.support.rows import count_rows, fetch_one, tenant_row_counts
+from tests.support.tenants import Tenant
 
 ACTION = "crm.send_quote"
 EMAIL_LOG = "select * from email_sending_logs where entity_id = :q"

@@ -1,7 +1,7 @@
 """The state machines of statemachines/: their structure, and the real definitions executed in moto.
 
 Executions run moto's ASL interpreter with every Lambda task dispatched to the real crm_core handler, against
-the real PostgreSQL (see tests/support_state_machines.py). Retry intervals really elapse in moto, so only one
+the real PostgreSQL (see tests/support/local_aws.py). Retry intervals really elapse in moto, so only one
 test retries (one second).
 """
 
@@ -16,19 +16,19 @@ from typing import Any
 import pytest
 
 from crm_core.errors import TransientError
-from tests.conftest import Tenant
-from tests.support import count_rows, tenant_row_counts
-from tests.support_activities import CALL_TYPE, activity_row, actor_with, add_activity, at, execute, iso, published
-from tests.support_state_machines import (
+from crm_dev.step_functions import (
     STATE_MACHINES,
     SUBSTITUTION,
     Execution,
-    StateMachineHarness,
+    StateMachineRunner,
     function_actions,
-    start_harness,
     state_machine_resources,
 )
-from tests.support_tags import mappings
+from tests.support.activities import CALL_TYPE, add_activity, at, iso
+from tests.support.events import published
+from tests.support.local_aws import start_harness
+from tests.support.rows import activity_row, count_rows, execute, tag_mappings, tenant_row_counts
+from tests.support.tenants import Tenant, actor_with
 
 TICKET_FOLLOW_UP = STATE_MACHINES / "ticket_follow_up.asl.json"
 DEFINITIONS = sorted(STATE_MACHINES.glob("*.asl.json"))
@@ -136,12 +136,12 @@ def executes(test: Any) -> Any:
 
 
 @pytest.fixture
-def harness(engine: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[StateMachineHarness]:
+def harness(engine: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[StateMachineRunner]:
     yield from start_harness(monkeypatch)
 
 
 @pytest.fixture
-def follow_up(harness: StateMachineHarness) -> str:
+def follow_up(harness: StateMachineRunner) -> str:
     return harness.create_state_machine(TICKET_FOLLOW_UP)
 
 
@@ -175,7 +175,7 @@ def assert_succeeded(execution: Execution) -> dict[str, Any]:
 
 @executes
 def test_no_recent_activity_schedules_one_follow_up_and_tags_the_client(
-    harness: StateMachineHarness, follow_up: str, tenant: Tenant, engine: Any
+    harness: StateMachineRunner, follow_up: str, tenant: Tenant, engine: Any
 ) -> None:
     add_activity(tenant, when=at(-10))  # before `since`: does not count
 
@@ -208,7 +208,7 @@ def test_no_recent_activity_schedules_one_follow_up_and_tags_the_client(
     assert row["title"] == "Follow-up on T-1001"
     assert iso(row["start_time"]) == "2026-03-09T14:00:00Z"
     assert count_rows(engine, tenant.id, "interactions") == 2  # the old one and the follow-up
-    assert [m["tag_text"] for m in mappings(engine, tenant.id, tenant.client)] == ["needs-follow-up"]
+    assert [m["tag_text"] for m in tag_mappings(engine, tenant.id, tenant.client)] == ["needs-follow-up"]
     events = published(harness.resources)
     logged = [e for e in events if e["detail-type"] == "INTERACTION_LOGGED"]
     assert len(logged) == 1
@@ -236,7 +236,7 @@ def test_no_recent_activity_schedules_one_follow_up_and_tags_the_client(
 
 @executes
 def test_follow_up_without_timezone_is_read_in_the_clients_time_zone(
-    harness: StateMachineHarness, follow_up: str, tenant: Tenant
+    harness: StateMachineRunner, follow_up: str, tenant: Tenant
 ) -> None:
     execution_input = follow_up_input(tenant)
     del execution_input["follow_up"]["timezone"]
@@ -250,7 +250,7 @@ def test_follow_up_without_timezone_is_read_in_the_clients_time_zone(
 
 @executes
 def test_recent_activity_logs_a_note_on_the_ticket_and_schedules_nothing(
-    harness: StateMachineHarness, follow_up: str, tenant: Tenant, engine: Any
+    harness: StateMachineRunner, follow_up: str, tenant: Tenant, engine: Any
 ) -> None:
     add_activity(tenant, when=at(0))  # 2026-03-02 09:00Z, after `since`
 
@@ -275,7 +275,7 @@ def test_recent_activity_logs_a_note_on_the_ticket_and_schedules_nothing(
     assert note["notes"] == NOTE_BODY
     assert count_rows(engine, tenant.id, "interactions") == 2  # the recent one and the note
     assert harness.calls("ScheduleActivityFunction") == []
-    assert mappings(engine, tenant.id, tenant.client) == []
+    assert tag_mappings(engine, tenant.id, tenant.client) == []
     assert [e for e in published(harness.resources) if e["detail-type"] == "INTERACTION_LOGGED"] == []
     assert harness.calls("CreateActivityNoteFunction")[0].payload["run_id"] == execution.arn
 
@@ -291,7 +291,7 @@ def assert_refused(execution: Execution, error: str, code: str) -> dict[str, Any
 
 @executes
 def test_ticket_of_another_tenant_is_refused_and_nothing_is_written(
-    harness: StateMachineHarness, follow_up: str, tenant: Tenant, other_tenant: Tenant, engine: Any
+    harness: StateMachineRunner, follow_up: str, tenant: Tenant, other_tenant: Tenant, engine: Any
 ) -> None:
     before = tenant_row_counts(engine, tenant.id)
     other_before = tenant_row_counts(engine, other_tenant.id)
@@ -311,7 +311,7 @@ def test_ticket_of_another_tenant_is_refused_and_nothing_is_written(
 
 @executes
 def test_unknown_client_is_refused_by_the_first_step(
-    harness: StateMachineHarness, follow_up: str, tenant: Tenant, engine: Any
+    harness: StateMachineRunner, follow_up: str, tenant: Tenant, engine: Any
 ) -> None:
     before = tenant_row_counts(engine, tenant.id)
 
@@ -325,7 +325,7 @@ def test_unknown_client_is_refused_by_the_first_step(
 
 @executes
 def test_actor_without_permission_is_refused(
-    harness: StateMachineHarness, follow_up: str, tenant: Tenant, engine: Any
+    harness: StateMachineRunner, follow_up: str, tenant: Tenant, engine: Any
 ) -> None:
     reader = actor_with(tenant, ("interaction", "read"), ("client", "read"))
     before = tenant_row_counts(engine, tenant.id)
@@ -339,7 +339,7 @@ def test_actor_without_permission_is_refused(
 
 
 @executes
-def test_invalid_follow_up_is_refused(harness: StateMachineHarness, follow_up: str, tenant: Tenant) -> None:
+def test_invalid_follow_up_is_refused(harness: StateMachineRunner, follow_up: str, tenant: Tenant) -> None:
     execution_input = follow_up_input(tenant)
     execution_input["follow_up"]["start_time"] = "next monday"
 
@@ -350,7 +350,7 @@ def test_invalid_follow_up_is_refused(harness: StateMachineHarness, follow_up: s
 
 @executes
 def test_internal_error_fails_as_unexpected_with_the_original_error(
-    harness: StateMachineHarness, follow_up: str, tenant: Tenant, engine: Any
+    harness: StateMachineRunner, follow_up: str, tenant: Tenant, engine: Any
 ) -> None:
     execute(engine, tenant.id, "update statuses set is_default = false where tenant = :tenant")
 
@@ -372,7 +372,7 @@ def test_internal_error_fails_as_unexpected_with_the_original_error(
     ],
 )
 def test_retried_schedule_task_schedules_exactly_once(
-    harness: StateMachineHarness, follow_up: str, tenant: Tenant, engine: Any, when: str
+    harness: StateMachineRunner, follow_up: str, tenant: Tenant, engine: Any, when: str
 ) -> None:
     harness.fail_once("ScheduleActivityFunction", TransientError("database unreachable (injected)"), when=when)
 
@@ -392,7 +392,7 @@ def test_retried_schedule_task_schedules_exactly_once(
 
 @executes
 def test_two_executions_for_the_same_ticket_follow_up_once(
-    harness: StateMachineHarness, follow_up: str, tenant: Tenant, engine: Any
+    harness: StateMachineRunner, follow_up: str, tenant: Tenant, engine: Any
 ) -> None:
     first = assert_succeeded(harness.run(follow_up, follow_up_input(tenant)))
     second = assert_succeeded(harness.run(follow_up, follow_up_input(tenant)))

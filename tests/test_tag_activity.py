@@ -8,18 +8,12 @@ import pytest
 
 from crm_core.errors import ConflictError, NotFoundError, PermissionDeniedError, ValidationError
 from crm_core.runtime import get_spec
-from tests.conftest import Tenant
-from tests.support import count_rows, tenant_row_counts
-from tests.support_tags import (
-    activity_tags,
-    call_handler,
-    definitions,
-    event_counts,
-    mappings,
-    run_racing_inserts,
-    seed_activity,
-    tag_events,
-)
+from tests.support.activities import seed_activity
+from tests.support.concurrency import run_racing_inserts
+from tests.support.events import event_counts, tag_events
+from tests.support.handlers import invoke_action
+from tests.support.rows import activity_tags, count_rows, tag_definitions, tag_mappings, tenant_row_counts
+from tests.support.tenants import Tenant
 
 ACTION = "crm.tag_activity"
 
@@ -33,9 +27,9 @@ def test_tags_the_activity(invoke, tenant: Tenant, engine, aws) -> None:
 
     out = invoke(ACTION, tag_input(activity, [" upsell-candidate ", "kickoff"]))
 
-    by_text = {d["tag_text"]: d for d in definitions(engine, tenant.id)}
+    by_text = {d["tag_text"]: d for d in tag_definitions(engine, tenant.id)}
     assert {d["tagged_type"] for d in by_text.values()} == {"interaction"}
-    rows = {m["tag_text"]: m for m in mappings(engine, tenant.id, activity)}
+    rows = {m["tag_text"]: m for m in tag_mappings(engine, tenant.id, activity)}
     assert out == {
         "activity_id": str(activity),
         "target": {"type": "interaction", "id": str(activity)},
@@ -74,7 +68,7 @@ def test_shares_definitions_and_mappings_with_tag_entity(invoke, tenant: Tenant,
     )
 
     assert via_entity["existing_tags"] == first["added_tags"]
-    assert len(definitions(engine, tenant.id)) == 1
+    assert len(tag_definitions(engine, tenant.id)) == 1
     assert tag_events(aws) == []
 
 
@@ -169,7 +163,7 @@ def test_replay_with_the_same_idempotency_key(invoke, tenant: Tenant, engine, aw
     first = invoke(ACTION, request)
     counts = tenant_row_counts(engine, tenant.id)
     first_events = tag_events(aws)
-    replay = call_handler(tenant, ACTION, request)
+    replay = invoke_action(ACTION, tenant.id, tenant.actor, request)
 
     assert replay == first
     assert event_counts(first_events) == {"TAG_DEFINITION_CREATED": 1, "TAG_APPLIED": 1}
@@ -192,7 +186,9 @@ def test_dry_run_changes_nothing(invoke, tenant: Tenant, engine, aws) -> None:
 def test_racing_calls_on_one_activity(aws, tenant: Tenant, engine) -> None:
     activity = seed_activity(tenant)
     calls = [
-        lambda key=key: call_handler(tenant, ACTION, tag_input(activity, ["upsell-candidate"], idempotency_key=key))
+        lambda key=key: invoke_action(
+            ACTION, tenant.id, tenant.actor, tag_input(activity, ["upsell-candidate"], idempotency_key=key)
+        )
         for key in ("race-a", "race-b")
     ]
 
@@ -200,8 +196,8 @@ def test_racing_calls_on_one_activity(aws, tenant: Tenant, engine) -> None:
 
     assert errors == []
     assert sorted((o["added_count"], o["existing_count"]) for o in outputs) == [(0, 1), (1, 0)]
-    assert len(definitions(engine, tenant.id)) == 1
-    assert len(mappings(engine, tenant.id, activity)) == 1
+    assert len(tag_definitions(engine, tenant.id)) == 1
+    assert len(tag_mappings(engine, tenant.id, activity)) == 1
     assert activity_tags(engine, tenant.id, activity) == ["upsell-candidate"]
     assert event_counts(tag_events(aws)) == {"TAG_DEFINITION_CREATED": 1, "TAG_APPLIED": 1}
 

@@ -9,20 +9,12 @@ import pytest
 
 from crm_core.catalog import build_catalog
 from crm_core.errors import ConflictError, NotFoundError, PermissionDeniedError, ValidationError
-from tests.conftest import Tenant
-from tests.support import count_rows, fetch_one, tenant_row_counts
-from tests.support_tags import (
-    activity_tags,
-    call_handler,
-    definitions,
-    event_counts,
-    mappings,
-    run_in_threads,
-    run_racing_inserts,
-    seed_activity,
-    tag_events,
-    target_id,
-)
+from tests.support.activities import seed_activity, target_id
+from tests.support.concurrency import run_in_threads, run_racing_inserts
+from tests.support.events import event_counts, tag_events
+from tests.support.handlers import invoke_action
+from tests.support.rows import activity_tags, count_rows, fetch_one, tag_definitions, tag_mappings, tenant_row_counts
+from tests.support.tenants import Tenant
 
 ACTION = "crm.tag_entity"
 TARGET_TYPES = ["client", "contact", "ticket", "interaction"]
@@ -39,8 +31,8 @@ def test_new_tag_on_each_target_type(invoke, tenant: Tenant, engine, aws, target
 
     out = invoke(ACTION, tag_input(target_type, record, ["needs-qbr"]))
 
-    (definition,) = definitions(engine, tenant.id)
-    (mapping,) = mappings(engine, tenant.id)
+    (definition,) = tag_definitions(engine, tenant.id)
+    (mapping,) = tag_mappings(engine, tenant.id)
     assert (definition["tag_text"], definition["tagged_type"]) == ("needs-qbr", target_type)
     assert definition["background_color"] is None and definition["text_color"] is None
     assert (mapping["tag_id"], mapping["tagged_id"], mapping["tagged_type"]) == (
@@ -106,8 +98,8 @@ def test_existing_definition_is_reused_for_another_record(invoke, tenant: Tenant
 
     assert out["added_tags"][0]["tag_id"] == first["added_tags"][0]["tag_id"]
     assert out["added_tags"][0]["mapping_id"] != first["added_tags"][0]["mapping_id"]
-    assert len(definitions(engine, tenant.id)) == 1
-    assert len(mappings(engine, tenant.id)) == 2
+    assert len(tag_definitions(engine, tenant.id)) == 1
+    assert len(tag_mappings(engine, tenant.id)) == 2
     assert [t for t, _ in tag_events(aws)] == ["TAG_APPLIED"]
 
 
@@ -116,7 +108,7 @@ def test_same_text_on_another_record_type_is_another_definition(invoke, tenant: 
     on_contact = invoke(ACTION, tag_input("contact", tenant.contact, ["vip"]))
 
     assert on_client["added_tags"][0]["tag_id"] != on_contact["added_tags"][0]["tag_id"]
-    assert [(d["tag_text"], d["tagged_type"]) for d in definitions(engine, tenant.id)] == [
+    assert [(d["tag_text"], d["tagged_type"]) for d in tag_definitions(engine, tenant.id)] == [
         ("vip", "client"),
         ("vip", "contact"),
     ]
@@ -126,7 +118,7 @@ def test_tags_are_trimmed_deduplicated_and_case_sensitive(invoke, tenant: Tenant
     out = invoke(ACTION, tag_input("client", tenant.client, ["  needs-qbr ", "needs-qbr", "VIP", "vip", "VIP "]))
 
     assert [t["tag_text"] for t in out["added_tags"]] == ["needs-qbr", "VIP", "vip"]
-    assert [d["tag_text"] for d in definitions(engine, tenant.id)] == ["VIP", "needs-qbr", "vip"]
+    assert [d["tag_text"] for d in tag_definitions(engine, tenant.id)] == ["VIP", "needs-qbr", "vip"]
 
 
 def test_allowed_characters_and_fifty_character_boundary(invoke, tenant: Tenant) -> None:
@@ -146,7 +138,7 @@ def test_if_exists_no_op_lists_existing_tags(invoke, tenant: Tenant, engine, aws
     assert out["existing_tags"] == first["added_tags"]
     assert [t["tag_text"] for t in out["added_tags"]] == ["hardware"]
     assert (out["added_count"], out["existing_count"]) == (1, 1)
-    assert len(mappings(engine, tenant.id, tenant.ticket)) == 2
+    assert len(tag_mappings(engine, tenant.id, tenant.ticket)) == 2
     assert event_counts(tag_events(aws)) == {"TAG_DEFINITION_CREATED": 1, "TAG_APPLIED": 1}
 
 
@@ -295,8 +287,8 @@ def test_tag_create_is_needed_only_for_a_new_definition(invoke, tenant: Tenant, 
     out = invoke(ACTION, tag_input("client", tenant.client, ["needs-qbr"]), actor=editor)
 
     assert out["added_count"] == 1
-    assert len(definitions(engine, tenant.id)) == 1
-    assert mappings(engine, tenant.id, tenant.client)[0]["created_by"] == editor
+    assert len(tag_definitions(engine, tenant.id)) == 1
+    assert tag_mappings(engine, tenant.id, tenant.client)[0]["created_by"] == editor
     assert [t for t, _ in tag_events(aws)] == ["TAG_APPLIED"]
 
 
@@ -320,7 +312,9 @@ def test_replay_with_the_same_idempotency_key_publishes_once(invoke, tenant: Ten
     first_events = tag_events(aws)
     counts = tenant_row_counts(engine, tenant.id)
     second = invoke(ACTION, request)
-    third = call_handler(tenant, ACTION, request)  # a cold container: DynamoDB record or ledger replays it
+    third = invoke_action(
+        ACTION, tenant.id, tenant.actor, request
+    )  # a cold container: DynamoDB record or ledger replays it
 
     assert second == first == third
     assert event_counts(first_events) == {"TAG_DEFINITION_CREATED": 2, "TAG_APPLIED": 2}
@@ -387,15 +381,17 @@ def test_racing_calls_adding_the_same_new_tag_make_one_definition_and_one_mappin
 ) -> None:
     record = target_id(tenant, target_type)
     calls = [
-        lambda key=key: call_handler(tenant, ACTION, tag_input(target_type, record, ["needs-qbr"], idempotency_key=key))
+        lambda key=key: invoke_action(
+            ACTION, tenant.id, tenant.actor, tag_input(target_type, record, ["needs-qbr"], idempotency_key=key)
+        )
         for key in ("race-a", "race-b")
     ]
 
     outputs, errors = run_racing_inserts(engine, calls)
 
     assert errors == []
-    (definition,) = definitions(engine, tenant.id)
-    (mapping,) = mappings(engine, tenant.id)
+    (definition,) = tag_definitions(engine, tenant.id)
+    (mapping,) = tag_mappings(engine, tenant.id)
     winner, loser = sorted(outputs, key=lambda o: o["existing_count"])
     assert (winner["added_count"], winner["existing_count"]) == (1, 0)
     assert (loser["added_count"], loser["existing_count"]) == (0, 1)
@@ -409,9 +405,10 @@ def test_racing_calls_adding_the_same_new_tag_make_one_definition_and_one_mappin
 
 def test_racing_calls_with_if_exists_error_give_one_conflict(aws, tenant: Tenant, engine) -> None:
     calls = [
-        lambda key=key: call_handler(
-            tenant,
+        lambda key=key: invoke_action(
             ACTION,
+            tenant.id,
+            tenant.actor,
             tag_input("client", tenant.client, ["needs-qbr"], if_exists="error", idempotency_key=key),
         )
         for key in ("race-a", "race-b")
@@ -423,15 +420,15 @@ def test_racing_calls_with_if_exists_error_give_one_conflict(aws, tenant: Tenant
     (error,) = errors
     assert isinstance(error, ConflictError)
     assert '"needs-qbr"' in error.message
-    assert len(mappings(engine, tenant.id)) == 1
+    assert len(tag_mappings(engine, tenant.id)) == 1
     assert event_counts(tag_events(aws)) == {"TAG_DEFINITION_CREATED": 1, "TAG_APPLIED": 1}
 
 
 def test_simultaneous_calls_with_tags_in_any_order_neither_fail_nor_duplicate(aws, tenant: Tenant, engine) -> None:
     orders = list(itertools.permutations(["alpha", "beta", "gamma"]))[:4]
     calls = [
-        lambda tags=list(tags), n=n: call_handler(
-            tenant, ACTION, tag_input("client", tenant.client, tags, idempotency_key=f"order-{n}")
+        lambda tags=list(tags), n=n: invoke_action(
+            ACTION, tenant.id, tenant.actor, tag_input("client", tenant.client, tags, idempotency_key=f"order-{n}")
         )
         for n, tags in enumerate(orders)
     ]
@@ -442,8 +439,8 @@ def test_simultaneous_calls_with_tags_in_any_order_neither_fail_nor_duplicate(aw
     assert len(outputs) == 4
     assert sum(o["added_count"] for o in outputs) == 3
     assert sum(o["existing_count"] for o in outputs) == 9
-    assert [d["tag_text"] for d in definitions(engine, tenant.id)] == ["alpha", "beta", "gamma"]
-    assert len(mappings(engine, tenant.id)) == 3
+    assert [d["tag_text"] for d in tag_definitions(engine, tenant.id)] == ["alpha", "beta", "gamma"]
+    assert len(tag_mappings(engine, tenant.id)) == 3
     assert event_counts(tag_events(aws)) == {"TAG_DEFINITION_CREATED": 3, "TAG_APPLIED": 3}
 
 

@@ -9,19 +9,10 @@ from typing import Any
 import pytest
 
 from crm_core.errors import NotFoundError, PermissionDeniedError, ValidationError
-from tests.conftest import Tenant
-from tests.support import count_rows, tenant_row_counts
-from tests.support_activities import (
-    EMAIL_TYPE,
-    activity_row,
-    actor_with,
-    add_activity,
-    at,
-    audit_rows,
-    iso,
-    outbox,
-    published,
-)
+from tests.support.activities import EMAIL_TYPE, add_activity, at, iso
+from tests.support.events import published
+from tests.support.rows import activity_row, audit_rows, count_rows, outbox_rows, tenant_row_counts
+from tests.support.tenants import Tenant, actor_with
 
 ACTION = "crm.update_activity"
 
@@ -92,7 +83,7 @@ def test_writes_one_audit_row(invoke, tenant: Tenant, activity: uuid.UUID, engin
 def test_emits_interaction_updated_through_the_outbox(invoke, tenant: Tenant, activity: uuid.UUID, engine, aws) -> None:
     update(invoke, activity, {"title": "Renamed", "tags": ["kickoff", "vip"]}, run_id="run-7", step_path="rename")
 
-    (row,) = outbox(engine, tenant.id)
+    (row,) = outbox_rows(engine, tenant.id)
     assert row["event_type"] == "INTERACTION_UPDATED"
     assert row["status"] == "DELIVERED"
     assert row["idempotency_key"].startswith(f"interaction_updated:{activity}:")
@@ -149,7 +140,7 @@ def test_patch_that_changes_nothing_is_a_no_op(invoke, tenant: Tenant, activity:
     assert after.pop("workflow_action_invocations") == before_invocations + 1
     assert after == before
     assert audit_rows(engine, tenant.id, ACTION) == []
-    assert outbox(engine, tenant.id) == []
+    assert outbox_rows(engine, tenant.id) == []
     assert published(aws) == []
 
 
@@ -376,7 +367,7 @@ def test_setting_values_back_and_forth_emits_an_event_each_time(
     update(invoke, activity, {"title": "Kickoff call"}, run_id="r2")
     update(invoke, activity, {"title": "B"}, run_id="r3")
 
-    keys = [row["idempotency_key"] for row in outbox(engine, tenant.id)]
+    keys = [row["idempotency_key"] for row in outbox_rows(engine, tenant.id)]
     assert len(keys) == len(set(keys)) == 3
     assert len(published(aws, "INTERACTION_UPDATED")) == 3
 

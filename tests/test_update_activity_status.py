@@ -8,9 +8,10 @@ from typing import Any
 import pytest
 
 from crm_core.errors import NotFoundError, PermissionDeniedError, ValidationError
-from tests.conftest import Tenant
-from tests.support import tenant_row_counts
-from tests.support_activities import activity_row, actor_with, add_activity, at, audit_rows, outbox, published
+from tests.support.activities import add_activity, at
+from tests.support.events import published
+from tests.support.rows import activity_row, audit_rows, outbox_rows, tenant_row_counts
+from tests.support.tenants import Tenant, actor_with
 
 ACTION = "crm.update_activity_status"
 
@@ -66,7 +67,7 @@ def test_audit_and_event(invoke, tenant: Tenant, activity: uuid.UUID, engine, aw
         "status_id": str(completed),
         "reason": "done",
     }
-    (row,) = outbox(engine, tenant.id)
+    (row,) = outbox_rows(engine, tenant.id)
     assert row["event_type"] == "INTERACTION_UPDATED"
     assert row["idempotency_key"].startswith(f"interaction_updated:{activity}:")
     (event,) = published(aws, "INTERACTION_UPDATED")
@@ -96,7 +97,7 @@ def test_same_status_is_a_no_op(invoke, tenant: Tenant, activity: uuid.UUID, eng
     assert out["no_op"] is True
     assert out["previous_status_id"] == out["current_status_id"] == str(tenant.seed.status_ids["Planned"])
     assert audit_rows(engine, tenant.id, ACTION) == []
-    assert outbox(engine, tenant.id) == []
+    assert outbox_rows(engine, tenant.id) == []
     assert published(aws) == []
 
 
@@ -108,7 +109,7 @@ def test_same_status_without_no_op_is_recorded_but_emits_nothing(
     assert out["no_op"] is False
     assert out["current_status_name"] == "Planned"
     assert len(audit_rows(engine, tenant.id, ACTION)) == 1
-    assert outbox(engine, tenant.id) == []
+    assert outbox_rows(engine, tenant.id) == []
     assert published(aws) == []
 
 

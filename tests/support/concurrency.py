@@ -1,0 +1,69 @@
+"""Calls started together on threads, and calls whose inserts into tag_definitions really race."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import Engine, text
+
+Call = Callable[[], dict[str, Any]]
+
+
+def run_in_threads(calls: list[Call]) -> tuple[list[dict[str, Any]], list[Exception]]:
+    """Start every call on its own thread at the same moment; returns the outputs and the errors raised."""
+    outputs: list[dict[str, Any]] = []
+    errors: list[Exception] = []
+    barrier = threading.Barrier(len(calls))
+
+    def run(call: Call) -> None:
+        barrier.wait()
+        try:
+            outputs.append(call())
+        except Exception as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(call,)) for call in calls]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return outputs, errors
+
+
+def run_racing_inserts(engine: Engine, calls: list[Call]) -> tuple[list[dict[str, Any]], list[Exception]]:
+    """Run ``calls`` so that their inserts into tag_definitions really race.
+
+    A gate transaction locks tag_definitions against writes; each call reads (finds no definition) and then
+    blocks on its insert. Once every call is blocked there, the gate opens and the inserts race: one creates
+    the row, the others wait for it on the unique index.
+    """
+    collected: list[tuple[list[dict[str, Any]], list[Exception]]] = []
+    with engine.connect() as gate:
+        gate_transaction = gate.begin()
+        gate.execute(text("lock table tag_definitions in share row exclusive mode"))
+        runner = threading.Thread(target=lambda: collected.append(run_in_threads(calls)))
+        runner.start()
+        try:
+            _wait_for_blocked_inserts(engine, len(calls))
+        finally:
+            gate_transaction.commit()
+        runner.join(timeout=120)
+    assert collected, "the racing calls did not finish"
+    return collected[0]
+
+
+def _wait_for_blocked_inserts(engine: Engine, expected: int, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        with engine.connect() as probe:
+            waiting = probe.execute(
+                text("select count(*) from pg_locks where relation = 'tag_definitions'::regclass and not granted")
+            ).scalar_one()
+        if waiting >= expected:
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"only {waiting} of {expected} calls reached the tag_definitions insert")
+        time.sleep(0.05)
