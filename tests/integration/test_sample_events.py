@@ -14,7 +14,7 @@ from crm_core.runtime import all_specs
 from crm_demo.seed import seed_demo_tenant
 from tests.support.handlers import invoke_event
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_each_sample_event_succeeds_against_the_demo_tenant(aws, scratch_database) -> None:
