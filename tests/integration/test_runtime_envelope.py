@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import uuid
 
 import pytest
@@ -35,16 +34,6 @@ def test_missing_tenant_is_validation_error(aws, tenant: Tenant) -> None:
     assert caught.value.details["errors"] == [{"field": "tenant_id", "message": "Field required", "type": "missing"}]
 
 
-def test_bad_uuid_is_validation_error(aws, tenant: Tenant) -> None:
-    event = {**valid_event(tenant), "actor_user_id": "not-a-uuid"}
-
-    with pytest.raises(ValidationError) as caught:
-        invoke_event(ACTION, event)
-
-    assert caught.value.details["errors"][0]["field"] == "actor_user_id"
-    assert "actor_user_id" in caught.value.message
-
-
 def test_bad_uuid_inside_input_names_the_input_field(aws, tenant: Tenant) -> None:
     event = valid_event(tenant)
     event["input"]["target"]["id"] = "12345"
@@ -73,28 +62,6 @@ def test_unknown_top_level_keys_are_ignored(aws, tenant: Tenant) -> None:
     event = {**valid_event(tenant), "Comment": "Step Functions state passed whole", "previous": {"x": 1}}
 
     assert invoke_event(ACTION, event)["target_type"] == "client"
-
-
-@pytest.mark.parametrize("event", [None, [], "text", 42])
-def test_event_that_is_not_an_object(aws, event: object) -> None:
-    with pytest.raises(ValidationError) as caught:
-        invoke_event(ACTION, event)
-
-    assert caught.value.details["expected"] == "object"
-
-
-def test_dry_run_must_be_a_boolean(aws, tenant: Tenant) -> None:
-    with pytest.raises(ValidationError):
-        invoke_event(ACTION, {**valid_event(tenant), "dry_run": "yes"})
-
-
-def test_error_text_is_a_json_object_with_the_four_keys(aws, tenant: Tenant) -> None:
-    with pytest.raises(ValidationError) as caught:
-        invoke_event(ACTION, {**valid_event(tenant), "tenant_id": "x"})
-
-    parsed = json.loads(str(caught.value))
-    assert set(parsed) == {"category", "code", "message", "details"}
-    assert type(caught.value).__name__ == "ValidationError"
 
 
 def test_actor_of_another_tenant_is_refused(aws, tenant: Tenant, other_tenant: Tenant, engine) -> None:

@@ -122,6 +122,7 @@ def test_tags_are_trimmed_deduplicated_and_case_sensitive(invoke, tenant: Tenant
 
 
 def test_allowed_characters_and_fifty_character_boundary(invoke, tenant: Tenant) -> None:
+    """What the rule allows (tests/unit/tags/test_tag_text.py), the tables store."""
     tags = ["a" * 50, f"Q3 {ALLOWED_PUNCTUATION}", "Renewal 2026\tfollow up"]
 
     out = invoke(ACTION, tag_input("client", tenant.client, tags))
@@ -175,30 +176,14 @@ def test_if_exists_error_with_only_new_tags_succeeds(invoke, tenant: Tenant) -> 
     assert out["added_count"] == 1
 
 
-@pytest.mark.parametrize(
-    ("bad_tag", "shown", "reason"),
-    [
-        ("x" * 51, "x" * 51, "has 51 characters; at most 50 are allowed"),
-        ("  " + "y" * 51 + " ", "y" * 51, "has 51 characters"),
-        ("needs|qbr", "needs|qbr", "contains characters that are not allowed (|)"),
-        ("back\\slash", "back\\\\slash", "not allowed (\\)"),
-        ("tilde~", "tilde~", "not allowed (~)"),
-        ("emoji-🚀", "emoji-🚀", "not allowed (🚀)"),
-        ("   ", "   ", "is blank"),
-        ("", "", "is blank"),
-    ],
-)
-def test_invalid_tag_text_is_validation_error_naming_the_tag(
-    invoke, tenant: Tenant, engine, aws, bad_tag: str, shown: str, reason: str
-) -> None:
+def test_invalid_tag_is_refused_before_anything_is_written(invoke, tenant: Tenant, engine, aws) -> None:
+    """The rule itself, tag by tag, is unit-tested (tests/unit/tags/test_tag_text.py)."""
     before = tenant_row_counts(engine, tenant.id)
 
     with pytest.raises(ValidationError) as caught:
-        invoke(ACTION, tag_input("client", tenant.client, ["fine", bad_tag]))
+        invoke(ACTION, tag_input("client", tenant.client, ["fine", "needs|qbr"]))
 
-    assert caught.value.code == "VALIDATION_ERROR"
-    assert f'Tag "{shown}"' in caught.value.message
-    assert reason in caught.value.message
+    assert 'Tag "needs|qbr"' in caught.value.message
     (error,) = caught.value.details["errors"]
     assert error["field"] == "input.tags.1"
     assert tenant_row_counts(engine, tenant.id) == before
