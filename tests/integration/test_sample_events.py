@@ -8,8 +8,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from crm_core.runtime import all_specs
 from crm_demo.seed import seed_demo_tenant
 from tests.support.handlers import invoke_event
@@ -48,8 +46,3 @@ def test_readme_invoke_command_against_the_demo_database(scratch_database) -> No
     assert note["target_summary"]["client_name"] == "Acme Corp"
     assert again.returncode == 0, again.stderr
     assert json.loads(again.stdout)["note_id"] == note["note_id"]  # same run id and step: replayed, not repeated
-
-
-@pytest.mark.parametrize("path", sorted((ROOT / "events").glob("*.json")), ids=lambda p: p.name)
-def test_sample_events_are_json_objects(path: Path) -> None:
-    assert isinstance(json.loads(path.read_text()), dict)

@@ -7,7 +7,6 @@ import uuid
 import pytest
 
 from crm_core.errors import ConflictError, NotFoundError, PermissionDeniedError, ValidationError
-from crm_core.runtime import get_spec
 from tests.support.activities import seed_activity
 from tests.support.concurrency import run_racing_inserts
 from tests.support.events import event_counts, tag_events
@@ -200,11 +199,3 @@ def test_racing_calls_on_one_activity(aws, tenant: Tenant, engine) -> None:
     assert len(tag_mappings(engine, tenant.id, activity)) == 1
     assert activity_tags(engine, tenant.id, activity) == ["upsell-candidate"]
     assert event_counts(tag_events(aws)) == {"TAG_DEFINITION_CREATED": 1, "TAG_APPLIED": 1}
-
-
-def test_spec() -> None:
-    spec = get_spec(ACTION)
-
-    assert (spec.label, spec.version, spec.idempotency) == ("Tag CRM Activity", 1, "actionProvided")
-    payload = spec.input_model.model_validate(tag_input(uuid.uuid4(), ["x"]))
-    assert [str(need) for need in spec.permissions(payload)] == ["interaction:update"]

@@ -7,7 +7,6 @@ import uuid
 
 import pytest
 
-from crm_core.catalog import build_catalog
 from crm_core.errors import ConflictError, NotFoundError, PermissionDeniedError, ValidationError
 from tests.support.activities import seed_activity, target_id
 from tests.support.concurrency import run_in_threads, run_racing_inserts
@@ -427,32 +426,3 @@ def test_simultaneous_calls_with_tags_in_any_order_neither_fail_nor_duplicate(aw
     assert [d["tag_text"] for d in tag_definitions(engine, tenant.id)] == ["alpha", "beta", "gamma"]
     assert len(tag_mappings(engine, tenant.id)) == 3
     assert event_counts(tag_events(aws)) == {"TAG_DEFINITION_CREATED": 3, "TAG_APPLIED": 3}
-
-
-def test_catalog_lists_both_tag_actions() -> None:
-    (group,) = build_catalog()["groups"]
-    entries = {a["id"]: a for a in group["actions"]}
-
-    entity, activity = entries["crm.tag_entity"], entries["crm.tag_activity"]
-    assert (entity["label"], activity["label"]) == ("Tag Entity", "Tag CRM Activity")
-    for entry in (entity, activity):
-        assert entry["version"] == 1
-        assert entry["sideEffectful"] is True
-        assert entry["idempotency"] == {"mode": "actionProvided"}
-        assert entry["inputSchema"]["properties"]["if_exists"]["enum"] == ["no_op", "error"]
-        assert entry["inputSchema"]["properties"]["if_exists"]["default"] == "no_op"
-        assert entry["inputSchema"]["properties"]["tags"]["minItems"] == 1
-        assert "idempotency_key" in entry["inputSchema"]["properties"]
-        assert {"target", "added_tags", "existing_tags", "added_count", "existing_count"} <= set(
-            entry["outputSchema"]["properties"]
-        )
-    assert entity["inputSchema"]["required"] == ["target", "tags"]
-    assert entity["inputSchema"]["properties"]["target"]["properties"]["type"]["enum"] == TARGET_TYPES
-    assert activity["inputSchema"]["required"] == ["activity_id", "tags"]
-    assert "x-workflow-picker-kind" not in activity["inputSchema"]["properties"]["activity_id"]
-    assert "activity_id" in activity["outputSchema"]["properties"]
-    assert set(entity["outputSchema"]["properties"]["added_tags"]["items"]["properties"]) == {
-        "tag_id",
-        "tag_text",
-        "mapping_id",
-    }
