@@ -10,7 +10,7 @@ from sqlalchemy import text
 from crm_core.db.engine import tenant_session
 from crm_core.errors import InternalError, NotFoundError, PermissionDeniedError, ValidationError
 from tests.support.handlers import invoke_action
-from tests.support.rows import count_rows, fetch_one, tenant_row_counts
+from tests.support.rows import activity_row, count_rows, fetch_one, tenant_row_counts
 from tests.support.tenants import Tenant, make_tenant
 
 ACTION = "crm.create_activity_note"
@@ -32,7 +32,7 @@ def test_note_on_client(invoke, tenant: Tenant, engine) -> None:
     assert out["target_id"] == str(tenant.client)
     assert out["target_summary"] == {"client_id": str(tenant.client), "client_name": "Acme Corp"}
     assert out["created_at"].endswith("Z")
-    row = fetch_one(engine, tenant.id, "select * from interactions where interaction_id = :id", id=out["note_id"])
+    row = activity_row(engine, tenant.id, out["note_id"])
     assert row["type_id"] == NOTE_TYPE_ID
     assert row["client_id"] == tenant.client
     assert row["contact_name_id"] is None
@@ -56,7 +56,7 @@ def test_note_on_contact_derives_client(invoke, tenant: Tenant, engine) -> None:
         "email": "carol@acme.example",
         "client_id": str(tenant.client),
     }
-    row = fetch_one(engine, tenant.id, "select * from interactions where interaction_id = :id", id=out["note_id"])
+    row = activity_row(engine, tenant.id, out["note_id"])
     assert (row["contact_name_id"], row["client_id"]) == (tenant.contact, tenant.client)
     assert row["visibility"] == "client_visible"
     assert row["title"] == "Note"
@@ -72,7 +72,7 @@ def test_note_on_ticket_derives_client_and_contact(invoke, tenant: Tenant, engin
         "title": "Printer offline",
         "client_id": str(tenant.client),
     }
-    row = fetch_one(engine, tenant.id, "select * from interactions where interaction_id = :id", id=out["note_id"])
+    row = activity_row(engine, tenant.id, out["note_id"])
     assert (row["ticket_id"], row["client_id"], row["contact_name_id"]) == (
         tenant.ticket,
         tenant.client,
@@ -88,7 +88,7 @@ def test_note_on_project(invoke, tenant: Tenant, engine) -> None:
         "project_name": "Office move",
         "client_id": str(tenant.client),
     }
-    row = fetch_one(engine, tenant.id, "select * from interactions where interaction_id = :id", id=out["note_id"])
+    row = activity_row(engine, tenant.id, out["note_id"])
     assert (row["project_id"], row["client_id"]) == (tenant.project, tenant.client)
 
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
 import pytest
 
 from crm_core.errors import ConflictError, PermissionDeniedError, ValidationError
+from tests.support.concurrency import run_in_threads
 from tests.support.events import published
 from tests.support.handlers import invoke_action
 from tests.support.rows import audit_rows, count_rows, fetch_one, tenant_row_counts
@@ -200,24 +200,14 @@ def test_idempotency_key_with_another_input_is_conflict(invoke, tenant: Tenant, 
 
 
 def test_concurrent_creations_of_one_name_make_one_type(aws, tenant: Tenant, engine) -> None:
-    barrier = threading.Barrier(4)
-    results: list[dict[str, Any]] = []
-    errors: list[BaseException] = []
+    calls = [
+        lambda index=index: invoke_action(
+            ACTION, tenant.id, tenant.actor, {"type_name": "Site Visit"}, run_id=f"parallel-{index}"
+        )
+        for index in range(4)
+    ]
 
-    def call(index: int) -> None:
-        barrier.wait()
-        try:
-            results.append(
-                invoke_action(ACTION, tenant.id, tenant.actor, {"type_name": "Site Visit"}, run_id=f"parallel-{index}")
-            )
-        except BaseException as exc:  # collected for the assertion below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=call, args=(i,)) for i in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results, errors = run_in_threads(calls)
 
     assert errors == []
     assert sorted(r["interaction_type"]["created"] for r in results) == [False, False, False, True]

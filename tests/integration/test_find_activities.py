@@ -76,8 +76,19 @@ def world(tenant: Tenant) -> World:
     return w
 
 
-def ids(out: dict[str, Any]) -> list[str]:
-    return [a["activity_id"] for a in out["activities"]]
+def ids(*pages: dict[str, Any]) -> list[str]:
+    """The activity ids of ``pages``, in order."""
+    return [a["activity_id"] for page in pages for a in page["activities"]]
+
+
+def pages_after(invoke, request: dict[str, Any], first: dict[str, Any]) -> list[dict[str, Any]]:
+    """The pages that follow ``first`` (the page of ``request``), each asked for with the previous next_cursor."""
+    pages = []
+    cursor = first["next_cursor"]
+    while cursor:
+        pages.append(invoke(ACTION, {**request, "cursor": cursor}))
+        cursor = pages[-1]["next_cursor"]
+    return pages
 
 
 FILTERS = {
@@ -263,19 +274,10 @@ def test_order_is_date_then_id_descending(invoke, tenant: Tenant) -> None:
 
 def test_cursor_pages_through_120_rows_in_pages_of_25_each_exactly_once(invoke, tenant: Tenant) -> None:
     created = {str(add_activity(tenant, when=at(i // 3, hours=i % 3))) for i in range(120)}
-    seen: list[str] = []
-    pages = []
-    cursor = None
-    while True:
-        request: dict[str, Any] = {"client_id": str(tenant.client), "limit": 25, "include_total": True}
-        if cursor:
-            request["cursor"] = cursor
-        out = invoke(ACTION, request)
-        pages.append(out)
-        seen += ids(out)
-        cursor = out["next_cursor"]
-        if not out["has_more"]:
-            break
+    request = {"client_id": str(tenant.client), "limit": 25, "include_total": True}
+    first = invoke(ACTION, request)
+    pages = [first, *pages_after(invoke, request, first)]
+    seen = ids(*pages)
 
     assert [p["count"] for p in pages] == [25, 25, 25, 25, 20]
     assert [p["has_more"] for p in pages] == [True, True, True, True, False]
@@ -292,12 +294,7 @@ def test_paging_is_stable_under_inserts_between_pages(invoke, tenant: Tenant) ->
     newer = add_activity(tenant, when=at(100))
     older = add_activity(tenant, when=at(0))
 
-    seen = ids(first)
-    cursor = first["next_cursor"]
-    while cursor:
-        out = invoke(ACTION, {"client_id": str(tenant.client), "limit": 10, "cursor": cursor})
-        seen += ids(out)
-        cursor = out["next_cursor"]
+    seen = ids(first, *pages_after(invoke, {"client_id": str(tenant.client), "limit": 10}, first))
 
     assert len(seen) == len(set(seen)) == 31
     assert str(newer) not in seen
@@ -326,12 +323,7 @@ def test_page_stays_under_256_kib_and_continues_with_the_cursor(invoke, tenant: 
     assert len(json.dumps(first, separators=(",", ":")).encode()) < 256 * 1024
     assert 0 < first["count"] < 30
     assert first["has_more"] is True
-    seen = ids(first)
-    cursor = first["next_cursor"]
-    while cursor:
-        out = invoke(ACTION, {"client_id": str(tenant.client), "limit": 200, "cursor": cursor})
-        seen += ids(out)
-        cursor = out["next_cursor"]
+    seen = ids(first, *pages_after(invoke, {"client_id": str(tenant.client), "limit": 200}, first))
     assert len(seen) == len(set(seen)) == 30
     assert set(seen) == made
 

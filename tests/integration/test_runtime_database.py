@@ -89,6 +89,13 @@ def test_the_action_role_is_subject_to_row_level_security(engine) -> None:
     assert (role.rolsuper, role.rolbypassrls) == (False, False)
 
 
+def assert_transient(exc: BaseException, sqlstate: str) -> None:
+    """``exc`` is a TransientError to the caller, naming PostgreSQL's ``sqlstate``: a retry may succeed."""
+    failure = to_action_failure(exc)
+    assert isinstance(failure, TransientError)
+    assert failure.details["sqlstate"] == sqlstate
+
+
 def test_lock_timeout_is_transient(tenant: Tenant, engine) -> None:
     holder = Session(engine)
     holder.begin()
@@ -102,9 +109,7 @@ def test_lock_timeout_is_transient(tenant: Tenant, engine) -> None:
         holder.rollback()
         holder.close()
 
-    failure = to_action_failure(caught.value)
-    assert isinstance(failure, TransientError)
-    assert failure.details["sqlstate"] == "55P03"
+    assert_transient(caught.value, "55P03")
 
 
 def test_deadlock_is_transient(tenant: Tenant, engine) -> None:
@@ -131,9 +136,7 @@ def test_deadlock_is_transient(tenant: Tenant, engine) -> None:
         thread.join()
 
     assert len(errors) == 1
-    failure = to_action_failure(errors[0])
-    assert isinstance(failure, TransientError)
-    assert failure.details["sqlstate"] == "40P01"
+    assert_transient(errors[0], "40P01")
 
 
 def test_serialization_failure_is_transient(tenant: Tenant, engine) -> None:
@@ -152,9 +155,7 @@ def test_serialization_failure_is_transient(tenant: Tenant, engine) -> None:
         first.close()
         second.close()
 
-    failure = to_action_failure(caught.value)
-    assert isinstance(failure, TransientError)
-    assert failure.details["sqlstate"] == "40001"
+    assert_transient(caught.value, "40001")
 
 
 def test_unique_violation_is_conflict(tenant: Tenant, engine) -> None:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import threading
 import uuid
 
 import boto3
 import pytest
 
 from crm_core.errors import ConflictError, NotFoundError
+from tests.support.concurrency import run_in_threads
 from tests.support.handlers import invoke_action
 from tests.support.rows import count_rows, fetch_one
 from tests.support.tenants import Tenant
@@ -127,26 +127,12 @@ def test_concurrent_duplicates_produce_one_effect(aws, tenant: Tenant, engine) -
     """Eight simultaneous calls with one key: one effect; the rest replay or are told to retry."""
     from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyAlreadyInProgressError
 
-    outputs: list[dict] = []
-    in_progress: list[Exception] = []
-    others: list[Exception] = []
-    barrier = threading.Barrier(8)
+    calls = [lambda: invoke_action(ACTION, tenant.id, tenant.actor, note(tenant), idempotency_key="race")] * 8
 
-    def call() -> None:
-        barrier.wait()
-        try:
-            outputs.append(invoke_action(ACTION, tenant.id, tenant.actor, note(tenant), idempotency_key="race"))
-        except IdempotencyAlreadyInProgressError as exc:
-            in_progress.append(exc)
-        except Exception as exc:  # pragma: no cover - would fail the assertion below
-            others.append(exc)
+    outputs, errors = run_in_threads(calls)
 
-    threads = [threading.Thread(target=call) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-
+    in_progress = [e for e in errors if isinstance(e, IdempotencyAlreadyInProgressError)]
+    others = [e for e in errors if not isinstance(e, IdempotencyAlreadyInProgressError)]
     assert others == []
     assert len(outputs) + len(in_progress) == 8
     assert outputs and all(o == outputs[0] for o in outputs)

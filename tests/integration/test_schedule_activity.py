@@ -300,13 +300,9 @@ def test_end_before_start_is_refused(invoke, tenant: Tenant, engine) -> None:
     with pytest.raises(ValidationError) as caught:
         schedule(invoke, tenant, end_time="2027-03-02T14:00:00Z")
 
-    assert caught.value.details == {
-        "rule": "start_not_after_end",
-        "field": "end_time",
-        "expected": ">= start_time (2027-03-02T15:00:00Z)",
-        "actual": "2027-03-02T14:00:00Z",
-        "start_time": "2027-03-02T15:00:00Z",
-    }
+    details = caught.value.details  # the rule's whole refusal is unit-tested (tests/unit/activities/test_rules.py)
+    assert details["rule"] == "start_not_after_end"
+    assert (details["start_time"], details["actual"]) == ("2027-03-02T15:00:00Z", "2027-03-02T14:00:00Z")
     assert count_rows(engine, tenant.id, "interactions") == 0
 
 

@@ -6,5 +6,6 @@
 - ``rows``: reading back what a call left in the database (counts, rows, audit, outbox, tags).
 - ``events``: the EventBridge events moto delivered.
 - ``concurrency``: calls started together on threads, and calls whose inserts really race.
+- ``inputs``: valid action inputs, validated by their models, for the unit tests.
 - ``local_aws``: the environment of the emulated AWS, and the state machine harness built on it.
 """

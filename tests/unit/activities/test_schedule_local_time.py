@@ -3,32 +3,22 @@ else in the client's time zone; a local time the clocks skip, or no zone at all,
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime
 from types import SimpleNamespace
-from typing import Any
 
 import pydantic
 import pytest
 
-from crm_core.actions.activities.schedule_activity import ScheduleActivityInput, _LocalTimeReader
+from crm_core.actions.activities.schedule_activity import _LocalTimeReader
 from crm_core.errors import ValidationError
-
-CLIENT_ID = uuid.UUID(int=0xC1)
+from tests.support.inputs import CLIENT_ID, schedule_input
 
 
 def reader(timezone: str | None = None, client_timezone: str | None = "America/New_York") -> _LocalTimeReader:
     """The reader of a schedule_activity input with ``timezone``, for a client in ``client_timezone``."""
-    data = ScheduleActivityInput.model_validate(
-        {
-            "client_id": str(CLIENT_ID),
-            "type_id": str(uuid.UUID(int=1)),
-            "title": "Follow-up call",
-            "start_time": "2027-03-02T10:00:00",
-            "timezone": timezone,
-        }
+    return _LocalTimeReader(
+        schedule_input(timezone=timezone), SimpleNamespace(client_id=CLIENT_ID, timezone=client_timezone)
     )
-    return _LocalTimeReader(data, SimpleNamespace(client_id=CLIENT_ID, timezone=client_timezone))
 
 
 def utc(text: str) -> datetime:
@@ -109,16 +99,8 @@ def test_client_with_an_invalid_zone_is_explained() -> None:
 
 @pytest.mark.parametrize("zone", ["Europe/Atlantis", "UTC+2", "../etc/passwd"])
 def test_unknown_zone_name_is_refused_by_the_input(zone: str) -> None:
-    values: dict[str, Any] = {
-        "client_id": str(CLIENT_ID),
-        "type_id": str(uuid.UUID(int=1)),
-        "title": "x",
-        "start_time": "2027-03-02T10:00:00",
-        "timezone": zone,
-    }
-
     with pytest.raises(pydantic.ValidationError) as caught:
-        ScheduleActivityInput.model_validate(values)
+        schedule_input(timezone=zone)
 
     (error,) = caught.value.errors()
     assert error["loc"] == ("timezone",)

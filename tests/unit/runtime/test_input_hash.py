@@ -9,11 +9,11 @@ from decimal import Decimal
 import pytest
 
 from crm_core.actions.activities.create_activity_note import CreateActivityNoteInput
-from crm_core.actions.activities.schedule_activity import ScheduleActivityInput
 from crm_core.jsonable import canonical_json, jsonable
 from crm_core.runtime import get_spec
 from crm_core.runtime.envelope import parse_envelope
 from crm_core.runtime.idempotency import canonical_input, idempotency_key, input_hash
+from tests.support.inputs import schedule_input
 
 TENANT = uuid.UUID(int=0x7E)
 CLIENT = uuid.UUID(int=0xC1)
@@ -71,19 +71,8 @@ def test_another_input_hashes_differently() -> None:
 
 
 def test_the_idempotency_key_is_not_part_of_the_input_hash() -> None:
-    def follow_up(**fields: object) -> ScheduleActivityInput:
-        return ScheduleActivityInput.model_validate(
-            {
-                "client_id": str(CLIENT),
-                "type_id": str(uuid.UUID(int=1)),
-                "title": "Call",
-                "start_time": "2027-03-02T15:00:00Z",
-                **fields,
-            }
-        )
-
-    assert "idempotency_key" not in canonical_input(follow_up(idempotency_key="k"))
-    assert input_hash(follow_up(idempotency_key="k")) == input_hash(follow_up())
+    assert "idempotency_key" not in canonical_input(schedule_input(idempotency_key="k"))
+    assert input_hash(schedule_input(idempotency_key="k")) == input_hash(schedule_input())
 
 
 def envelope_with(**fields: object):
@@ -120,15 +109,7 @@ def test_an_action_provided_key_comes_from_the_input(
     envelope_key: str | None, input_key: str | None, expected_suffix: str
 ) -> None:
     spec = get_spec("crm.schedule_activity")
-    payload = ScheduleActivityInput.model_validate(
-        {
-            "client_id": str(CLIENT),
-            "type_id": str(uuid.UUID(int=1)),
-            "title": "Call",
-            "start_time": "2027-03-02T15:00:00Z",
-            "idempotency_key": input_key,
-        }
-    )
+    payload = schedule_input(idempotency_key=input_key)
     envelope = envelope_with(idempotency_key=envelope_key) if envelope_key else envelope_with()
 
     key = idempotency_key(spec, envelope, payload, run_id="run", step_path="step", payload_hash="hash")
@@ -138,15 +119,7 @@ def test_an_action_provided_key_comes_from_the_input(
 
 def test_an_engine_provided_action_ignores_a_key_in_its_input() -> None:
     spec = get_spec("crm.create_activity_note")
-    payload = ScheduleActivityInput.model_validate(
-        {
-            "client_id": str(CLIENT),
-            "type_id": str(uuid.UUID(int=1)),
-            "title": "Call",
-            "start_time": "2027-03-02T15:00:00Z",
-            "idempotency_key": "in-the-input",
-        }
-    )
+    payload = schedule_input(idempotency_key="in-the-input")
 
     key = idempotency_key(spec, envelope_with(), payload, run_id="run", step_path="step", payload_hash="hash")
 
