@@ -11,9 +11,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, cast, insert, select, type_coerce, update
+from sqlalchemy import and_, bindparam, cast, func, insert, select, type_coerce, update
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.schema import Table
 
 from crm_core.db.models import (
     Client,
@@ -27,6 +28,12 @@ from crm_core.db.models import (
     Tenant,
     TenantSettings,
 )
+
+
+def cast_table(table: object) -> Table:
+    """A mapped class's ``__table__`` as the Table it is (the ORM types it as a FromClause)."""
+    assert isinstance(table, Table)
+    return table
 
 
 @dataclass(frozen=True)
@@ -280,3 +287,118 @@ def update_email_log(
         .where(EmailSendingLog.tenant == tenant_id, EmailSendingLog.id == log_id)
         .values(status=status, message_id=message_id, error_message=error_message, attempts=attempts, sent_at=sent_at)
     )
+
+
+@dataclass(frozen=True)
+class QuoteRecord:
+    """A quote's own columns, as the quote actions read and change them."""
+
+    quote_id: uuid.UUID
+    quote_number: str | None
+    client_id: uuid.UUID | None
+    contact_id: uuid.UUID | None
+    title: str
+    description: str | None
+    quote_date: datetime | None
+    valid_until: datetime | None
+    status: str | None
+    is_template: bool
+    template_id: uuid.UUID | None
+    currency_code: str
+    tax_source: str
+    po_number: str | None
+    internal_notes: str | None
+    client_notes: str | None
+    terms_and_conditions: str | None
+    subtotal: int
+    discount_total: int
+    tax: int
+    total_amount: int
+    sent_at: datetime | None
+    accepted_at: datetime | None
+    converted_at: datetime | None
+    converted_contract_id: uuid.UUID | None
+    converted_invoice_id: uuid.UUID | None
+    created_by: uuid.UUID | None
+    items_count: int
+
+
+_QUOTE_COLUMNS = (
+    Quote.quote_id,
+    Quote.quote_number,
+    Quote.client_id,
+    Quote.contact_id,
+    Quote.title,
+    Quote.description,
+    Quote.quote_date,
+    Quote.valid_until,
+    Quote.status,
+    Quote.is_template,
+    Quote.template_id,
+    Quote.currency_code,
+    Quote.tax_source,
+    Quote.po_number,
+    Quote.internal_notes,
+    Quote.client_notes,
+    Quote.terms_and_conditions,
+    Quote.subtotal,
+    Quote.discount_total,
+    Quote.tax,
+    Quote.total_amount,
+    Quote.sent_at,
+    Quote.accepted_at,
+    Quote.converted_at,
+    Quote.converted_contract_id,
+    Quote.converted_invoice_id,
+    Quote.created_by,
+)
+
+
+def _items_count() -> Any:
+    return (
+        select(func.count())
+        .where(QuoteItem.tenant == Quote.tenant, QuoteItem.quote_id == Quote.quote_id)
+        .scalar_subquery()
+        .label("items_count")
+    )
+
+
+def get_quote(session: Session, tenant_id: uuid.UUID, quote_id: uuid.UUID, *, lock: bool = False) -> QuoteRecord | None:
+    """The quote with its item count (one query), its row locked until the transaction ends when ``lock``."""
+    query = select(*_QUOTE_COLUMNS, _items_count()).where(Quote.tenant == tenant_id, Quote.quote_id == quote_id)
+    if lock:
+        query = query.with_for_update(of=Quote)
+    row = session.execute(query).one_or_none()
+    return None if row is None else QuoteRecord(**row._asdict())
+
+
+def store_totals(
+    session: Session,
+    tenant_id: uuid.UUID,
+    quote_id: uuid.UUID,
+    totals: dict[str, int],
+    lines: list[dict[str, Any]],
+) -> None:
+    """Write the quote's totals (``subtotal``, ``discount_total``, ``tax``, ``total_amount``) and each item's
+    ``total_price``, ``tax_amount`` and ``net_amount`` (``lines``: dicts with ``quote_item_id`` and those three)."""
+    update_quote(session, tenant_id, quote_id, totals)
+    if lines:
+        items = cast_table(QuoteItem.__table__)  # Core, not the ORM: one executemany of a parameterised UPDATE
+        session.execute(
+            update(items)
+            .where(
+                items.c.tenant == tenant_id,
+                items.c.quote_id == quote_id,
+                items.c.quote_item_id == bindparam("item_id"),
+            )
+            .values(total_price=bindparam("total"), tax_amount=bindparam("tax"), net_amount=bindparam("net")),
+            [
+                {
+                    "item_id": line["quote_item_id"],
+                    "total": line["total_price"],
+                    "tax": line["tax_amount"],
+                    "net": line["net_amount"],
+                }
+                for line in lines
+            ],
+        )

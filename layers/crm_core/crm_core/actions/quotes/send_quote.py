@@ -27,10 +27,11 @@ from typing import Annotated, Any, Literal, cast
 from pydantic import AfterValidator, Field
 
 from crm_core.actions.fields import ActionInput, ActionOutput, UtcDateTime
+from crm_core.actions.quotes.common import totals_of
 from crm_core.actions.quotes.currency import format_money
 from crm_core.actions.quotes.document import QuotePdfData, QuotePdfLine, render_quote_pdf
 from crm_core.actions.quotes.email import build_quote_email, default_subject, pdf_file_name, portal_link
-from crm_core.actions.quotes.totals import PricedItem, QuoteTotals, calculate_totals
+from crm_core.actions.quotes.totals import QuoteTotals
 from crm_core.aws.document_store import S3DocumentStore
 from crm_core.dal import quotes as quotes_dal
 from crm_core.dal.effects import EffectRow
@@ -226,7 +227,7 @@ def _send(
     settings = get_settings()
     bucket = settings.require("quote_bucket")
     items = quotes_dal.quote_items(ctx.session, ctx.tenant_id, quote.quote_id)
-    totals = _totals(quote, items)
+    totals = totals_of(quote, items)
     quotes_dal.update_quote(
         ctx.session,
         ctx.tenant_id,
@@ -347,28 +348,6 @@ def _queue_email(
         details={"quote_id": quote.quote_id, "activity_id": activity_id, "email_log_id": log_id},
         recorder=EMAIL_RECORDER,
     )
-
-
-def _totals(quote: quotes_dal.QuoteForSend, items: list[quotes_dal.QuoteItemRow]) -> QuoteTotals:
-    priced = [
-        PricedItem(
-            item_id=item.quote_item_id,
-            quantity=item.quantity,
-            unit_price=item.unit_price,
-            service_id=item.service_id,
-            is_optional=item.is_optional,
-            is_selected=item.is_selected,
-            is_discount=item.is_discount,
-            discount_type=item.discount_type,
-            discount_percentage=item.discount_percentage,
-            applies_to_item_id=item.applies_to_item_id,
-            applies_to_service_id=item.applies_to_service_id,
-            is_taxable=item.is_taxable,
-            tax_rate=item.tax_rate,
-        )
-        for item in items
-    ]
-    return calculate_totals(priced, tax_source=quote.tax_source, has_client=quote.client_id is not None)
 
 
 def _pdf_data(

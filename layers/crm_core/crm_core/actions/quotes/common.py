@@ -1,0 +1,178 @@
+"""What every quote action shares: loading a quote (with expiry on access), the quote detail summary, totals
+recalculation, status changes with their quote activity.
+
+Every action that loads a quote goes through :func:`load_quote`, so a ``sent`` quote whose ``valid_until`` lies
+before today (UTC) is expired the same way everywhere: status ``expired``, ``expired_at`` set, and an ``expired``
+quote activity ("Quote automatically expired on access", metadata ``previous_status``). A call that then fails
+rolls that back with everything else.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import replace
+from typing import Any
+
+from pydantic import Field
+
+from crm_core.actions.fields import ActionOutput, UtcDateTime
+from crm_core.actions.quotes.totals import PricedItem, QuoteTotals, calculate_totals
+from crm_core.actions.quotes.transitions import is_expired_on_access, require_transition
+from crm_core.dal import quotes as quotes_dal
+from crm_core.dal.lookups import require_found
+from crm_core.runtime.context import ActionContext
+
+
+class QuoteDetail(ActionOutput):
+    """A quote as quote actions return it (AlgaPSA's quote detail summary, plus ``items_count``)."""
+
+    quote_id: uuid.UUID
+    quote_number: str | None
+    status: str | None
+    client_id: uuid.UUID | None
+    contact_id: uuid.UUID | None
+    title: str
+    quote_date: UtcDateTime | None
+    valid_until: UtcDateTime | None
+    currency_code: str
+    subtotal: int = Field(description="Integer cents.")
+    discount_total: int = Field(description="Integer cents.")
+    tax: int = Field(description="Integer cents.")
+    total_amount: int = Field(description="Integer cents: subtotal - discount_total + tax.")
+    sent_at: UtcDateTime | None
+    converted_contract_id: uuid.UUID | None
+    converted_invoice_id: uuid.UUID | None
+    is_template: bool
+    items_count: int
+
+
+def quote_detail(quote: quotes_dal.QuoteRecord, **changes: Any) -> QuoteDetail:
+    """The detail summary of ``quote``, with ``changes`` (e.g. a new status or totals) applied."""
+    fields = {name: getattr(quote, name) for name in QuoteDetail.model_fields if name not in changes}
+    return QuoteDetail(**fields, **changes)
+
+
+def load_quote(ctx: ActionContext, quote_id: uuid.UUID, *, field: str = "quote_id") -> quotes_dal.QuoteRecord:
+    """The quote, locked for this transaction; NotFoundError when not in the tenant; expired on access."""
+    quote = require_found(
+        quotes_dal.get_quote(ctx.session, ctx.tenant_id, quote_id, lock=True),
+        resource="quote",
+        record_id=quote_id,
+        field=field,
+        message="Quote not found",
+    )
+    if not is_expired_on_access(quote.status, quote.valid_until, ctx.now):
+        return quote
+    quotes_dal.update_quote(ctx.session, ctx.tenant_id, quote_id, {"status": "expired", "expired_at": ctx.now})
+    quotes_dal.insert_quote_activity(
+        ctx.session,
+        ctx.tenant_id,
+        quote_id,
+        activity_type="expired",
+        description="Quote automatically expired on access",
+        performed_by=None,
+        metadata={"previous_status": quote.status},
+        now=ctx.now,
+    )
+    return _replace(quote, status="expired")
+
+
+def change_status(
+    ctx: ActionContext,
+    quote: quotes_dal.QuoteRecord,
+    target: str,
+    *,
+    values: dict[str, Any] | None = None,
+) -> quotes_dal.QuoteRecord:
+    """Move ``quote`` to ``target`` (ValidationError unless the transition table allows it), with a
+    ``status_changed`` activity; returns the quote as it now is."""
+    require_transition(quote.status, target)
+    quotes_dal.update_quote(
+        ctx.session,
+        ctx.tenant_id,
+        quote.quote_id,
+        {"status": target, "updated_by": ctx.actor_user_id, "updated_at": ctx.now, **(values or {})},
+    )
+    quotes_dal.insert_quote_activity(
+        ctx.session,
+        ctx.tenant_id,
+        quote.quote_id,
+        activity_type="status_changed",
+        description=f"Quote status changed from {quote.status or 'draft'} to {target}",
+        performed_by=ctx.actor_user_id,
+        metadata={"previous_status": quote.status, "next_status": target},
+        now=ctx.now,
+    )
+    return _replace(quote, status=target, **(values or {}))
+
+
+def recalculate_totals(ctx: ActionContext, quote: quotes_dal.QuoteRecord) -> quotes_dal.QuoteRecord:
+    """Recompute the totals from the items (integer cents), store them on the quote and its items, return the
+    quote with them. Templates keep zero totals."""
+    if quote.is_template:
+        return quote
+    items = quotes_dal.quote_items(ctx.session, ctx.tenant_id, quote.quote_id)
+    totals = totals_of(quote, items)
+    values = {
+        "subtotal": totals.subtotal,
+        "discount_total": totals.discount_total,
+        "tax": totals.tax,
+        "total_amount": totals.total_amount,
+    }
+    lines = [
+        {
+            "quote_item_id": line.item_id,
+            "total_price": line.total_price,
+            "tax_amount": line.tax_amount,
+            "net_amount": line.net_amount,
+        }
+        for line in totals.lines
+    ]
+    quotes_dal.store_totals(ctx.session, ctx.tenant_id, quote.quote_id, values, lines)
+    return _replace(quote, items_count=len(items), **values)
+
+
+def totals_of(
+    quote: quotes_dal.QuoteRecord | quotes_dal.QuoteForSend, items: list[quotes_dal.QuoteItemRow]
+) -> QuoteTotals:
+    """The quote's totals from its items, by the money rule of ``actions/quotes/totals.py``."""
+    priced = [
+        PricedItem(
+            item_id=item.quote_item_id,
+            quantity=item.quantity,
+            unit_price=item.unit_price,
+            service_id=item.service_id,
+            is_optional=item.is_optional,
+            is_selected=item.is_selected,
+            is_discount=item.is_discount,
+            discount_type=item.discount_type,
+            discount_percentage=item.discount_percentage,
+            applies_to_item_id=item.applies_to_item_id,
+            applies_to_service_id=item.applies_to_service_id,
+            is_taxable=item.is_taxable,
+            tax_rate=item.tax_rate,
+        )
+        for item in items
+    ]
+    return calculate_totals(priced, tax_source=quote.tax_source, has_client=quote.client_id is not None)
+
+
+def add_quote_activity(
+    ctx: ActionContext, quote_id: uuid.UUID, activity_type: str, description: str, metadata: dict[str, Any]
+) -> uuid.UUID:
+    """A quote activity performed by the actor, now."""
+    return quotes_dal.insert_quote_activity(
+        ctx.session,
+        ctx.tenant_id,
+        quote_id,
+        activity_type=activity_type,
+        description=description,
+        performed_by=ctx.actor_user_id,
+        metadata=metadata,
+        now=ctx.now,
+    )
+
+
+def _replace(quote: quotes_dal.QuoteRecord, **changes: Any) -> quotes_dal.QuoteRecord:
+    known = {name: value for name, value in changes.items() if hasattr(quote, name)}
+    return replace(quote, **known)
