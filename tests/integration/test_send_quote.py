@@ -19,12 +19,12 @@ from moto.ses.models import ses_backends
 from crm_core.aws.ports import EffectPorts
 from crm_core.errors import NotFoundError, PermissionDeniedError, ValidationError
 from crm_core.runtime.effects import relay_pending_effects
+from tests.support.quotes import NOW, add_quote
 from tests.support.rows import count_rows, fetch_one, tenant_row_counts
 from tests.support.tenants import Tenant
 
 ACTION = "crm.send_quote"
 EMAIL_LOG = "select * from email_sending_logs where entity_id = :q"
-NOW = datetime.now(UTC)
 
 
 def sent_messages(subject_part: str) -> list[email.message.EmailMessage]:
@@ -39,24 +39,6 @@ def sent_messages(subject_part: str) -> list[email.message.EmailMessage]:
         if subject_part in str(parsed["Subject"]):
             found.append(parsed)
     return found
-
-
-def add_quote(tenant: Tenant, *, status: str = "draft", lines: int = 2, **values: Any) -> uuid.UUID:
-    number = values.pop("quote_number", f"QUO-{uuid.uuid4().hex[:8]}")
-    items = [
-        {"description": f"Managed endpoint {i + 1}", "quantity": 2, "unit_price": 12_50 * (i + 1)} for i in range(lines)
-    ]
-    return tenant.seed.quote(
-        client_id=values.pop("client_id", tenant.client),
-        contact_id=values.pop("contact_id", tenant.contact),
-        title=values.pop("title", "Managed services"),
-        quote_number=number,
-        status=status,
-        quote_date=NOW,
-        valid_until=NOW + timedelta(days=30),
-        items=items,
-        **values,
-    )
 
 
 def quote_number(engine, tenant: Tenant, quote_id: uuid.UUID) -> str:
