@@ -74,7 +74,7 @@ SERVICE_STAFF_GRANTS = _grants(
     }
 )
 
-# Default MSP role grants (reference section 7).
+# AlgaPSA's default MSP role grants (Admin, Finance, Manager, Technician, Project Manager, Dispatcher).
 ROLE_GRANTS: dict[str, list[tuple[str, str]]] = {
     "Admin": all_permissions(),
     "Finance": _grants(

@@ -1,4 +1,4 @@
-"""The designer catalog (CONTRACT section 12): the CRM group and its actions, from the registry."""
+"""The workflow designer's catalog (`crm-actions catalog`): the CRM group and its actions, from the registry."""
 
 from __future__ import annotations
 

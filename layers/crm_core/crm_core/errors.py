@@ -1,4 +1,4 @@
-"""The contract's error classes (CONTRACT section 5).
+"""The contract's error classes: what a workflow's ``Retry`` and ``Catch`` match.
 
 Each class name is the Lambda ``errorType`` that Step Functions matches in ``Retry`` and ``Catch``. Every
 error carries ``category``, ``code``, ``message`` and ``details``; ``str(error)`` is a JSON object with those

@@ -64,7 +64,7 @@ PICKER_HINTS = {
 
 
 def picker(kind: str, description: str, *, dependencies: list[str] | None = None, default: Any = ...) -> Any:
-    """A uuid field with designer picker metadata (reference section 1.6)."""
+    """A uuid field with the workflow designer's picker metadata (kind, dependencies, hint, dynamic references)."""
     extra: dict[str, Any] = {"x-workflow-picker-kind": kind}
     if dependencies:
         extra["x-workflow-picker-dependencies"] = dependencies

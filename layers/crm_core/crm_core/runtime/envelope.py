@@ -1,4 +1,5 @@
-"""The invocation event (CONTRACT section 3) and the translation of pydantic errors into ValidationError."""
+"""The invocation event every function takes (tenant, actor, input, run, step, key, dry run) and the
+translation of pydantic errors into ValidationError."""
 
 from __future__ import annotations
 

@@ -1,4 +1,8 @@
-"""The one place where failures become the contract's error classes (CONTRACT section 5)."""
+"""The one place where failures become the contract's error classes.
+
+Database, AWS and programming failures alike become ValidationError, NotFoundError, PermissionDeniedError,
+ConflictError, TransientError or InternalError.
+"""
 
 from __future__ import annotations
 

@@ -31,7 +31,7 @@ __all__ = [
 # The status a template (status null) is treated as.
 NULL_STATUS_MEANS = "draft"
 
-# Reference section 3, quotes: QUOTE_ALLOWED_STATUS_TRANSITIONS. Every status is a key; terminal ones map to nothing.
+# AlgaPSA's QUOTE_ALLOWED_STATUS_TRANSITIONS. Every status is a key; terminal ones map to nothing.
 ALLOWED_TRANSITIONS: Mapping[str, frozenset[str]] = MappingProxyType(
     {
         "draft": frozenset({"pending_approval", "sent", "cancelled"}),
