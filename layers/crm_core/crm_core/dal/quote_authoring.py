@@ -1,0 +1,142 @@
+"""Writing quotes and their items: a new quote, a new item, a template's items copied onto a quote, the next
+display position, and items read back with every column the quote actions return.
+
+Money is integer cents (bigint columns). Totals are not computed here: the actions call
+``crm_core.actions.quotes.common.recalculate_totals`` after every item change.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, fields
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.orm import Session
+
+from crm_core.db.models import Quote, QuoteItem
+
+
+@dataclass(frozen=True)
+class QuoteItemDetailRow:
+    """A quote item's columns as the quote actions return them (amounts in integer cents)."""
+
+    quote_item_id: uuid.UUID
+    quote_id: uuid.UUID
+    service_id: uuid.UUID | None
+    service_item_kind: str | None
+    service_name: str | None
+    service_sku: str | None
+    billing_method: str | None
+    description: str
+    quantity: int
+    unit_price: int
+    total_price: int
+    tax_amount: int
+    net_amount: int
+    unit_of_measure: str | None
+    display_order: int
+    phase: str | None
+    is_optional: bool
+    is_selected: bool
+    is_recurring: bool
+    billing_frequency: str | None
+    is_discount: bool
+    discount_type: str | None
+    discount_percentage: int | None
+    applies_to_item_id: uuid.UUID | None
+    applies_to_service_id: uuid.UUID | None
+    is_taxable: bool
+    tax_region: str | None
+    tax_rate: int | None
+    location_id: uuid.UUID | None
+    cost: int | None
+    cost_currency: str | None
+
+
+ITEM_COLUMNS = tuple(field.name for field in fields(QuoteItemDetailRow))
+
+# The columns a template item hands on to its copy (ids, the owning quote and the computed amounts excepted).
+COPIED_ITEM_COLUMNS = tuple(
+    name
+    for name in ITEM_COLUMNS
+    if name not in ("quote_item_id", "quote_id", "total_price", "tax_amount", "net_amount", "applies_to_item_id")
+)
+
+
+def _item_select() -> Any:
+    return select(*(getattr(QuoteItem, name) for name in ITEM_COLUMNS))
+
+
+def insert_quote(session: Session, tenant_id: uuid.UUID, values: dict[str, Any]) -> uuid.UUID:
+    """A ``quotes`` row with ``values`` (a ``quote_id`` among them, or a new one); returns its id."""
+    quote_id = values.get("quote_id") or uuid.uuid4()
+    session.execute(insert(Quote).values(tenant=tenant_id, **{**values, "quote_id": quote_id}))
+    return quote_id
+
+
+def insert_quote_item(session: Session, tenant_id: uuid.UUID, values: dict[str, Any]) -> uuid.UUID:
+    """A ``quote_items`` row with ``values`` (must include ``quote_id``); returns its id."""
+    item_id = values.get("quote_item_id") or uuid.uuid4()
+    session.execute(insert(QuoteItem).values(tenant=tenant_id, **{**values, "quote_item_id": item_id}))
+    return item_id
+
+
+def next_display_order(session: Session, tenant_id: uuid.UUID, quote_id: uuid.UUID) -> int:
+    """One past the quote's highest ``display_order``; 0 for a quote without items."""
+    highest = session.execute(
+        select(func.max(QuoteItem.display_order)).where(QuoteItem.tenant == tenant_id, QuoteItem.quote_id == quote_id)
+    ).scalar_one()
+    return 0 if highest is None else int(highest) + 1
+
+
+def item_details(session: Session, tenant_id: uuid.UUID, quote_id: uuid.UUID) -> list[QuoteItemDetailRow]:
+    """Every item of the quote with all its columns, in display order."""
+    rows = session.execute(
+        _item_select()
+        .where(QuoteItem.tenant == tenant_id, QuoteItem.quote_id == quote_id)
+        .order_by(QuoteItem.display_order, QuoteItem.created_at, QuoteItem.quote_item_id)
+    ).all()
+    return [QuoteItemDetailRow(**row._asdict()) for row in rows]
+
+
+def item_detail(session: Session, tenant_id: uuid.UUID, quote_item_id: uuid.UUID) -> QuoteItemDetailRow | None:
+    """One item with all its columns; None when not in the tenant."""
+    row = session.execute(
+        _item_select().where(QuoteItem.tenant == tenant_id, QuoteItem.quote_item_id == quote_item_id)
+    ).one_or_none()
+    return None if row is None else QuoteItemDetailRow(**row._asdict())
+
+
+def copy_items(
+    session: Session,
+    tenant_id: uuid.UUID,
+    source: list[QuoteItemDetailRow],
+    *,
+    quote_id: uuid.UUID,
+    actor: uuid.UUID,
+    now: datetime,
+) -> None:
+    """Copy ``source`` items onto ``quote_id`` in one statement, keeping their order. A discount aimed at one
+    of the copied items is aimed at that item's copy; one aimed at anything else keeps its target."""
+    if not source:
+        return
+    new_ids = {item.quote_item_id: uuid.uuid4() for item in source}
+    rows = [
+        {
+            "tenant": tenant_id,
+            "quote_item_id": new_ids[item.quote_item_id],
+            "quote_id": quote_id,
+            **{name: getattr(item, name) for name in COPIED_ITEM_COLUMNS},
+            "applies_to_item_id": (
+                new_ids.get(item.applies_to_item_id, item.applies_to_item_id) if item.applies_to_item_id else None
+            ),
+            "created_by": actor,
+            "updated_by": actor,
+            "created_at": now,
+            "updated_at": now,
+        }
+        for item in source
+    ]
+    session.execute(insert(QuoteItem), rows)
