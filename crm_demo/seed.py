@@ -161,6 +161,20 @@ def seed_demo_tenant(engine: Engine, now: datetime | None = None) -> TenantSeede
         sent_at=now - timedelta(days=5),
     )
     seed.quote(
+        quote_id=ids.ACME_PENDING_QUOTE,
+        client_id=ids.ACME,
+        contact_id=ids.ACME_DAVE,
+        quote_number="Q-0004",
+        title="Network monitoring",
+        status="pending_approval",
+        quote_date=now,
+        valid_until=now + timedelta(days=30),
+        created_by=ids.FINANCE,
+        items=[dict(managed), dict(onboarding)],
+        subtotal=298000,
+        total_amount=298000,
+    )
+    seed.quote(
         quote_id=ids.QUOTE_TEMPLATE,
         client_id=None,
         title="Standard managed services",

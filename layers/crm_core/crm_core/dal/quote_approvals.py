@@ -1,0 +1,41 @@
+"""Quote approval: who submitted a quote for approval.
+
+The submitter is the ``performed_by`` of the quote's latest ``status_changed`` activity that moved it to
+``pending_approval`` (the activity every submission writes); None when the quote has no such activity (for
+example a quote created directly in ``pending_approval``) or it was performed by the system.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from crm_core.db.models import QuoteActivity
+
+
+@dataclass(frozen=True)
+class Submission:
+    """The latest submission of a quote for approval."""
+
+    submitted_by: uuid.UUID | None
+    submitted_at: datetime
+
+
+def latest_submission(session: Session, tenant_id: uuid.UUID, quote_id: uuid.UUID) -> Submission | None:
+    """The quote's latest move to ``pending_approval``, or None when it has none."""
+    row = session.execute(
+        select(QuoteActivity.performed_by, QuoteActivity.created_at)
+        .where(
+            QuoteActivity.tenant == tenant_id,
+            QuoteActivity.quote_id == quote_id,
+            QuoteActivity.activity_type == "status_changed",
+            QuoteActivity.metadata_["next_status"].astext == "pending_approval",
+        )
+        .order_by(QuoteActivity.created_at.desc())
+        .limit(1)
+    ).one_or_none()
+    return None if row is None else Submission(submitted_by=row.performed_by, submitted_at=row.created_at)
