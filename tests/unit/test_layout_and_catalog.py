@@ -33,11 +33,14 @@ RELAY = "publish_events"  # the one function that is not an action: it delivers 
 # What the contract fixes for each action: its label in the designer, whether it has side effects, and who
 # provides its idempotency key (the engine, from run and step; or the action, from its idempotency_key input).
 CONTRACT: dict[str, tuple[str, bool, str]] = {
+    "crm.approve_quote": ("Approve Quote", True, "engineProvided"),
     "crm.create_activity_note": ("Create Activity Note", True, "engineProvided"),
     "crm.create_interaction_type": ("Create Activity Type", True, "actionProvided"),
+    "crm.create_quote": ("Create Quote", True, "actionProvided"),
     "crm.find_activities": ("Find CRM Activities", False, "engineProvided"),
     "crm.schedule_activity": ("Schedule CRM Activity", True, "actionProvided"),
     "crm.send_quote": ("Send Quote", True, "engineProvided"),
+    "crm.submit_quote_for_approval": ("Submit Quote for Approval", True, "engineProvided"),
     "crm.tag_activity": ("Tag CRM Activity", True, "actionProvided"),
     "crm.tag_entity": ("Tag Entity", True, "actionProvided"),
     "crm.update_activity": ("Update CRM Activity", True, "engineProvided"),
@@ -147,7 +150,7 @@ def test_function_folder_builds_the_actions_handler_without_aws_or_database(spec
     module_spec.loader.exec_module(module)  # sockets are disabled here: building the handler reaches nothing
 
     assert module.lambda_handler.spec is spec
-    assert (folder / "requirements.txt").is_file()
+    assert (folder / "requirements.txt").is_file(), f"{folder} has no requirements.txt (every function has one)"
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=by_id)
