@@ -2,6 +2,7 @@
 
 - ``tenants``: the seeded ``Tenant`` every test works in, and actors with exactly the grants a test needs.
 - ``activities``: the system interaction types, fixed instants, and activities seeded into a tenant.
+- ``quotes``: quotes seeded into a tenant, and read back.
 - ``handlers``: the one way to call an action through its real Lambda handler (``invoke_action``).
 - ``rows``: reading back what a call left in the database (counts, rows, audit, outbox, tags).
 - ``events``: the EventBridge events moto delivered.
