@@ -1,14 +1,14 @@
 # Everyday commands. The two that matter on a fresh machine are `make demo` and `make test`
 # (the same as scripts/demo.sh and scripts/test.sh, which install what they need).
-.PHONY: demo test test-fast lint format typecheck sam db-start db-stop catalog bench clean
+.PHONY: demo test test-fast lint format typecheck sam sam-local db-start db-stop catalog bench clean
 
 demo:        ## run the demo (PostgreSQL + local AWS emulator + every action)
 	scripts/demo.sh
 
-test:        ## lint, types, the pytest suite, SAM validate and build
+test:        ## lint, types, the pytest suite, SAM validate and build, sam local
 	scripts/test.sh
 
-test-fast:   ## the pytest suite only (no SAM checks)
+test-fast:   ## the pytest suite only (no SAM checks, no sam local)
 	SKIP_SAM=1 scripts/test.sh -q
 
 lint:
@@ -22,6 +22,9 @@ typecheck:
 
 sam:         ## sam validate --lint and sam build (no Docker)
 	scripts/sam_check.sh
+
+sam-local:   ## every function run by `sam local` in Docker against the demo tenant, outputs checked
+	scripts/sam_local.sh
 
 db-start:    ## start the private PostgreSQL (.local/pg)
 	scripts/postgres.sh start && scripts/postgres.sh url
