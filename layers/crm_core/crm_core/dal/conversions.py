@@ -1,0 +1,134 @@
+"""Quote conversion: the quote items a conversion reads, and the draft contract and invoice rows it writes
+(``contracts``, ``contract_lines``, ``client_contracts``, ``invoices``, ``invoice_charges``).
+
+Money is integer cents (bigint columns), as AlgaPSA stores it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from crm_core.db.models import ClientContract, Contract, ContractLine, Invoice, InvoiceCharge, QuoteItem
+
+
+@dataclass(frozen=True)
+class ConversionItem:
+    """The columns of a quote item that conversion needs."""
+
+    quote_item_id: uuid.UUID
+    service_id: uuid.UUID | None
+    service_name: str | None
+    description: str
+    quantity: int
+    unit_price: int
+    billing_method: str | None
+    billing_frequency: str | None
+    is_optional: bool
+    is_selected: bool
+    is_recurring: bool
+    is_discount: bool
+    discount_type: str | None
+    discount_percentage: int | None
+    applies_to_item_id: uuid.UUID | None
+    applies_to_service_id: uuid.UUID | None
+    is_taxable: bool
+    tax_rate: int | None
+    display_order: int
+
+
+def conversion_items(session: Session, tenant_id: uuid.UUID, quote_id: uuid.UUID) -> list[ConversionItem]:
+    """The quote's items in display order."""
+    rows = session.execute(
+        select(
+            QuoteItem.quote_item_id,
+            QuoteItem.service_id,
+            QuoteItem.service_name,
+            QuoteItem.description,
+            QuoteItem.quantity,
+            QuoteItem.unit_price,
+            QuoteItem.billing_method,
+            QuoteItem.billing_frequency,
+            QuoteItem.is_optional,
+            QuoteItem.is_selected,
+            QuoteItem.is_recurring,
+            QuoteItem.is_discount,
+            QuoteItem.discount_type,
+            QuoteItem.discount_percentage,
+            QuoteItem.applies_to_item_id,
+            QuoteItem.applies_to_service_id,
+            QuoteItem.is_taxable,
+            QuoteItem.tax_rate,
+            QuoteItem.display_order,
+        )
+        .where(QuoteItem.tenant == tenant_id, QuoteItem.quote_id == quote_id)
+        .order_by(QuoteItem.display_order, QuoteItem.created_at, QuoteItem.quote_item_id)
+    ).all()
+    return [ConversionItem(**row._asdict()) for row in rows]
+
+
+def insert_contract(
+    session: Session,
+    tenant_id: uuid.UUID,
+    *,
+    client_id: uuid.UUID,
+    values: dict[str, Any],
+    lines: list[dict[str, Any]],
+    start_date: datetime,
+    now: datetime,
+) -> uuid.UUID:
+    """A ``contracts`` row (``values``: its columns), its ``contract_lines`` (each a dict of columns) and the
+    ``client_contracts`` row assigning it to the client from ``start_date``; returns the contract id."""
+    contract_id = uuid.uuid4()
+    session.execute(
+        insert(Contract).values(tenant=tenant_id, contract_id=contract_id, created_at=now, updated_at=now, **values)
+    )
+    if lines:
+        session.execute(
+            insert(ContractLine),
+            [
+                {"tenant": tenant_id, "contract_line_id": uuid.uuid4(), "contract_id": contract_id, "created_at": now}
+                | line
+                for line in lines
+            ],
+        )
+    session.execute(
+        insert(ClientContract).values(
+            tenant=tenant_id,
+            client_contract_id=uuid.uuid4(),
+            client_id=client_id,
+            contract_id=contract_id,
+            start_date=start_date,
+            end_date=None,
+            is_active=True,
+            created_at=now,
+        )
+    )
+    return contract_id
+
+
+def insert_invoice(
+    session: Session,
+    tenant_id: uuid.UUID,
+    *,
+    values: dict[str, Any],
+    charges: list[dict[str, Any]],
+    now: datetime,
+) -> uuid.UUID:
+    """An ``invoices`` row (``values``: its columns) with its ``invoice_charges`` (each a dict of columns, with
+    its own ``item_id``); returns the invoice id."""
+    invoice_id = uuid.uuid4()
+    session.execute(
+        insert(Invoice).values(tenant=tenant_id, invoice_id=invoice_id, created_at=now, updated_at=now, **values)
+    )
+    if charges:
+        session.execute(
+            insert(InvoiceCharge),
+            [{"tenant": tenant_id, "invoice_id": invoice_id, "created_at": now} | charge for charge in charges],
+        )
+    return invoice_id
