@@ -33,10 +33,12 @@ RELAY = "publish_events"  # the one function that is not an action: it delivers 
 # What the contract fixes for each action: its label in the designer, whether it has side effects, and who
 # provides its idempotency key (the engine, from run and step; or the action, from its idempotency_key input).
 CONTRACT: dict[str, tuple[str, bool, str]] = {
+    "crm.add_quote_item": ("Add Quote Item", True, "actionProvided"),
     "crm.approve_quote": ("Approve Quote", True, "engineProvided"),
     "crm.create_activity_note": ("Create Activity Note", True, "engineProvided"),
     "crm.create_interaction_type": ("Create Activity Type", True, "actionProvided"),
     "crm.create_quote": ("Create Quote", True, "actionProvided"),
+    "crm.create_quote_from_template": ("Create Quote from Template", True, "actionProvided"),
     "crm.find_activities": ("Find CRM Activities", False, "engineProvided"),
     "crm.schedule_activity": ("Schedule CRM Activity", True, "actionProvided"),
     "crm.send_quote": ("Send Quote", True, "engineProvided"),
