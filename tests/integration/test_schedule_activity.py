@@ -230,13 +230,14 @@ def test_records_of_another_tenant_are_not_found(
     assert count_rows(engine, other_tenant.id, "interactions") == 0
 
 
-def test_type_of_another_tenant_is_not_found(invoke, tenant: Tenant, other_tenant: Tenant) -> None:
+def test_type_of_another_tenant_is_a_validation_error(invoke, tenant: Tenant, other_tenant: Tenant) -> None:
     theirs = other_tenant.seed.interaction_type("Theirs")
 
-    with pytest.raises(NotFoundError) as caught:
+    with pytest.raises(ValidationError) as caught:
         schedule(invoke, tenant, type_id=theirs)
 
-    assert caught.value.details == {"resource": "interaction_type", "id": str(theirs), "field": "type_id"}
+    assert caught.value.details["rule"] == "interaction_type_exists"
+    assert (caught.value.details["field"], caught.value.details["actual"]) == ("type_id", str(theirs))
 
 
 def test_status_of_another_type_is_refused(invoke, tenant: Tenant) -> None:

@@ -50,10 +50,12 @@ def test_tags_the_activity(invoke, tenant: Tenant, engine, aws) -> None:
     published = tag_events(aws)
     assert event_counts(published) == {"TAG_DEFINITION_CREATED": 2, "TAG_APPLIED": 2}
     applied = sorted((d for t, d in published if t == "TAG_APPLIED"), key=lambda d: d["tagId"])
+    mapping_of_tag = {str(m["tag_id"]): str(m["mapping_id"]) for m in rows.values()}
     for detail in applied:
         assert detail["entityType"] == "interaction"
         assert detail["entityId"] == str(activity)
-        assert detail["idempotencyKey"] == f"tag_applied:interaction:{activity}:{detail['tagId']}"
+        expected_key = f"tag_applied:interaction:{activity}:{detail['tagId']}:{mapping_of_tag[detail['tagId']]}"
+        assert detail["idempotencyKey"] == expected_key
     assert sorted(d["tagId"] for d in applied) == sorted(str(d["tag_id"]) for d in by_text.values())
 
 

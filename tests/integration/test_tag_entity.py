@@ -65,7 +65,7 @@ def test_new_tag_on_each_target_type(invoke, tenant: Tenant, engine, aws, target
     assert applied["entityId"] == str(record)
     assert applied["appliedByUserId"] == str(tenant.actor)
     assert applied["appliedAt"] == created["createdAt"]
-    assert applied["idempotencyKey"] == f"tag_applied:{target_type}:{record}:{tag_id}"
+    assert applied["idempotencyKey"] == f"tag_applied:{target_type}:{record}:{tag_id}:{mapping['mapping_id']}"
     for detail in (created, applied):
         assert detail["tenantId"] == str(tenant.id)
         assert detail["actorType"] == "USER"

@@ -240,23 +240,25 @@ def test_status_of_another_type_is_refused(invoke, tenant: Tenant, activity: uui
     )
 
 
-def test_status_and_type_of_another_tenant_are_not_found(
+def test_status_and_type_of_another_tenant_are_validation_errors(
     invoke, activity: uuid.UUID, other_tenant: Tenant, engine, tenant: Tenant
 ) -> None:
+    """An unknown status or type is a bad input (AlgaPSA: "Target interaction status was not found")."""
     foreign_status = other_tenant.seed.status_ids["Completed"]
     foreign_type = other_tenant.seed.interaction_type("Theirs")
 
-    with pytest.raises(NotFoundError) as status_error:
+    with pytest.raises(ValidationError) as status_error:
         update(invoke, activity, {"status_id": str(foreign_status)})
-    with pytest.raises(NotFoundError) as type_error:
+    with pytest.raises(ValidationError) as type_error:
         update(invoke, activity, {"type_id": str(foreign_type)})
 
-    assert status_error.value.details == {"resource": "status", "id": str(foreign_status), "field": "patch.status_id"}
-    assert type_error.value.details == {
-        "resource": "interaction_type",
-        "id": str(foreign_type),
-        "field": "patch.type_id",
-    }
+    assert status_error.value.message == "Target interaction status was not found"
+    assert status_error.value.details["rule"] == "status_exists"
+    assert status_error.value.details["field"] == "patch.status_id"
+    assert status_error.value.details["actual"] == str(foreign_status)
+    assert type_error.value.details["rule"] == "interaction_type_exists"
+    assert type_error.value.details["field"] == "patch.type_id"
+    assert type_error.value.details["actual"] == str(foreign_type)
     assert audit_rows(engine, tenant.id, ACTION) == []
 
 

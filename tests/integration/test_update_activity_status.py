@@ -162,13 +162,14 @@ def test_id_of_a_ticket_status_is_refused(invoke, tenant: Tenant, activity: uuid
     )
 
 
-def test_status_of_another_tenant_is_not_found(invoke, activity: uuid.UUID, other_tenant: Tenant) -> None:
+def test_status_of_another_tenant_is_a_validation_error(invoke, activity: uuid.UUID, other_tenant: Tenant) -> None:
     theirs = other_tenant.seed.status_ids["Completed"]
 
-    with pytest.raises(NotFoundError) as caught:
+    with pytest.raises(ValidationError) as caught:
         set_status(invoke, activity, status_id=theirs)
 
-    assert caught.value.details == {"resource": "status", "id": str(theirs), "field": "status_id"}
+    assert caught.value.message == "Target interaction status was not found"
+    assert (caught.value.details["rule"], caught.value.details["actual"]) == ("status_exists", str(theirs))
 
 
 def test_activity_of_another_tenant_is_not_found(invoke, other_tenant: Tenant, engine) -> None:

@@ -30,7 +30,7 @@ class PublishResult:
 
 
 class EventPublisher(Protocol):
-    """Publishes events, one result per event, in order."""
+    """Publishes events, one result per event, in order (a failed batch gives error results, not an exception)."""
 
     def publish(self, events: Sequence[OutgoingEvent]) -> list[PublishResult]: ...
 
@@ -46,17 +46,22 @@ class EventBridgePublisher:
         results: list[PublishResult] = []
         for start in range(0, len(events), PUT_EVENTS_BATCH):
             batch = events[start : start + PUT_EVENTS_BATCH]
-            response = client.put_events(
-                Entries=[
-                    {
-                        "Source": EVENT_SOURCE,
-                        "DetailType": event.event_type,
-                        "Detail": json.dumps(event.payload, separators=(",", ":")),
-                        "EventBusName": bus_name,
-                    }
-                    for event in batch
-                ]
-            )
+            try:
+                response = client.put_events(
+                    Entries=[
+                        {
+                            "Source": EVENT_SOURCE,
+                            "DetailType": event.event_type,
+                            "Detail": json.dumps(event.payload, separators=(",", ":")),
+                            "EventBusName": bus_name,
+                        }
+                        for event in batch
+                    ]
+                )
+            except Exception as exc:  # this batch stays pending; batches already published keep their ids
+                error = f"{type(exc).__name__}: {exc}"[:2000]
+                results.extend(PublishResult(event_id=None, error=error) for _ in batch)
+                continue
             for entry in response["Entries"]:
                 if entry.get("EventId"):
                     results.append(PublishResult(event_id=entry["EventId"], error=None))

@@ -92,14 +92,37 @@ def _from_aws(exc: BaseException) -> ActionFailure | None:
     return None
 
 
+def _refusal_behind(exc: BaseException) -> ActionFailure | None:
+    """The action's own error that an idempotency-store failure happened while handling, if any.
+
+    Powertools deletes the record of a failed call; when that delete fails it raises a persistence error from
+    the delete's exception, whose context is the action's error.
+    """
+    seen: set[int] = set()
+    current: BaseException | None = exc.__cause__ or exc.__context__
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, ActionFailure):
+            return current
+        current = current.__cause__ or current.__context__
+    return None
+
+
 def to_action_failure(exc: BaseException) -> ActionFailure:
     """``exc`` as one of the contract's error classes (an ActionFailure passes through unchanged)."""
     if isinstance(exc, ActionFailure):
         return exc
     from aws_lambda_powertools.utilities.idempotency.exceptions import (
+        IdempotencyInconsistentStateError,
         IdempotencyPersistenceLayerError,
         IdempotencyValidationError,
     )
+
+    refusal = _refusal_behind(exc)
+    if refusal is not None:  # the call was refused, then cleaning its DynamoDB record failed: the refusal counts
+        return refusal
+    if isinstance(exc, IdempotencyInconsistentStateError):
+        return TransientError("Idempotency record changed while it was read; retry", {"reason": str(exc)[:500]})
 
     if isinstance(exc, IdempotencyValidationError):
         return ConflictError(

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel
@@ -26,9 +27,22 @@ IDEMPOTENCY_RECORD_TTL_SECONDS = 24 * 3600
 
 
 def canonical_input(payload: BaseModel) -> dict[str, Any]:
-    """The validated input with defaults filled in, minus ``idempotency_key`` (it names the call, not its content)."""
-    data: dict[str, Any] = jsonable(payload.model_dump(mode="json", exclude={"idempotency_key"}))
+    """The validated input with defaults filled in, minus ``idempotency_key`` (it names the call, not its content).
+
+    Date-times are normalised to UTC, so ``10:00+05:00`` and ``05:00Z`` are the same call.
+    """
+    data: dict[str, Any] = jsonable(_in_utc(payload.model_dump(mode="python", exclude={"idempotency_key"})))
     return data
+
+
+def _in_utc(value: Any) -> Any:
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return value.astimezone(UTC)
+    if isinstance(value, dict):
+        return {key: _in_utc(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_in_utc(item) for item in value]
+    return value
 
 
 def input_hash(payload: BaseModel) -> str:

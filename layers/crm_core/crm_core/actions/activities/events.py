@@ -52,7 +52,10 @@ def emit_interaction_logged(
     subject: str | None,
     outcome: str | None,
 ) -> None:
-    """Queue INTERACTION_LOGGED with the key ``interaction_logged:{interaction_id}``."""
+    """Queue INTERACTION_LOGGED with the key ``interaction_logged:{interaction_id}``.
+
+    Its top-level ``occurredAt`` is the activity's scheduled start, as AlgaPSA's schedule action passes it.
+    """
     interaction_type = (type_name or "").strip() or str(type_id)
     ctx.emit(
         INTERACTION_LOGGED,
@@ -70,6 +73,7 @@ def emit_interaction_logged(
                 "outcome": outcome,
             }
         ),
+        occurred_at=occurred_at,
     )
 
 

@@ -30,14 +30,20 @@ def load_activity(ctx: ActionContext, activity_id: uuid.UUID, *, lock: bool = Fa
 
 
 def require_interaction_status(ctx: ActionContext, status_id: uuid.UUID, *, field: str = "status_id") -> StatusRecord:
-    """The status; NotFoundError when not in the tenant, ValidationError when it is not an interaction status."""
-    status = require_found(
-        statuses.get_status(ctx.session, ctx.tenant_id, status_id),
-        resource="status",
-        record_id=status_id,
-        field=field,
-        message="Status not found",
-    )
+    """The status; ValidationError when it is not in the tenant or not an interaction status.
+
+    A status is a setting the caller chose, not a record the call acts on: an unknown one is a bad input (as in
+    AlgaPSA, "Target interaction status was not found"), so a workflow's ``Catch`` sees a ValidationError.
+    """
+    status = statuses.get_status(ctx.session, ctx.tenant_id, status_id)
+    if status is None:
+        raise guard_failed(
+            "status_exists",
+            "Target interaction status was not found",
+            field=field,
+            expected="an interaction status of this tenant",
+            actual=str(status_id),
+        )
     if status.status_type != INTERACTION_STATUS_TYPE:
         raise guard_failed(
             "status_is_interaction_status",
@@ -54,14 +60,17 @@ def require_interaction_status(ctx: ActionContext, status_id: uuid.UUID, *, fiel
 def require_interaction_type(
     ctx: ActionContext, type_id: uuid.UUID, *, field: str = "type_id"
 ) -> InteractionTypeRecord:
-    """The tenant or system interaction type; NotFoundError when neither has ``type_id``."""
-    return require_found(
-        interaction_types.get_interaction_type(ctx.session, ctx.tenant_id, type_id),
-        resource="interaction_type",
-        record_id=type_id,
-        field=field,
-        message="Interaction type not found",
-    )
+    """The tenant or system interaction type; ValidationError when neither has ``type_id`` (a bad input)."""
+    found = interaction_types.get_interaction_type(ctx.session, ctx.tenant_id, type_id)
+    if found is None:
+        raise guard_failed(
+            "interaction_type_exists",
+            "Interaction type was not found",
+            field=field,
+            expected="an interaction type of this tenant or a system type",
+            actual=str(type_id),
+        )
+    return found
 
 
 def require_start_not_after_end(start: datetime | None, end: datetime | None) -> None:

@@ -121,7 +121,10 @@ def update_activity(ctx: ActionContext, data: UpdateActivityInput) -> UpdateActi
         require_interaction_type(ctx, patch.type_id, field="patch.type_id")
 
     wanted = {field: _stored(field, getattr(patch, field)) for field in given}
-    times_change = "start_time" in wanted or "end_time" in wanted
+    # Only a real change of start or end recomputes the duration: re-sending the current start is a no-op.
+    times_change = any(
+        field in wanted and not _same(getattr(before, field), wanted[field]) for field in ("start_time", "end_time")
+    )
     start = wanted.get("start_time", before.start_time)
     end = wanted.get("end_time", before.end_time)
     if times_change:

@@ -249,7 +249,8 @@ def apply_tags(
             result.added.append(tag)
             ctx.emit(
                 "TAG_APPLIED",
-                f"tag_applied:{target_type}:{target_id}:{tag.tag_id}",
+                # The mapping id makes a tag removed elsewhere and applied again a new event, never a lost one.
+                f"tag_applied:{target_type}:{target_id}:{tag.tag_id}:{tag.mapping_id}",
                 {
                     "tagId": tag.tag_id,
                     "entityType": target_type,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from alembic import context
+from sqlalchemy import text
 
 from crm_core.db import models  # noqa: F401  (registers every table)
 from crm_core.db.base import Base
@@ -10,6 +11,9 @@ from crm_core.db.engine import database_url, get_engine
 
 config = context.config
 target_metadata = Base.metadata
+# Two upgrades at once (parallel deploys, parallel test workers) take turns on this lock instead of racing to
+# create the same objects; the second then finds the database at head and does nothing.
+MIGRATION_LOCK_KEY = 7_411_903_205
 
 
 def run_migrations_offline() -> None:
@@ -28,6 +32,7 @@ def run_migrations_online() -> None:
     with get_engine(url).connect() as connection:
         context.configure(connection=connection, target_metadata=target_metadata, compare_type=True)
         with context.begin_transaction():
+            connection.execute(text("select pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
             context.run_migrations()
 
 
