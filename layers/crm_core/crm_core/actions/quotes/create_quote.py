@@ -48,16 +48,24 @@ from crm_core.runtime.spec import ActionSpec, PermissionNeed
 DEFAULT_CURRENCY = "USD"
 
 _PLAIN_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_ISO_PREFIX = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]")
 
 
 def _plain_date_to_utc_midnight(value: Any) -> Any:
-    """A plain date (``YYYY-MM-DD`` or a ``date``) becomes 00:00 UTC that day; anything else is left to the
-    date-time check (which refuses a date-time without an offset)."""
-    if isinstance(value, date) and not isinstance(value, datetime):
+    """A plain date (``YYYY-MM-DD`` or a ``date``) becomes 00:00 UTC that day; an ISO 8601 date-time is left to
+    the date-time check (which refuses one without an offset). Anything else, such as a number or a digit string
+    pydantic would read as seconds since 1970, is refused."""
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, date):
         return datetime.combine(value, time.min, tzinfo=UTC)
-    if isinstance(value, str) and _PLAIN_DATE.match(value.strip()):
-        return datetime.combine(date.fromisoformat(value.strip()), time.min, tzinfo=UTC)
-    return value
+    if isinstance(value, str):
+        text = value.strip()
+        if _PLAIN_DATE.match(text):
+            return datetime.combine(date.fromisoformat(text), time.min, tzinfo=UTC)
+        if _ISO_PREFIX.match(text):
+            return text
+    raise ValueError("must be an ISO 8601 date-time with an offset or a plain date YYYY-MM-DD")
 
 
 # A quote date in an input: an ISO 8601 date-time with an offset, or a plain date meaning 00:00 UTC that day.
