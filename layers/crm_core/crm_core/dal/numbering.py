@@ -38,5 +38,5 @@ def next_number(session: Session, tenant_id: uuid.UUID, entity_type: str) -> str
             },
         ).returning(NextNumber.last_number, NextNumber.prefix, NextNumber.padding_length)
     ).one()
-    number, stored_prefix, stored_padding = row.tuple()
+    number, stored_prefix, stored_padding = row
     return f"{stored_prefix if stored_prefix is not None else prefix}{str(number).zfill(stored_padding)}"
