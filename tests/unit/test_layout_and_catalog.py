@@ -35,11 +35,13 @@ RELAY = "publish_events"  # the one function that is not an action: it delivers 
 CONTRACT: dict[str, tuple[str, bool, str]] = {
     "crm.add_quote_item": ("Add Quote Item", True, "actionProvided"),
     "crm.approve_quote": ("Approve Quote", True, "engineProvided"),
+    "crm.convert_quote": ("Convert Quote", True, "engineProvided"),
     "crm.create_activity_note": ("Create Activity Note", True, "engineProvided"),
     "crm.create_interaction_type": ("Create Activity Type", True, "actionProvided"),
     "crm.create_quote": ("Create Quote", True, "actionProvided"),
     "crm.create_quote_from_template": ("Create Quote from Template", True, "actionProvided"),
     "crm.find_activities": ("Find CRM Activities", False, "engineProvided"),
+    "crm.find_quotes": ("Find Quotes", False, "engineProvided"),
     "crm.schedule_activity": ("Schedule CRM Activity", True, "actionProvided"),
     "crm.send_quote": ("Send Quote", True, "engineProvided"),
     "crm.submit_quote_for_approval": ("Submit Quote for Approval", True, "engineProvided"),
