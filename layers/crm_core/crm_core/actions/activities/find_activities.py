@@ -6,16 +6,13 @@ query, continued with the opaque ``next_cursor``. Rows inserted between pages ne
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hashlib
-import json
 import uuid
-from datetime import datetime
-from typing import Literal
+from collections.abc import Mapping
+from typing import Any, Literal
 
 from pydantic import Field
 
+from crm_core.actions import paging
 from crm_core.actions.activities.rules import require_interaction_status, require_interaction_type
 from crm_core.actions.activities.summary import ActivitySummary, activity_summary
 from crm_core.actions.fields import ActionInput, ActionOutput, OffsetDateTime, UtcDateTime, iso_utc, picker
@@ -23,13 +20,11 @@ from crm_core.dal import activities, records
 from crm_core.dal.activities import ActivityFilters, Keyset
 from crm_core.dal.lookups import require_found
 from crm_core.errors import NotFoundError, guard_failed
-from crm_core.jsonable import canonical_json, jsonable
+from crm_core.jsonable import jsonable
 from crm_core.runtime.context import ActionContext
 from crm_core.runtime.spec import ActionSpec, PermissionNeed
 
-CURSOR_VERSION = 1
-# The activities of one page stay below this many bytes of JSON, so the whole output is under 256 KiB.
-PAGE_BYTES_BUDGET = 240 * 1024
+SPEC_ID = "crm.find_activities"
 FILTER_NAMES = ("client_id", "contact_id", "ticket_id", "user_id", "type_id", "status_id", "date_from", "date_to")
 
 
@@ -95,49 +90,25 @@ def filters_of(data: FindActivitiesInput) -> ActivityFilters:
 
 def filters_fingerprint(filters: ActivityFilters) -> str:
     """A short digest of the filters: a cursor only continues the query it came from."""
-    values = {name: getattr(filters, name) for name in FILTER_NAMES}
-    return hashlib.sha256(canonical_json(values).encode()).hexdigest()[:16]
+    return paging.fingerprint({name: getattr(filters, name) for name in FILTER_NAMES})
 
 
 def encode_cursor(filters: ActivityFilters, position: Keyset) -> str:
-    """The opaque cursor of the page that follows ``position`` (URL-safe base64 of a small JSON object)."""
-    raw = {
-        "v": CURSOR_VERSION,
-        "d": position.interaction_date.isoformat(),
-        "i": str(position.interaction_id),
-        "f": filters_fingerprint(filters),
-    }
-    return base64.urlsafe_b64encode(json.dumps(raw, separators=(",", ":")).encode()).decode().rstrip("=")
+    """The opaque cursor of the page that follows ``position`` (see ``crm_core.actions.paging``)."""
+    return paging.encode_cursor(
+        {"d": position.interaction_date.isoformat(), "i": str(position.interaction_id)}, filters_fingerprint(filters)
+    )
+
+
+def _read_keyset(raw: Mapping[str, Any]) -> Keyset:
+    return Keyset(paging.aware_datetime(raw["d"]), paging.row_id(raw["i"]))
 
 
 def decode_cursor(cursor: str, filters: ActivityFilters) -> Keyset:
     """The position a cursor encodes; ValidationError when it is malformed or belongs to other filters."""
-    try:
-        raw = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        if not isinstance(raw, dict) or raw.get("v") != CURSOR_VERSION:
-            raise ValueError("unknown cursor version")
-        position = Keyset(datetime.fromisoformat(raw["d"]), uuid.UUID(raw["i"]))
-        fingerprint = raw["f"]
-        if position.interaction_date.tzinfo is None:
-            raise ValueError("cursor date without offset")
-    except (ValueError, KeyError, TypeError, binascii.Error, UnicodeDecodeError):
-        raise guard_failed(
-            "cursor_valid",
-            "cursor is not a next_cursor returned by crm.find_activities",
-            field="cursor",
-            expected="the next_cursor of a previous page",
-            actual=cursor[:80],
-        ) from None
-    expected = filters_fingerprint(filters)
-    if fingerprint != expected:
-        raise guard_failed(
-            "cursor_matches_filters",
-            "cursor was issued for different filters; keep the filters of the first page when paging",
-            field="cursor",
-            expected=expected,
-            actual=fingerprint,
-        )
-    return position
+    return paging.decode_cursor(
+        cursor, filters_fingerprint=filters_fingerprint(filters), read_position=_read_keyset, action_id=SPEC_ID
+    )
 
 
 def _check_guards(data: FindActivitiesInput, filters: ActivityFilters) -> None:
@@ -180,10 +151,6 @@ def _require_filter_records(ctx: ActionContext, filters: ActivityFilters) -> Non
         require_interaction_status(ctx, filters.status_id)
 
 
-def _json_size(summary: ActivitySummary) -> int:
-    return len(json.dumps(summary.model_dump(mode="json"), separators=(",", ":")).encode())
-
-
 def find_activities(ctx: ActionContext, data: FindActivitiesInput) -> FindActivitiesOutput:
     """One page of matching activities in one SQL query (keyset paging on date and id)."""
     filters = filters_of(data)
@@ -192,16 +159,7 @@ def find_activities(ctx: ActionContext, data: FindActivitiesInput) -> FindActivi
     _require_filter_records(ctx, filters)
 
     rows = activities.find_activity_page(ctx.session, ctx.tenant_id, filters, after=after, limit=data.limit + 1)
-    has_more = len(rows) > data.limit
-    page: list[ActivitySummary] = []
-    used = 0
-    for row in rows[: data.limit]:
-        summary = activity_summary(row)
-        used += _json_size(summary) + 1
-        if page and used > PAGE_BYTES_BUDGET:
-            has_more = True  # the rest comes on the next page
-            break
-        page.append(summary)
+    page, has_more = paging.fit_page(rows, data.limit, activity_summary)
     if not page and after is None and data.on_empty == "error":
         raise NotFoundError(
             "No activities matched the filters",
@@ -237,7 +195,7 @@ def _permissions(data: FindActivitiesInput) -> list[PermissionNeed]:
 
 
 SPEC = ActionSpec(
-    id="crm.find_activities",
+    id=SPEC_ID,
     version=1,
     label="Find CRM Activities",
     description=(

@@ -59,6 +59,14 @@ class Quote(Base):
         Index("ix_quotes_quote_date", "tenant", "is_template", text("quote_date DESC"), "quote_id"),
         Index("ix_quotes_client_date", "tenant", "client_id", text("quote_date DESC"), "quote_id"),
         Index("ix_quotes_status_date", "tenant", "status", text("quote_date DESC"), "quote_id"),
+        # crm.find_quotes: each sort key in each order (migration 0003)
+        Index("ix_quotes_quote_date_asc", "tenant", "is_template", "quote_date", "quote_id"),
+        Index("ix_quotes_total_desc", "tenant", "is_template", text("total_amount DESC"), "quote_id"),
+        Index("ix_quotes_total_asc", "tenant", "is_template", "total_amount", "quote_id"),
+        Index("ix_quotes_status_desc", "tenant", "is_template", text("status DESC"), "quote_id"),
+        Index("ix_quotes_status_asc", "tenant", "is_template", "status", "quote_id"),
+        Index("ix_quotes_created_desc", "tenant", "is_template", text("created_at DESC"), "quote_id"),
+        Index("ix_quotes_created_asc", "tenant", "is_template", "created_at", "quote_id"),
     )
 
     tenant: Mapped[TenantPk]
