@@ -6,11 +6,15 @@
       the database NAME on the server of DATABASE_URL (same role), created when missing; prints "URL HOST PORT"
   python -m crm_dev.sam_local_setup functions
       one "<folder> <LogicalId>" line per functions/<folder>/; fails naming a folder template.yaml does not use
+  python -m crm_dev.sam_local_setup start-lambda-template --built T --layer-arn ARN --layer-cache DIR
+      the built template with the layer given by ARN, served from SAM's layer cache DIR (one image build, not one
+      per function); prints its path
   python -m crm_dev.sam_local_setup serve --bind IP --database-url URL [--forward IP:PORT] --env-vars F --ready F
       migrates the database, seeds the demo tenant (crm_demo.seed), starts a moto server on IP (containers reach the
       host at the docker bridge address), provisions the AWS resources (crm_dev.aws_resources), writes the
       --env-vars file for SAM, then the ready file, and serves until SIGTERM
   python -m crm_dev.sam_local_setup check --endpoint URL --sam SAM --template T --env-vars F [--invoke NAME]
+      (T: the template `sam local invoke` runs, the one `sam build` wrote)
       calls every function through `sam local start-lambda` at URL with boto3's Lambda client (the way a workflow
       engine calls Lambda), first as a dry run (the cold start), then for real (warm), then one `sam local invoke`
       of NAME; checks each output (no errorType, exactly the output model's keys); prints a table; exits 1 naming
@@ -26,6 +30,7 @@ import argparse
 import json
 import logging
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -72,6 +77,52 @@ def declared_variables(template_path: Path = ROOT / "template.yaml") -> set[str]
 
     globals_ = load_template(template_path).get("Globals", {}).get("Function", {})
     return set(globals_.get("Environment", {}).get("Variables", {}))
+
+
+def start_lambda_template(built: Path, layer_arn: str, layer_cache: Path) -> tuple[Path, str]:
+    """A copy of the built template for `sam local start-lambda` whose functions take the built layer by ARN.
+
+    SAM rebuilds its emulator image (base + runtime interface emulator + layers) for every function's first call
+    when a layer is defined in the template, about 10 s each here; a layer given by ARN it takes from its layer cache
+    (``--layer-cache-basedir``) and the image is built once for all functions. The layer's files are the same: the
+    cache entry is a hard-linked copy of the built layer. Returns the template and the cache entry's name (SAM's
+    ``<name>-<version>-<sha256 of the ARN, 10 hex>``)."""
+    import hashlib
+
+    import yaml
+
+    from crm_dev.step_functions import load_template
+
+    template = load_template(built)
+    layers = [lid for lid, r in template["Resources"].items() if r.get("Type") == "AWS::Serverless::LayerVersion"]
+    if len(layers) != 1:
+        raise SetupError(f"expected one AWS::Serverless::LayerVersion in {built}, found {layers}")
+    layer_id = layers[0]
+
+    def by_arn(value: Any) -> Any:
+        return [layer_arn if item == {"Ref": layer_id} else item for item in value]
+
+    function_globals = template.get("Globals", {}).get("Function", {})
+    if "Layers" in function_globals:
+        function_globals["Layers"] = by_arn(function_globals["Layers"])
+    for resource in template["Resources"].values():
+        properties = resource.get("Properties", {})
+        if resource.get("Type") == "AWS::Serverless::Function" and "Layers" in properties:
+            properties["Layers"] = by_arn(properties["Layers"])
+    out = built.with_name("template-start-lambda.yaml")
+    out.write_text(yaml.safe_dump(template, sort_keys=False))
+
+    _, name, version = layer_arn.rsplit(":", 2)
+    entry = f"{name}-{version}-{hashlib.sha256(layer_arn.encode()).hexdigest()[:10]}"
+    source = built.parent / str(template["Resources"][layer_id]["Properties"]["ContentUri"])
+    target = layer_cache / entry
+    layer_cache.mkdir(parents=True, exist_ok=True)
+    try:  # hard links: instant, no copy of the layer's files
+        subprocess.run(["cp", "-al", str(source), str(target)], check=True, capture_output=True)
+    except subprocess.CalledProcessError:  # another filesystem
+        shutil.rmtree(target, ignore_errors=True)
+        shutil.copytree(source, target, symlinks=True)
+    return out, entry
 
 
 # ---- database and emulated AWS ---------------------------------------------------------------------------------
@@ -328,6 +379,10 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("free-port").add_argument("host")
     commands.add_parser("database").add_argument("name")
     commands.add_parser("functions")
+    layer_parser = commands.add_parser("start-lambda-template")
+    layer_parser.add_argument("--built", type=Path, required=True)
+    layer_parser.add_argument("--layer-arn", required=True)
+    layer_parser.add_argument("--layer-cache", type=Path, required=True)
     serve_parser = commands.add_parser("serve")
     serve_parser.add_argument("--bind", required=True)
     serve_parser.add_argument("--database-url", required=True)
@@ -350,6 +405,8 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "functions":
             for folder, logical_id in function_resources().items():
                 print(folder, logical_id)
+        elif args.command == "start-lambda-template":
+            print(start_lambda_template(args.built, args.layer_arn, args.layer_cache)[0])
         elif args.command == "serve":
             return serve(args.bind, args.database_url, args.forward, args.env_vars, args.ready)
         else:

@@ -12,14 +12,17 @@
 # 3. `sam build` (.aws-sam/local), the demo tenant seeded into database crm_sam (on DATABASE_URL's server, or the
 #    private PostgreSQL), moto on the docker bridge address, PostgreSQL forwarded there with socat, an --env-vars
 #    file for the variables the template declares (DATABASE_URL, AWS_ENDPOINT_URL, DB_SECRET_ARN="", ...).
-# 4. `sam local start-lambda --warm-containers LAZY`: every functions/<name> called with events/<name>.json through
-#    boto3's Lambda client, then one `sam local invoke`; each output checked (no errorType, the output model's
-#    keys). A table, then everything this script started is stopped, by PID. Exit 1 naming what failed.
+# 4. `sam local start-lambda --warm-containers LAZY` (the layer by ARN from SAM's layer cache: one image build, not
+#    one per function): every functions/<name> called with events/<name>.json through boto3's Lambda client, as a
+#    dry run then for real, then one `sam local invoke` of the template as built; each output checked (no errorType,
+#    the output model's keys). A table, then everything this script started is stopped, by PID. Exit 1 naming what
+#    failed.
 #
 # Settings: SAM_LOCAL_DATABASE (default crm_sam), SAM_LOCAL_HOST_ADDRESS (where containers reach this host; default
 # the docker bridge gateway), DEBIAN_MIRROR (for the stand-in), SAM_LOCAL_KEEP_LOGS=1 (keep .local/sam-local/run),
 # SAM_LOCAL_DEBUG=1 (start-lambda --debug, in .local/sam-local/run/start-lambda.log), SAM_LOCAL_FROM_BUILD=DIR (reuse
-# a `sam build` of template.yaml for its runtime instead of building again; scripts/test.sh passes sam_check's).
+# a `sam build` of template.yaml for its runtime instead of building again; scripts/test.sh passes sam_check's),
+# SAM_LOCAL_LAYER_IN_TEMPLATE=1 (start-lambda on the template as built), SAM_LOCAL_COMPILE=0 (no bytecode).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -41,7 +44,8 @@ elapsed() { echo "$((SECONDS - T0)) s"; }
 setup() { "$PY" -m crm_dev.sam_local_setup "$@"; }
 
 # ---- teardown: only what this run started, by PID ----------------------------------------------------------------
-SAM_PID="" SERVE_PID="" SOCAT_PID="" DOCKERD_PID="" FG_PID="" CREATED_DOCKER0=0 CONTAINERS_BEFORE=""
+SAM_PID="" SERVE_PID="" SOCAT_PID="" DOCKERD_PID="" FG_PID="" CREATED_DOCKER0=0 CONTAINERS_BEFORE="" IMAGES_BEFORE=""
+LAYER_CACHE=""
 
 alive() { [ -n "$1" ] && kill -0 "$1" 2>/dev/null && [ "$(ps -o stat= -p "$1" 2>/dev/null | cut -c1)" != Z ]; }
 
@@ -58,6 +62,17 @@ stop_pid() { # PID [seconds before SIGKILL]
     kill -KILL "$pid" 2>/dev/null || true
   fi
   wait "$pid" 2>/dev/null || true
+}
+
+samcli_images() { docker images -q --no-trunc --filter 'reference=samcli/*' 2>/dev/null | sort -u | tr '\n' ' '; }
+
+remove_new_images() { # SAM's emulator images (base + emulator + layer) made during this run
+  local id
+  [ -n "${DOCKER_READY:-}" ] || return 0
+  for id in $(samcli_images); do
+    case " $IMAGES_BEFORE " in *" $id "*) continue ;; esac
+    docker rmi -f "$id" >/dev/null 2>&1 || true
+  done
 }
 
 remove_new_containers() { # the containers SAM created during this run (it normally removes them itself)
@@ -89,12 +104,12 @@ cleanup() {
   stop_pid "$FG_PID" 10
   stop_pid "$SAM_PID" 30
   remove_new_containers
+  remove_new_images
+  rm -rf "$LAYER_CACHE"
   stop_pid "$SERVE_PID" 15
   stop_pid "$SOCAT_PID" 5
   if [ -n "$DOCKERD_PID" ]; then
-    # SAM's images (base + emulator + layer), rebuilt on each first call anyway; private daemon only: all ours.
-    docker rmi -f $(docker images -q --filter 'reference=samcli/*' 2>/dev/null) >/dev/null 2>&1
-    docker image prune -f >/dev/null 2>&1
+    docker image prune -f >/dev/null 2>&1 # untagged leftovers (private daemon only: all of them are ours)
     stop_pid "$DOCKERD_PID" 30
     # dockerd leaves its network-namespace mounts behind; and the docker0 link when this run created it.
     grep -o " $STATE/docker/[^ ]*" /proc/mounts | sort -r | while read -r mount; do umount "$mount" 2>/dev/null; done
@@ -166,6 +181,7 @@ else
 fi
 DOCKER_READY=1
 CONTAINERS_BEFORE="$(docker ps -aq --no-trunc | tr '\n' ' ')"
+IMAGES_BEFORE="$(samcli_images)"
 
 # ---- 2. the base image -------------------------------------------------------------------------------------------
 build_standin_tar() {
@@ -252,6 +268,18 @@ if [ "${SAM_LOCAL_COMPILE:-1}" = 1 ]; then
 fi
 log "build: $BUILT_BY, for $SAM_RUNTIME ($(elapsed))"
 
+# start-lambda gets the built layer by ARN from SAM's layer cache (a hard-linked copy): SAM then builds its emulator
+# image once, not once per function as it does for a layer defined in the template (about 10 s each).
+# `sam local invoke` runs the template as built. SAM_LOCAL_LAYER_IN_TEMPLATE=1 runs start-lambda on it too.
+LAYER_CACHE="$STATE/layer-cache"
+rm -rf "$LAYER_CACHE"
+START_TEMPLATE="$BUILD_DIR/template.yaml"
+if [ "${SAM_LOCAL_LAYER_IN_TEMPLATE:-0}" != 1 ]; then
+  START_TEMPLATE="$(setup start-lambda-template --built "$BUILD_DIR/template.yaml" --layer-cache "$LAYER_CACHE" \
+    --layer-arn "arn:aws:lambda:$AWS_REGION:000000000000:layer:crm-core-sam-local-$(date +%s)-$$:1")" \
+    || die "cannot write the start-lambda template"
+fi
+
 functions="$(setup functions)" || die "function discovery failed"
 
 . scripts/database.sh crm
@@ -294,9 +322,9 @@ log "demo tenant seeded in ${DB_URL##*/}; containers reach PostgreSQL at ${forwa
 unset DATABASE_URL AWS_ENDPOINT_URL DB_SECRET_ARN AWS_PROFILE
 export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_SESSION_TOKEN=testing AWS_ENDPOINT_URL_STS="$MOTO"
 LAMBDA_PORT="$(setup free-port 127.0.0.1)"
-"$SAM" local start-lambda --template "$BUILD_DIR/template.yaml" --host 127.0.0.1 --port "$LAMBDA_PORT" \
-  --warm-containers LAZY --skip-pull-image --env-vars "$RUN/env-vars.json" ${SAM_LOCAL_DEBUG:+--debug} \
-  >"$RUN/start-lambda.log" 2>&1 &
+"$SAM" local start-lambda --template "$START_TEMPLATE" --layer-cache-basedir "$LAYER_CACHE" \
+  --host 127.0.0.1 --port "$LAMBDA_PORT" --warm-containers LAZY --skip-pull-image --env-vars "$RUN/env-vars.json" \
+  ${SAM_LOCAL_DEBUG:+--debug} >"$RUN/start-lambda.log" 2>&1 &
 SAM_PID=$!
 for ((i = 0; i < 300; i++)); do
   (exec 3<>"/dev/tcp/127.0.0.1/$LAMBDA_PORT") 2>/dev/null && break

@@ -61,3 +61,38 @@ def test_first_calls_are_dry_runs_for_actions_only() -> None:
     assert setup.sample_event("find_activities", dry_run=True)["dry_run"] is True
     assert "dry_run" not in setup.sample_event("find_activities", dry_run=False)
     assert "dry_run" not in setup.sample_event("publish_events", dry_run=True)
+
+
+def test_start_lambda_template_takes_the_built_layer_by_arn_from_sams_layer_cache(tmp_path: Path) -> None:
+    built = tmp_path / "build"
+    (built / "CrmCoreLayer" / "python").mkdir(parents=True)
+    (built / "CrmCoreLayer" / "python" / "marker.py").write_text("X = 1\n")
+    (built / "template.yaml").write_text(
+        "Globals:\n  Function:\n    Runtime: python3.13\n    Layers:\n    - Ref: CrmCoreLayer\n"
+        "Resources:\n"
+        "  CrmCoreLayer:\n    Type: AWS::Serverless::LayerVersion\n    Properties:\n      ContentUri: CrmCoreLayer\n"
+        "  OneFunction:\n    Type: AWS::Serverless::Function\n    Properties:\n      CodeUri: OneFunction\n"
+        "      Layers:\n      - Ref: CrmCoreLayer\n      - arn:aws:lambda:us-east-1:000000000000:layer:other:3\n"
+    )
+    arn = "arn:aws:lambda:us-east-1:000000000000:layer:crm-core-sam-local-1:1"
+
+    template_path, entry = setup.start_lambda_template(built / "template.yaml", arn, tmp_path / "cache")
+
+    template = load_template(template_path)
+    assert template_path.parent == built  # CodeUri stays relative to the build folder
+    assert template["Globals"]["Function"]["Layers"] == [arn]
+    assert template["Resources"]["OneFunction"]["Properties"]["Layers"][0] == arn
+    assert (tmp_path / "cache" / entry / "python" / "marker.py").read_text() == "X = 1\n"
+    sam_python = ROOT / ".venv-sam" / "bin" / "python"
+    if sam_python.exists():  # the cache entry is named the way SAM looks it up
+        name = subprocess.run(
+            [
+                str(sam_python),
+                "-c",
+                f"from samcli.lib.providers.provider import LayerVersion as L; print(L({arn!r}, None).name)",
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        assert name == entry
