@@ -87,7 +87,9 @@ class FindQuotesInput(ActionInput):
         description="Sort key (alias sortBy); ties are broken by quote_id ascending.",
     )
     sort_order: Literal["asc", "desc"] = Field(
-        default="desc", validation_alias=AliasChoices("sort_order", "sortOrder"), description="alias sortOrder"
+        default="desc",
+        validation_alias=AliasChoices("sort_order", "sortOrder"),
+        description="desc (NULLs first) or asc (NULLs last) (alias sortOrder).",
     )
     limit: int = Field(
         default=25,
