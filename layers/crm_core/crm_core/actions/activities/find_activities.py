@@ -13,12 +13,11 @@ from typing import Any, Literal
 from pydantic import Field
 
 from crm_core.actions import paging
-from crm_core.actions.activities.rules import require_interaction_status, require_interaction_type
+from crm_core.actions.activities.rules import require_interaction_status_type
 from crm_core.actions.activities.summary import ActivitySummary, activity_summary
 from crm_core.actions.fields import ActionInput, ActionOutput, OffsetDateTime, UtcDateTime, iso_utc, picker
-from crm_core.dal import activities, records
+from crm_core.dal import activities, statuses
 from crm_core.dal.activities import ActivityFilters, Keyset
-from crm_core.dal.lookups import require_found
 from crm_core.errors import NotFoundError, guard_failed
 from crm_core.jsonable import jsonable
 from crm_core.runtime.context import ActionContext
@@ -130,25 +129,18 @@ def _check_guards(data: FindActivitiesInput, filters: ActivityFilters) -> None:
         )
 
 
-def _require_filter_records(ctx: ActionContext, filters: ActivityFilters) -> None:
-    """Filters naming a record that is not in the tenant are NOT_FOUND, not an empty result."""
-    session, tenant = ctx.session, ctx.tenant_id
-    lookups = (
-        ("client_id", "client", "Client not found", records.get_client),
-        ("contact_id", "contact", "Contact not found", records.get_contact),
-        ("ticket_id", "ticket", "Ticket not found", records.get_ticket),
-        ("user_id", "user", "User not found", records.get_user),
-    )
-    for field, resource, message, lookup in lookups:
-        value = getattr(filters, field)
-        if value is not None:
-            require_found(
-                lookup(session, tenant, value), resource=resource, record_id=value, field=field, message=message
-            )
-    if filters.type_id is not None:
-        require_interaction_type(ctx, filters.type_id)
-    if filters.status_id is not None:
-        require_interaction_status(ctx, filters.status_id)
+def _check_status_filter(ctx: ActionContext, filters: ActivityFilters) -> None:
+    """A status filter that names a status of something else (a ticket status) is a ValidationError.
+
+    Filters naming records that are not in the tenant (a deleted client, another tenant's contact) are not
+    errors: they match nothing, so a workflow can branch on ``count: 0`` (or ask for NOT_FOUND with
+    ``on_empty: error``), as AlgaPSA's find does no existence check.
+    """
+    if filters.status_id is None:
+        return
+    status = statuses.get_status(ctx.session, ctx.tenant_id, filters.status_id)
+    if status is not None:
+        require_interaction_status_type(status)
 
 
 def find_activities(ctx: ActionContext, data: FindActivitiesInput) -> FindActivitiesOutput:
@@ -156,7 +148,7 @@ def find_activities(ctx: ActionContext, data: FindActivitiesInput) -> FindActivi
     filters = filters_of(data)
     _check_guards(data, filters)
     after = decode_cursor(data.cursor, filters) if data.cursor is not None else None
-    _require_filter_records(ctx, filters)
+    _check_status_filter(ctx, filters)
 
     rows = activities.find_activity_page(ctx.session, ctx.tenant_id, filters, after=after, limit=data.limit + 1)
     page, has_more = paging.fit_page(rows, data.limit, activity_summary)

@@ -44,6 +44,12 @@ def require_interaction_status(ctx: ActionContext, status_id: uuid.UUID, *, fiel
             expected="an interaction status of this tenant",
             actual=str(status_id),
         )
+    require_interaction_status_type(status, field=field)
+    return status
+
+
+def require_interaction_status_type(status: StatusRecord, *, field: str = "status_id") -> None:
+    """ValidationError when ``status`` is a status of something else (a ticket or project status)."""
     if status.status_type != INTERACTION_STATUS_TYPE:
         raise guard_failed(
             "status_is_interaction_status",
@@ -51,10 +57,9 @@ def require_interaction_status(ctx: ActionContext, status_id: uuid.UUID, *, fiel
             field=field,
             expected=INTERACTION_STATUS_TYPE,
             actual=status.status_type,
-            status_id=str(status_id),
+            status_id=str(status.status_id),
             status_name=status.name,
         )
-    return status
 
 
 def require_interaction_type(
