@@ -24,9 +24,9 @@ import json
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from crm_core.errors import ValidationError, guard_failed
 from crm_core.jsonable import canonical_json
@@ -35,6 +35,9 @@ CURSOR_VERSION = 1
 # The items of one page stay below this many bytes of JSON, so the whole output is under 256 KiB.
 PAGE_BYTES_BUDGET = 240 * 1024
 _SHOWN_CHARS = 80
+
+# What an empty result is: an empty list, or a NOT_FOUND error.
+OnEmpty = Literal["return_empty", "error"]
 
 Position = TypeVar("Position")
 Row = TypeVar("Row")
@@ -128,3 +131,23 @@ def fit_page(
             return page, True  # the rest comes on the next page
         page.append(item)
     return page, has_more
+
+
+def cursor_field(continues: str) -> Any:
+    """The ``cursor`` input of a find action: the previous page's ``next_cursor``."""
+    return Field(
+        default=None,
+        min_length=1,
+        max_length=1024,
+        description=f"next_cursor of the previous page, to continue with the same {continues}.",
+    )
+
+
+def include_total_field(items: str) -> Any:
+    """The ``include_total`` input of a find action."""
+    return Field(default=False, description=f"Also count every matching {items} (one more query).")
+
+
+def on_empty_field() -> Any:
+    """The ``on_empty`` input of a find action."""
+    return Field(default="return_empty", description="What an empty result is: an empty list, or a NOT_FOUND error.")

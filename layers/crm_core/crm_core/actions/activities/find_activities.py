@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import Field
 
@@ -45,16 +45,9 @@ class FindActivitiesInput(ActionInput):
         default=None, description="Latest interaction_date, inclusive (ISO 8601 with offset)."
     )
     limit: int = Field(default=25, ge=1, le=200, description="Most activities per page.")
-    cursor: str | None = Field(
-        default=None,
-        min_length=1,
-        max_length=1024,
-        description="next_cursor of the previous page, to continue with the same filters.",
-    )
-    include_total: bool = Field(default=False, description="Also count every matching activity (one more query).")
-    on_empty: Literal["return_empty", "error"] = Field(
-        default="return_empty", description="What an empty result is: an empty list, or a NOT_FOUND error."
-    )
+    cursor: str | None = paging.cursor_field("filters")
+    include_total: bool = paging.include_total_field("activity")
+    on_empty: paging.OnEmpty = paging.on_empty_field()
 
 
 class MatchedFilters(ActionOutput):

@@ -98,16 +98,9 @@ class FindQuotesInput(ActionInput):
         validation_alias=AliasChoices("limit", "pageSize", "page_size"),
         description="Most quotes per page (alias pageSize). Above 25 only with a filter or a bounded date range.",
     )
-    cursor: str | None = Field(
-        default=None,
-        min_length=1,
-        max_length=1024,
-        description="next_cursor of the previous page, to continue with the same filters and order.",
-    )
-    include_total: bool = Field(default=False, description="Also count every matching quote (one more query).")
-    on_empty: Literal["return_empty", "error"] = Field(
-        default="return_empty", description="What an empty result is: an empty list, or a NOT_FOUND error."
-    )
+    cursor: str | None = paging.cursor_field("filters and order")
+    include_total: bool = paging.include_total_field("quote")
+    on_empty: paging.OnEmpty = paging.on_empty_field()
 
 
 class MatchedQuoteFilters(ActionOutput):
