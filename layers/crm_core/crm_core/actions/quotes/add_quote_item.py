@@ -22,7 +22,7 @@ from typing import Literal
 from pydantic import Field
 
 from crm_core.actions.fields import ActionInput, ActionOutput, NonBlankText, idempotency_key_field
-from crm_core.actions.quotes.common import QuoteDetail, load_quote, quote_detail, recalculate_totals
+from crm_core.actions.quotes.common import QuoteDetail, load_quote, quote_detail, recalculate_totals, refuse_template
 from crm_core.actions.quotes.create_quote import CurrencyCode
 from crm_core.actions.quotes.currency import is_known_currency
 from crm_core.dal import quote_authoring
@@ -163,14 +163,7 @@ def check_item_rules(data: AddQuoteItemInput) -> None:
 
 def require_editable(quote: quotes_dal.QuoteRecord) -> None:
     """Only non-template quotes in draft (a null status counts as draft) take item changes."""
-    if quote.is_template:
-        raise guard_failed(
-            "quote_is_not_template",
-            "Quote templates cannot be edited by crm.add_quote_item",
-            field="quote_id",
-            expected=False,
-            actual=True,
-        )
+    refuse_template(quote.is_template, "edited by crm.add_quote_item")
     if (quote.status or "draft") != "draft":
         raise guard_failed(
             "quote_editable_status",

@@ -23,6 +23,7 @@ from crm_core.actions.quotes.common import (
     load_quote,
     quote_detail,
     recalculate_totals,
+    refuse_template,
 )
 from crm_core.dal.quote_approvals import latest_submission
 from crm_core.errors import guard_failed
@@ -61,14 +62,7 @@ def decision_description(decision: str, comment: str | None) -> str:
 
 def approve_quote(ctx: ActionContext, data: ApproveQuoteInput) -> ApproveQuoteOutput:
     quote = load_quote(ctx, data.quote_id)
-    if quote.is_template:
-        raise guard_failed(
-            "quote_is_not_template",
-            "Quote templates cannot be approved",
-            field="quote_id",
-            expected=False,
-            actual=True,
-        )
+    refuse_template(quote.is_template, "approved")
     if quote.status != "pending_approval":
         raise guard_failed(
             "quote_pending_approval",

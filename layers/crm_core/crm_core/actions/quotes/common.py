@@ -20,6 +20,7 @@ from crm_core.actions.quotes.totals import PricedItem, QuoteTotals, calculate_to
 from crm_core.actions.quotes.transitions import is_expired_on_access, require_transition
 from crm_core.dal import quotes as quotes_dal
 from crm_core.dal.lookups import require_found
+from crm_core.errors import guard_failed
 from crm_core.runtime.context import ActionContext
 
 
@@ -75,6 +76,18 @@ def load_quote(ctx: ActionContext, quote_id: uuid.UUID, *, field: str = "quote_i
         now=ctx.now,
     )
     return _replace(quote, status="expired")
+
+
+def refuse_template(is_template: bool, refusal: str) -> None:
+    """ValidationError ``Quote templates cannot be {refusal}`` (rule ``quote_is_not_template``) for a template."""
+    if is_template:
+        raise guard_failed(
+            "quote_is_not_template",
+            f"Quote templates cannot be {refusal}",
+            field="quote_id",
+            expected=False,
+            actual=True,
+        )
 
 
 def change_status(

@@ -52,6 +52,7 @@ from crm_core.actions.quotes.common import (
     load_quote,
     quote_detail,
     recalculate_totals,
+    refuse_template,
     totals_of,
 )
 from crm_core.dal import conversions as conversions_dal
@@ -157,14 +158,7 @@ def contract_billing_frequency(recurring: list[ConversionItem]) -> str:
 
 def convert_quote(ctx: ActionContext, data: ConvertQuoteInput) -> ConvertQuoteOutput:
     quote = load_quote(ctx, data.quote_id)
-    if quote.is_template:
-        raise guard_failed(
-            "quote_is_not_template",
-            "Quote templates cannot be converted",
-            field="quote_id",
-            expected=False,
-            actual=True,
-        )
+    refuse_template(quote.is_template, "converted")
     if already_converted(quote, data.target):
         if data.no_op_if_already_converted:
             return ConvertQuoteOutput(

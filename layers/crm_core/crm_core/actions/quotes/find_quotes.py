@@ -14,9 +14,10 @@ order; ``limit`` may change between pages), ``has_more``, optional ``include_tot
 is no page number: an offset would re-read every skipped row.
 
 Guards: date_from after date_to; a query without a filter (quote_id, quote_number, client_id, status) or a
-bounded date range (both date_from and date_to) may ask for at most 25 quotes a page. A client_id not in the
-tenant is NOT_FOUND (as find_activities' record filters). An empty first page with ``on_empty='error'`` is
-NOT_FOUND.
+bounded date range (both date_from and date_to) may ask for at most 25 quotes a page. As in find_activities, a
+filter naming a record that is not in the tenant (another tenant's client or quote) is no error: it matches
+nothing (``count: 0``), and an empty first page is NOT_FOUND only with ``on_empty='error'``. So a page is one SQL
+query (plus the count with ``include_total``).
 
 Read-only: quotes are shown as stored. A ``sent`` quote past its valid_until is expired by the next action that
 loads it (``load_quote``), not by a search.
@@ -34,8 +35,7 @@ from pydantic import AliasChoices, Field
 from crm_core.actions import paging
 from crm_core.actions.fields import ActionInput, ActionOutput, OffsetDateTime, UtcDateTime, iso_utc, picker
 from crm_core.actions.quotes.common import QuoteDetail, quote_detail
-from crm_core.dal import quote_search, records
-from crm_core.dal.lookups import require_found
+from crm_core.dal import quote_search
 from crm_core.dal.quote_search import QuoteFilters, QuotePageRow, QuotePosition, QuoteSort, SortKey, SortValue
 from crm_core.db.models.billing import QUOTE_STATUSES
 from crm_core.errors import NotFoundError, guard_failed
@@ -223,14 +223,6 @@ def find_quotes(ctx: ActionContext, data: FindQuotesInput) -> FindQuotesOutput:
     sort = sort_of(data)
     _check_guards(data, filters)
     after = decode_cursor(data.cursor, filters, sort) if data.cursor is not None else None
-    if filters.client_id is not None:
-        require_found(
-            records.get_client(ctx.session, ctx.tenant_id, filters.client_id),
-            resource="client",
-            record_id=filters.client_id,
-            field="client_id",
-            message="Client not found",
-        )
 
     rows = quote_search.find_quote_page(ctx.session, ctx.tenant_id, filters, sort, after=after, limit=data.limit + 1)
 

@@ -27,7 +27,7 @@ from typing import Annotated, Any, Literal, cast
 from pydantic import AfterValidator, Field
 
 from crm_core.actions.fields import ActionInput, ActionOutput, UtcDateTime
-from crm_core.actions.quotes.common import totals_of
+from crm_core.actions.quotes.common import refuse_template, totals_of
 from crm_core.actions.quotes.currency import format_money
 from crm_core.actions.quotes.document import QuotePdfData, QuotePdfLine, render_quote_pdf
 from crm_core.actions.quotes.email import build_quote_email, default_subject, pdf_file_name, portal_link
@@ -125,14 +125,7 @@ def send_quote(ctx: ActionContext, data: SendQuoteInput) -> SendQuoteOutput:
         field="quote_id",
         message="Quote not found",
     )
-    if quote.is_template:
-        raise guard_failed(
-            "quote_is_not_template",
-            "Quote templates cannot be sent to clients",
-            field="quote_id",
-            expected=False,
-            actual=True,
-        )
+    refuse_template(quote.is_template, "sent to clients")
     ref = QuoteRef(
         quote_id=quote.quote_id,
         quote_number=quote.quote_number,

@@ -21,6 +21,7 @@ from crm_core.actions.quotes.common import (
     load_quote,
     quote_detail,
     recalculate_totals,
+    refuse_template,
 )
 from crm_core.errors import guard_failed
 from crm_core.runtime.context import ActionContext
@@ -59,14 +60,7 @@ def submission_note(comment: str | None, reason: str | None) -> str | None:
 
 def submit_quote_for_approval(ctx: ActionContext, data: SubmitQuoteForApprovalInput) -> SubmitQuoteForApprovalOutput:
     quote = load_quote(ctx, data.quote_id)
-    if quote.is_template:
-        raise guard_failed(
-            "quote_is_not_template",
-            "Quote templates cannot be submitted for approval",
-            field="quote_id",
-            expected=False,
-            actual=True,
-        )
+    refuse_template(quote.is_template, "submitted for approval")
     if quote.status == PENDING:
         if data.no_op_if_already_pending:
             return SubmitQuoteForApprovalOutput(
