@@ -279,9 +279,7 @@ def test_an_idempotency_key_reused_with_another_input_is_a_conflict(tenant: Tena
     assert count_rows(engine, tenant.id, "quotes") == 1
 
 
-def test_dry_run_returns_the_would_be_quote_writes_nothing_and_takes_no_number(
-    tenant: Tenant, engine, invoke
-) -> None:
+def test_dry_run_returns_the_would_be_quote_writes_nothing_and_takes_no_number(tenant: Tenant, engine, invoke) -> None:
     invoke(ACTION, quote_input(tenant))  # QUO-0001
     before = tenant_row_counts(engine, tenant.id)
 
