@@ -504,14 +504,19 @@ def test_quotes_of_another_tenant_never_appear(invoke, world: World, other_tenan
     assert ids(by_number) == [str(world.quotes[0]["id"])]
 
 
-def test_client_of_another_tenant_is_not_found(invoke, world: World, other_tenant: Tenant) -> None:
+def test_client_of_another_tenant_matches_nothing(invoke, world: World, other_tenant: Tenant) -> None:
     add_quote(other_tenant)
 
+    out = invoke(ACTION, {"client_id": str(other_tenant.client), "include_total": True})
     with pytest.raises(NotFoundError) as caught:
-        invoke(ACTION, {"client_id": str(other_tenant.client)})
+        invoke(ACTION, {"client_id": str(other_tenant.client), "on_empty": "error"})
 
-    assert caught.value.message == "Client not found"
-    assert caught.value.details == {"resource": "client", "id": str(other_tenant.client), "field": "client_id"}
+    assert (out["quotes"], out["count"], out["total"]) == ([], 0, 0)
+    assert caught.value.message == "No quotes matched the filters"
+    assert caught.value.details == {
+        "resource": "quote",
+        "filters": {"client_id": str(other_tenant.client), "is_template": False},
+    }
 
 
 def test_needs_billing_read(invoke, world: World) -> None:
@@ -562,6 +567,30 @@ def test_a_stale_sent_quote_is_shown_as_stored(invoke, tenant: Tenant, engine) -
 
     assert out["first_quote"]["status"] == "sent"
     assert count_rows(engine, tenant.id, "quote_activities") == 0
+
+
+def test_each_page_is_one_query_of_quotes(invoke, world: World) -> None:
+    from sqlalchemy import Engine, event
+
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany) -> None:
+        statements.append(statement)
+
+    event.listen(Engine, "before_cursor_execute", record)
+    try:
+        first = invoke(ACTION, {"sort_by": "status", "sort_order": "asc", "limit": 3})
+        on_quotes_first = [s for s in statements if "FROM quotes" in s]
+        statements.clear()
+        invoke(ACTION, {"sort_by": "status", "sort_order": "asc", "limit": 3, "cursor": first["next_cursor"]})
+        on_quotes_next = [s for s in statements if "FROM quotes" in s]
+    finally:
+        event.remove(Engine, "before_cursor_execute", record)
+
+    assert len(on_quotes_first) == 1
+    assert len(on_quotes_next) == 1
+    assert on_quotes_next[0].count("UNION ALL") == 2
+    assert not any("FROM quote_items" in s and "FROM quotes" not in s for s in statements)
 
 
 # ---- the page query's plan ----
