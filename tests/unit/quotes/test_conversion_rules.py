@@ -18,14 +18,13 @@ from crm_core.actions.quotes.convert_quote import (
     one_time_items,
     recurring_items,
 )
-from crm_core.dal.conversions import ConversionItem
-from crm_core.dal.quotes import QuoteRecord
+from crm_core.dal.quotes import QuoteItemRow, QuoteRecord
 
 SERVICE = uuid.uuid4()
 OTHER_SERVICE = uuid.uuid4()
 
 
-def item(description: str, **values: object) -> ConversionItem:
+def item(description: str, **values: object) -> QuoteItemRow:
     fields: dict[str, object] = {
         "quote_item_id": uuid.uuid4(),
         "service_id": None,
@@ -48,7 +47,7 @@ def item(description: str, **values: object) -> ConversionItem:
         "display_order": 0,
     }
     fields.update(values)
-    return ConversionItem(**fields)  # type: ignore[arg-type]
+    return QuoteItemRow(**fields)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(

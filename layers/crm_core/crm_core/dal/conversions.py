@@ -7,69 +7,13 @@ Money is integer cents (bigint columns), as AlgaPSA stores it.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
-from crm_core.db.models import ClientContract, Contract, ContractLine, Invoice, InvoiceCharge, QuoteItem
-
-
-@dataclass(frozen=True)
-class ConversionItem:
-    """The columns of a quote item that conversion needs."""
-
-    quote_item_id: uuid.UUID
-    service_id: uuid.UUID | None
-    service_name: str | None
-    description: str
-    quantity: int
-    unit_price: int
-    billing_method: str | None
-    billing_frequency: str | None
-    is_optional: bool
-    is_selected: bool
-    is_recurring: bool
-    is_discount: bool
-    discount_type: str | None
-    discount_percentage: int | None
-    applies_to_item_id: uuid.UUID | None
-    applies_to_service_id: uuid.UUID | None
-    is_taxable: bool
-    tax_rate: int | None
-    display_order: int
-
-
-def conversion_items(session: Session, tenant_id: uuid.UUID, quote_id: uuid.UUID) -> list[ConversionItem]:
-    """The quote's items in display order."""
-    rows = session.execute(
-        select(
-            QuoteItem.quote_item_id,
-            QuoteItem.service_id,
-            QuoteItem.service_name,
-            QuoteItem.description,
-            QuoteItem.quantity,
-            QuoteItem.unit_price,
-            QuoteItem.billing_method,
-            QuoteItem.billing_frequency,
-            QuoteItem.is_optional,
-            QuoteItem.is_selected,
-            QuoteItem.is_recurring,
-            QuoteItem.is_discount,
-            QuoteItem.discount_type,
-            QuoteItem.discount_percentage,
-            QuoteItem.applies_to_item_id,
-            QuoteItem.applies_to_service_id,
-            QuoteItem.is_taxable,
-            QuoteItem.tax_rate,
-            QuoteItem.display_order,
-        )
-        .where(QuoteItem.tenant == tenant_id, QuoteItem.quote_id == quote_id)
-        .order_by(QuoteItem.display_order, QuoteItem.created_at, QuoteItem.quote_item_id)
-    ).all()
-    return [ConversionItem(**row._asdict()) for row in rows]
+from crm_core.db.models import ClientContract, Contract, ContractLine, Invoice, InvoiceCharge
 
 
 def insert_contract(

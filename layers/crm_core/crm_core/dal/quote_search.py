@@ -31,7 +31,7 @@ from typing import Any, Literal
 from sqlalchemy import ColumnElement, Select, func, literal, select, union_all
 from sqlalchemy.orm import Session
 
-from crm_core.dal.quotes import _QUOTE_COLUMNS, QuoteRecord, _items_count
+from crm_core.dal.quotes import QUOTE_COLUMNS, QuoteRecord, items_count_column
 from crm_core.db.models import Quote
 
 SortKey = Literal["quote_date", "total_amount", "status", "created_at"]
@@ -121,7 +121,7 @@ def _branch(
 ) -> Select[*tuple[Any, ...]]:
     key = _sort_column(sort)
     return (
-        select(*_QUOTE_COLUMNS, _items_count(), key.label("sort_value"), *extra)
+        select(*QUOTE_COLUMNS, items_count_column(), key.label("sort_value"), *extra)
         .where(*conditions)
         .order_by(key.desc() if sort.descending else key.asc(), Quote.quote_id.asc())
         .limit(limit)

@@ -65,15 +65,19 @@ class QuoteForSend:
 
 @dataclass(frozen=True)
 class QuoteItemRow:
-    """The columns of a quote item that pricing and the PDF need."""
+    """The columns of a quote item that pricing, the PDF and conversion need."""
 
     quote_item_id: uuid.UUID
+    service_id: uuid.UUID | None
+    service_name: str | None
     description: str
     quantity: int
     unit_price: int
-    service_id: uuid.UUID | None
+    billing_method: str | None
+    billing_frequency: str | None
     is_optional: bool
     is_selected: bool
+    is_recurring: bool
     is_discount: bool
     discount_type: str | None
     discount_percentage: int | None
@@ -81,6 +85,7 @@ class QuoteItemRow:
     applies_to_service_id: uuid.UUID | None
     is_taxable: bool
     tax_rate: int | None
+    display_order: int
 
 
 def lock_quote_for_send(session: Session, tenant_id: uuid.UUID, quote_id: uuid.UUID) -> QuoteForSend | None:
@@ -127,22 +132,7 @@ def lock_quote_for_send(session: Session, tenant_id: uuid.UUID, quote_id: uuid.U
 def quote_items(session: Session, tenant_id: uuid.UUID, quote_id: uuid.UUID) -> list[QuoteItemRow]:
     """The quote's items in display order."""
     rows = session.execute(
-        select(
-            QuoteItem.quote_item_id,
-            QuoteItem.description,
-            QuoteItem.quantity,
-            QuoteItem.unit_price,
-            QuoteItem.service_id,
-            QuoteItem.is_optional,
-            QuoteItem.is_selected,
-            QuoteItem.is_discount,
-            QuoteItem.discount_type,
-            QuoteItem.discount_percentage,
-            QuoteItem.applies_to_item_id,
-            QuoteItem.applies_to_service_id,
-            QuoteItem.is_taxable,
-            QuoteItem.tax_rate,
-        )
+        select(*(getattr(QuoteItem, name) for name in QuoteItemRow.__dataclass_fields__))
         .where(QuoteItem.tenant == tenant_id, QuoteItem.quote_id == quote_id)
         .order_by(QuoteItem.display_order, QuoteItem.created_at, QuoteItem.quote_item_id)
     ).all()
@@ -323,7 +313,8 @@ class QuoteRecord:
     items_count: int
 
 
-_QUOTE_COLUMNS = (
+# The quote's own columns, in QuoteRecord's field order (items_count comes from items_count_column()).
+QUOTE_COLUMNS = (
     Quote.quote_id,
     Quote.quote_number,
     Quote.client_id,
@@ -354,7 +345,8 @@ _QUOTE_COLUMNS = (
 )
 
 
-def _items_count() -> Any:
+def items_count_column() -> Any:
+    """``items_count``: the number of the quote's items, as a correlated scalar subquery."""
     return (
         select(func.count())
         .where(QuoteItem.tenant == Quote.tenant, QuoteItem.quote_id == Quote.quote_id)
@@ -365,7 +357,7 @@ def _items_count() -> Any:
 
 def get_quote(session: Session, tenant_id: uuid.UUID, quote_id: uuid.UUID, *, lock: bool = False) -> QuoteRecord | None:
     """The quote with its item count (one query), its row locked until the transaction ends when ``lock``."""
-    query = select(*_QUOTE_COLUMNS, _items_count()).where(Quote.tenant == tenant_id, Quote.quote_id == quote_id)
+    query = select(*QUOTE_COLUMNS, items_count_column()).where(Quote.tenant == tenant_id, Quote.quote_id == quote_id)
     if lock:
         query = query.with_for_update(of=Quote)
     row = session.execute(query).one_or_none()

@@ -57,8 +57,8 @@ from crm_core.actions.quotes.common import (
 )
 from crm_core.dal import conversions as conversions_dal
 from crm_core.dal import quotes as quotes_dal
-from crm_core.dal.conversions import ConversionItem
 from crm_core.dal.numbering import next_number
+from crm_core.dal.quotes import QuoteItemRow
 from crm_core.errors import guard_failed
 from crm_core.runtime.context import ActionContext
 from crm_core.runtime.spec import ActionSpec, PermissionNeed
@@ -90,29 +90,29 @@ class ConvertQuoteOutput(ActionOutput):
 # --- pure rules -------------------------------------------------------------------------------------------
 
 
-def is_selected(item: ConversionItem) -> bool:
+def is_selected(item: QuoteItemRow) -> bool:
     """Whether the item is part of the accepted quote: not optional, or optional and selected."""
     return not item.is_optional or item.is_selected
 
 
-def recurring_items(items: list[ConversionItem]) -> list[ConversionItem]:
+def recurring_items(items: list[QuoteItemRow]) -> list[QuoteItemRow]:
     """What a contract is made of: the selected recurring items that are not discounts."""
     return [i for i in items if is_selected(i) and i.is_recurring and not i.is_discount]
 
 
-def one_time_items(items: list[ConversionItem]) -> list[ConversionItem]:
+def one_time_items(items: list[QuoteItemRow]) -> list[QuoteItemRow]:
     """What an invoice bills: the selected one-time items that are not discounts."""
     return [i for i in items if is_selected(i) and not i.is_recurring and not i.is_discount]
 
 
-def invoice_items(items: list[ConversionItem]) -> list[ConversionItem]:
+def invoice_items(items: list[QuoteItemRow]) -> list[QuoteItemRow]:
     """The one-time items plus the selected discounts that apply to them (aimed at one of them, at the service
     of one of them, or at the whole quote), in display order."""
     base = one_time_items(items)
     ids = {i.quote_item_id for i in base}
     services = {i.service_id for i in base if i.service_id is not None}
 
-    def applies(discount: ConversionItem) -> bool:
+    def applies(discount: QuoteItemRow) -> bool:
         if discount.applies_to_item_id is not None:
             return discount.applies_to_item_id in ids
         if discount.applies_to_service_id is not None:
@@ -145,7 +145,7 @@ def contract_line_kind(billing_method: str | None) -> LineKind:
     return LineKind("Fixed", "advance")
 
 
-def contract_billing_frequency(recurring: list[ConversionItem]) -> str:
+def contract_billing_frequency(recurring: list[QuoteItemRow]) -> str:
     """The contract's billing frequency: the first recurring item's, else monthly."""
     for item in recurring:
         if item.billing_frequency:
@@ -175,7 +175,7 @@ def convert_quote(ctx: ActionContext, data: ConvertQuoteInput) -> ConvertQuoteOu
             actual=_conversion_state(quote),
             target=data.target,
         )
-    items = conversions_dal.conversion_items(ctx.session, ctx.tenant_id, quote.quote_id)
+    items = quotes_dal.quote_items(ctx.session, ctx.tenant_id, quote.quote_id)
     client_id = _require_convertible(quote, data.target, items)
     contract_id = invoice_id = None
     invoice_number: str | None = None
@@ -243,7 +243,7 @@ def _conversion_state(quote: quotes_dal.QuoteRecord) -> dict[str, Any]:
     }
 
 
-def _require_convertible(quote: quotes_dal.QuoteRecord, target: str, items: list[ConversionItem]) -> uuid.UUID:
+def _require_convertible(quote: quotes_dal.QuoteRecord, target: str, items: list[QuoteItemRow]) -> uuid.UUID:
     """The quote's client, once every guard of a conversion to ``target`` holds."""
     if quote.status != "accepted":
         raise guard_failed(
@@ -297,7 +297,7 @@ def _start_date(ctx: ActionContext, quote: quotes_dal.QuoteRecord) -> datetime:
 
 
 def _to_contract(
-    ctx: ActionContext, quote: quotes_dal.QuoteRecord, client_id: uuid.UUID, recurring: list[ConversionItem]
+    ctx: ActionContext, quote: quotes_dal.QuoteRecord, client_id: uuid.UUID, recurring: list[QuoteItemRow]
 ) -> uuid.UUID:
     frequency = contract_billing_frequency(recurring)
     lines = []
@@ -353,7 +353,7 @@ def _to_contract(
 
 
 def _to_invoice(
-    ctx: ActionContext, quote: quotes_dal.QuoteRecord, client_id: uuid.UUID, chosen: list[ConversionItem]
+    ctx: ActionContext, quote: quotes_dal.QuoteRecord, client_id: uuid.UUID, chosen: list[QuoteItemRow]
 ) -> tuple[uuid.UUID, str]:
     chosen_ids = {item.quote_item_id for item in chosen}
     rows = quotes_dal.quote_items(ctx.session, ctx.tenant_id, quote.quote_id)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal, get_args
 
 from sqlalchemy import (
     BigInteger,
@@ -24,7 +24,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from crm_core.db.base import Base, Cents, CreatedAt, EmptyJson, IdPk, TenantPk
 
-QUOTE_STATUSES = (
+# The statuses of the quotes CHECK constraint, in lifecycle order (null is a template's).
+QuoteStatus = Literal[
     "draft",
     "pending_approval",
     "approved",
@@ -36,7 +37,8 @@ QUOTE_STATUSES = (
     "cancelled",
     "superseded",
     "archived",
-)
+]
+QUOTE_STATUSES: tuple[str, ...] = get_args(QuoteStatus)
 _QUOTE_STATUS_SQL = ", ".join(f"'{s}'" for s in QUOTE_STATUSES)
 
 
