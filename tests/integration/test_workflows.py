@@ -1,0 +1,200 @@
+"""The PRD's workflows (statemachines/*.asl.json besides the ticket follow-up) executed in moto.
+
+Each execution runs moto's ASL interpreter with every Lambda task dispatched to the real crm_core handler,
+against the real PostgreSQL (see tests/support/local_aws.py and crm_dev/step_functions.py). The structure of
+every definition is checked by tests/integration/test_state_machines.py. Retry intervals really elapse in moto,
+so only one test here retries (one second).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from crm_core.errors import TransientError
+from crm_dev.step_functions import STATE_MACHINES, Execution, StateMachineRunner
+from tests.support.activities import add_activity, at
+from tests.support.events import published
+from tests.support.local_aws import start_harness
+from tests.support.rows import activity_row, audit_rows, fetch_one, tenant_row_counts
+from tests.support.tenants import Tenant
+
+UPDATE_ACTIVITY = STATE_MACHINES / "update_activity_from_trigger.asl.json"
+
+
+def executes(test: Any) -> Any:
+    """Marks a test that executes a state machine (moto and PostgreSQL; a second or so each)."""
+    return pytest.mark.aws(pytest.mark.slow(test))
+
+
+@pytest.fixture
+def harness(engine: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[StateMachineRunner]:
+    yield from start_harness(monkeypatch)
+
+
+def envelope(tenant: Tenant, **values: Any) -> dict[str, Any]:
+    """The execution input: the tenant and its actor, and ``values`` (uuids as strings)."""
+    execution_input: dict[str, Any] = {"tenant_id": str(tenant.id), "actor_user_id": str(tenant.actor)}
+    for key, value in values.items():
+        execution_input[key] = str(value) if isinstance(value, uuid.UUID) else value
+    return execution_input
+
+
+def assert_succeeded(execution: Execution) -> dict[str, Any]:
+    assert execution.status == "SUCCEEDED", (execution.error, execution.cause)
+    assert execution.output is not None
+    assert execution.seconds < 10
+    return execution.output
+
+
+def assert_refused(execution: Execution, error: str, code: str) -> dict[str, Any]:
+    assert execution.status == "FAILED"
+    assert execution.error == error
+    assert execution.entered_states()[-1] == "ActionRefused"
+    failure = execution.cause_json
+    assert failure["code"] == code
+    return failure
+
+
+def written_rows(engine: Any, tenant: Tenant) -> dict[str, int]:
+    """Row counts of the tenant's tables, but the idempotency ledger (every completed call has its row)."""
+    counts = tenant_row_counts(engine, tenant.id)
+    del counts["workflow_action_invocations"]
+    return counts
+
+
+def interaction_status(engine: Any, tenant: Tenant, name: str) -> uuid.UUID:
+    sql = "select status_id from statuses where tenant = :tenant and status_type = 'interaction' and name = :name"
+    status_id: uuid.UUID = fetch_one(engine, tenant.id, sql, name=name)["status_id"]
+    return status_id
+
+
+# ---- update_activity_from_trigger ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def update_activity(harness: StateMachineRunner) -> str:
+    return harness.create_state_machine(UPDATE_ACTIVITY)
+
+
+@pytest.fixture
+def planned_activity(tenant: Tenant, engine: Any) -> uuid.UUID:
+    """A Planned call with notes "Agenda", internal, without tags."""
+    planned = interaction_status(engine, tenant, "Planned")
+    return add_activity(tenant, when=at(1), notes="Agenda", visibility="internal", status_id=planned)
+
+
+def update_input(tenant: Tenant, activity_id: uuid.UUID, patch: dict[str, Any], status: str) -> dict[str, Any]:
+    return envelope(tenant, activity_id=activity_id, patch=patch, status={"status_name": status})
+
+
+@executes
+def test_trigger_patch_and_status_update_the_activity(
+    harness: StateMachineRunner, update_activity: str, tenant: Tenant, engine: Any, planned_activity: uuid.UUID
+) -> None:
+    patch = {"notes": "Customer confirmed", "tags": ["renewal"], "visibility": "client_visible"}
+
+    execution = harness.run(update_activity, update_input(tenant, planned_activity, patch, "Completed"))
+
+    assert assert_succeeded(execution) == {
+        "outcome": "updated",
+        "activity_id": str(planned_activity),
+        "changed_fields": ["notes", "tags", "visibility"],
+        "status_no_op": False,
+        "previous_status": "Planned",
+        "status": "Completed",
+    }
+    assert execution.entered_states() == [
+        "UpdateActivity",
+        "PrepareStatusChange",
+        "UpdateStatus",
+        "WhatChanged",
+        "ActivityUpdated",
+    ]
+    row = activity_row(engine, tenant.id, planned_activity)
+    assert (row["notes"], row["tags"], row["visibility"]) == ("Customer confirmed", ["renewal"], "client_visible")
+    assert row["status_id"] == interaction_status(engine, tenant, "Completed")
+    updated = published(harness.resources, "INTERACTION_UPDATED")
+    assert [e["detail"]["changedFields"] for e in updated] == [["notes", "tags", "visibility"], ["status_id"]]
+    (call,) = harness.calls("UpdateActivityFunction")
+    assert call.payload["run_id"] == execution.arn
+    assert call.payload["idempotency_key"] == f"{execution.arn}:update-activity"
+    assert harness.calls("UpdateActivityStatusFunction")[0].payload["input"] == {
+        "status_name": "Completed",
+        "activity_id": str(planned_activity),
+    }
+
+
+@executes
+def test_patch_that_changes_nothing_still_moves_the_status(
+    harness: StateMachineRunner, update_activity: str, tenant: Tenant, engine: Any, planned_activity: uuid.UUID
+) -> None:
+    execution = harness.run(update_activity, update_input(tenant, planned_activity, {"notes": "Agenda"}, "Completed"))
+
+    output = assert_succeeded(execution)
+    assert output["outcome"] == "status_changed"
+    assert output["changed_fields"] == ["status_id"]
+    assert (output["previous_status"], output["status"]) == ("Planned", "Completed")
+    assert execution.entered_states()[-1] == "StatusChanged"
+    assert audit_rows(engine, tenant.id, "crm.update_activity") == []
+    assert len(audit_rows(engine, tenant.id, "crm.update_activity_status")) == 1
+
+
+@executes
+def test_activity_already_as_asked_is_unchanged_and_nothing_is_written(
+    harness: StateMachineRunner, update_activity: str, tenant: Tenant, engine: Any, planned_activity: uuid.UUID
+) -> None:
+    before = written_rows(engine, tenant)
+
+    execution = harness.run(update_activity, update_input(tenant, planned_activity, {"notes": "Agenda"}, "planned"))
+
+    assert assert_succeeded(execution) == {
+        "outcome": "unchanged",
+        "activity_id": str(planned_activity),
+        "changed_fields": [],
+        "previous_status": "Planned",
+        "status": "Planned",
+    }
+    assert execution.entered_states()[-2:] == ["WhatChanged", "Unchanged"]
+    assert written_rows(engine, tenant) == before
+    assert published(harness.resources, "INTERACTION_UPDATED") == []
+
+
+@executes
+def test_unknown_activity_is_refused_by_the_first_step(
+    harness: StateMachineRunner, update_activity: str, tenant: Tenant, engine: Any
+) -> None:
+    before = tenant_row_counts(engine, tenant.id)
+
+    execution = harness.run(update_activity, update_input(tenant, uuid.uuid4(), {"notes": "x"}, "Completed"))
+
+    failure = assert_refused(execution, "NotFoundError", "NOT_FOUND")
+    assert failure["details"]["resource"] == "interaction"
+    assert execution.entered_states() == ["UpdateActivity", "ActionRefused"]
+    assert [c.error for c in harness.calls("UpdateActivityFunction")] == ["NotFoundError"]  # not retried
+    assert harness.calls("UpdateActivityStatusFunction") == []
+    assert tenant_row_counts(engine, tenant.id) == before
+
+
+@executes
+def test_update_whose_response_was_lost_is_retried_to_exactly_one_update(
+    harness: StateMachineRunner, update_activity: str, tenant: Tenant, engine: Any, planned_activity: uuid.UUID
+) -> None:
+    harness.fail_once("UpdateActivityFunction", TransientError("connection reset (injected)"), when="after")
+
+    execution = harness.run(
+        update_activity, update_input(tenant, planned_activity, {"notes": "Customer confirmed"}, "Completed")
+    )
+
+    output = assert_succeeded(execution)
+    assert output["changed_fields"] == ["notes"]  # the replayed output of the committed update
+    calls = harness.calls("UpdateActivityFunction")
+    assert [c.error for c in calls] == ["TransientError", None]
+    assert calls[0].payload == calls[1].payload
+    assert len(audit_rows(engine, tenant.id, "crm.update_activity")) == 1
+    updated = published(harness.resources, "INTERACTION_UPDATED")
+    assert [e["detail"]["changedFields"] for e in updated] == [["notes"], ["status_id"]]
+    assert len([e for e in execution.history if e["type"] == "TaskFailed"]) == 1
