@@ -16,13 +16,14 @@ import pytest
 
 from crm_core.errors import TransientError
 from crm_dev.step_functions import STATE_MACHINES, Execution, StateMachineRunner
-from tests.support.activities import add_activity, at
+from tests.support.activities import MEETING_TYPE, add_activity, at, iso
 from tests.support.events import published
 from tests.support.local_aws import start_harness
-from tests.support.rows import activity_row, audit_rows, fetch_one, tenant_row_counts
-from tests.support.tenants import Tenant
+from tests.support.rows import activity_row, audit_rows, count_rows, fetch_one, tenant_row_counts
+from tests.support.tenants import Tenant, actor_with
 
 UPDATE_ACTIVITY = STATE_MACHINES / "update_activity_from_trigger.asl.json"
+BRANCH_ON_RECENT_ACTIVITY = STATE_MACHINES / "branch_on_recent_activity.asl.json"
 
 
 def executes(test: Any) -> Any:
@@ -198,3 +199,129 @@ def test_update_whose_response_was_lost_is_retried_to_exactly_one_update(
     updated = published(harness.resources, "INTERACTION_UPDATED")
     assert [e["detail"]["changedFields"] for e in updated] == [["notes"], ["status_id"]]
     assert len([e for e in execution.history if e["type"] == "TaskFailed"]) == 1
+
+
+# ---- branch_on_recent_activity -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def branch_on_recent(harness: StateMachineRunner) -> str:
+    return harness.create_state_machine(BRANCH_ON_RECENT_ACTIVITY)
+
+
+def branch_input(tenant: Tenant, **changes: Any) -> dict[str, Any]:
+    """A client event "now" (2026-03-02 09:00Z): recent means since 90 days before, as the caller computes it."""
+    values: dict[str, Any] = {
+        "client_id": tenant.client,
+        "recent_since": iso(at(-90)),
+        "onboarding": {
+            "type_id": str(MEETING_TYPE),
+            "title": "Onboarding call",
+            "start_time": "2026-03-09T10:00:00",
+            "timezone": "America/New_York",
+        },
+    }
+    return envelope(tenant, **{**values, **changes})
+
+
+@executes
+def test_client_without_any_activity_gets_an_onboarding_call(
+    harness: StateMachineRunner, branch_on_recent: str, tenant: Tenant, engine: Any
+) -> None:
+    execution = harness.run(branch_on_recent, branch_input(tenant))
+
+    output = assert_succeeded(execution)
+    activity_id = output.pop("activity_id")
+    assert output == {
+        "outcome": "onboarding_scheduled",
+        "client_id": str(tenant.client),
+        "start_time": "2026-03-09T14:00:00Z",
+        "title": "Onboarding call",
+    }
+    assert execution.entered_states() == [
+        "FindRecentActivities",
+        "HadRecentActivity",
+        "FindAnyActivity",
+        "HadAnyActivity",
+        "PrepareOnboarding",
+        "ScheduleOnboarding",
+        "OnboardingScheduled",
+    ]
+    row = activity_row(engine, tenant.id, activity_id)
+    assert (row["client_id"], row["type_id"], row["title"]) == (tenant.client, MEETING_TYPE, "Onboarding call")
+    assert count_rows(engine, tenant.id, "interactions") == 1
+    finds = harness.calls("FindActivitiesFunction")
+    assert [c.payload["input"] for c in finds] == [
+        {"client_id": str(tenant.client), "date_from": iso(at(-90)), "limit": 1},
+        {"client_id": str(tenant.client), "limit": 1},
+    ]
+    (schedule,) = harness.calls("ScheduleActivityFunction")
+    assert schedule.payload["idempotency_key"] == f"{execution.arn}:onboarding"
+    assert harness.calls("CreateActivityNoteFunction") == []
+
+
+@executes
+def test_client_with_only_old_activity_gets_a_qbr_note(
+    harness: StateMachineRunner, branch_on_recent: str, tenant: Tenant, engine: Any
+) -> None:
+    add_activity(tenant, when=at(-200))
+    add_activity(tenant, when=at(-120))  # the newest, still older than 90 days
+
+    execution = harness.run(branch_on_recent, branch_input(tenant))
+
+    output = assert_succeeded(execution)
+    note_id = output.pop("note_id")
+    assert output == {
+        "outcome": "qbr_note_logged",
+        "client_id": str(tenant.client),
+        "last_activity_date": iso(at(-120)),
+    }
+    assert execution.entered_states()[-4:] == ["FindAnyActivity", "HadAnyActivity", "LogQbrNote", "QbrNoteLogged"]
+    note = activity_row(engine, tenant.id, note_id)
+    assert note["client_id"] == tenant.client
+    assert note["category"] == "QBR"
+    assert note["notes"] == f"QBR due: no activity since {iso(at(-90))}; the last was on {iso(at(-120))}"
+    assert harness.calls("CreateActivityNoteFunction")[0].payload["idempotency_key"] == f"{execution.arn}:qbr-note"
+    assert harness.calls("ScheduleActivityFunction") == []
+    assert count_rows(engine, tenant.id, "interactions") == 3
+
+
+@executes
+def test_client_with_recent_activity_is_left_alone(
+    harness: StateMachineRunner, branch_on_recent: str, tenant: Tenant, engine: Any
+) -> None:
+    add_activity(tenant, when=at(-200))
+    add_activity(tenant, when=at(-10))
+    before = written_rows(engine, tenant)
+
+    execution = harness.run(branch_on_recent, branch_input(tenant))
+
+    assert assert_succeeded(execution) == {
+        "outcome": "recent_activity",
+        "client_id": str(tenant.client),
+        "last_activity_date": iso(at(-10)),
+    }
+    assert execution.entered_states() == [
+        "FindRecentActivities",
+        "HadRecentActivity",
+        "RecentActivity",
+        "NothingToDo",
+    ]
+    assert written_rows(engine, tenant) == before
+    assert len(harness.calls("FindActivitiesFunction")) == 1
+
+
+@executes
+def test_actor_who_may_not_schedule_is_refused_and_nothing_is_written(
+    harness: StateMachineRunner, branch_on_recent: str, tenant: Tenant, engine: Any
+) -> None:
+    reader = actor_with(tenant, ("interaction", "read"), ("client", "read"))
+    before = written_rows(engine, tenant)
+
+    execution = harness.run(branch_on_recent, branch_input(tenant, actor_user_id=reader))
+
+    failure = assert_refused(execution, "PermissionDeniedError", "PERMISSION_DENIED")
+    assert failure["details"]["resource"] == "interaction"
+    assert execution.entered_states()[-2:] == ["ScheduleOnboarding", "ActionRefused"]
+    assert [c.error for c in harness.calls("ScheduleActivityFunction")] == ["PermissionDeniedError"]
+    assert written_rows(engine, tenant) == before
