@@ -8,6 +8,10 @@ so only one test here retries (one second).
 
 from __future__ import annotations
 
+import email
+import email.policy
+import json
+import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -19,11 +23,21 @@ from crm_dev.step_functions import STATE_MACHINES, Execution, StateMachineRunner
 from tests.support.activities import MEETING_TYPE, add_activity, at, iso
 from tests.support.events import published
 from tests.support.local_aws import start_harness
-from tests.support.rows import activity_row, audit_rows, count_rows, fetch_one, tenant_row_counts
+from tests.support.quotes import quote_items, quote_row
+from tests.support.rows import (
+    activity_row,
+    audit_rows,
+    count_rows,
+    fetch_all,
+    fetch_one,
+    tag_mappings,
+    tenant_row_counts,
+)
 from tests.support.tenants import Tenant, actor_with
 
 UPDATE_ACTIVITY = STATE_MACHINES / "update_activity_from_trigger.asl.json"
 BRANCH_ON_RECENT_ACTIVITY = STATE_MACHINES / "branch_on_recent_activity.asl.json"
+QUOTE_TO_CASH = STATE_MACHINES / "quote_to_cash.asl.json"
 
 
 def executes(test: Any) -> Any:
@@ -325,3 +339,197 @@ def test_actor_who_may_not_schedule_is_refused_and_nothing_is_written(
     assert execution.entered_states()[-2:] == ["ScheduleOnboarding", "ActionRefused"]
     assert [c.error for c in harness.calls("ScheduleActivityFunction")] == ["PermissionDeniedError"]
     assert written_rows(engine, tenant) == before
+
+
+# ---- quote_to_cash -------------------------------------------------------------------------------------------
+#
+# moto runs ``lambda:invoke.waitForTaskToken``: it invokes the function with the token and waits. The approver is
+# played here the way the real approver's tool works: it reads the token from the client's "Quote approval" note
+# and calls SendTaskSuccess with the decision.
+
+
+@pytest.fixture
+def quote_to_cash(harness: StateMachineRunner) -> str:
+    return harness.create_state_machine(QUOTE_TO_CASH)
+
+
+def quote_input(tenant: Tenant, *, approval_required: bool, **changes: Any) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        "client_id": tenant.client,
+        "contact_id": tenant.contact,
+        "approval_required": approval_required,
+        "quote": {"title": "Managed services", "quote_date": "2026-03-02", "valid_until": "2026-04-01"},
+        "items": [
+            {"description": "Managed endpoint", "quantity": 10, "unit_price": 25_00},
+            {"description": "Onboarding", "quantity": 1, "unit_price": 500_00},
+        ],
+    }
+    return envelope(tenant, **{**values, **changes})
+
+
+def sent_emails(harness: StateMachineRunner, quote_number: str) -> list[email.message.EmailMessage]:
+    """The raw messages moto's SES accepted whose subject names the quote."""
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.ses.models import ses_backends
+
+    found = []
+    for message in ses_backends[DEFAULT_ACCOUNT_ID][harness.region].sent_messages:
+        raw = getattr(message, "raw_data", None)
+        if raw is not None:
+            parsed = email.message_from_string(raw, policy=email.policy.default)
+            if quote_number in str(parsed["Subject"]):
+                found.append(parsed)
+    return found
+
+
+def approval_tokens(engine: Any, tenant: Tenant) -> list[str]:
+    """The task tokens of the "Quote approval" notes on the client, oldest first (what the approver's tool reads)."""
+    sql = (
+        "select notes from interactions where tenant = :tenant and client_id = :client"
+        " and category = 'Quote approval' order by interaction_date, interaction_id"
+    )
+    notes = fetch_all(engine, tenant.id, sql, client=tenant.client)
+    return [row["notes"].rsplit("Task token: ", 1)[1] for row in notes]
+
+
+def wait_for_token(engine: Any, tenant: Tenant, count: int, timeout: float = 10.0) -> str:
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        tokens = approval_tokens(engine, tenant)
+        if len(tokens) >= count:
+            return tokens[count - 1]
+        time.sleep(0.05)
+    raise AssertionError(f"no approval request number {count} after {timeout} s")
+
+
+def finished(harness: StateMachineRunner, arn: str, timeout: float = 20.0) -> Execution:
+    started = time.monotonic()
+    while (described := harness.sfn.describe_execution(executionArn=arn))["status"] == "RUNNING":
+        assert time.monotonic() - started < timeout, "execution still RUNNING"
+        time.sleep(0.02)
+    return Execution(
+        arn=arn,
+        status=described["status"],
+        output=json.loads(described["output"]) if described.get("output") else None,
+        error=described.get("error"),
+        cause=described.get("cause"),
+        seconds=time.monotonic() - started,
+        history=harness.sfn.get_execution_history(executionArn=arn, maxResults=1000)["events"],
+    )
+
+
+def assert_sent_with_pdf(harness: StateMachineRunner, engine: Any, tenant: Tenant, output: dict[str, Any]) -> None:
+    quote_id = uuid.UUID(output["quote_id"])
+    assert quote_row(engine, tenant.id, quote_id)["status"] == "sent"
+    assert [i["description"] for i in quote_items(engine, tenant.id, quote_id)] == ["Managed endpoint", "Onboarding"]
+    [message] = sent_emails(harness, output["quote_number"])
+    assert message["To"] == "carol@acme.example"
+    [attachment] = list(message.iter_attachments())
+    assert attachment.get_content_type() == "application/pdf"
+    assert attachment.get_filename() == f"Quote_{output['quote_number']}.pdf"
+    assert [m["tag_text"] for m in tag_mappings(engine, tenant.id, tenant.client)] == ["quote-sent"]
+
+
+@executes
+def test_quote_without_approval_is_created_filled_sent_and_the_client_tagged(
+    harness: StateMachineRunner, quote_to_cash: str, tenant: Tenant, engine: Any
+) -> None:
+    execution = harness.run(quote_to_cash, quote_input(tenant, approval_required=False))
+
+    output = assert_succeeded(execution)
+    assert output["outcome"] == "sent"
+    assert (output["lines"], output["status"], output["email_sent"]) == (2, "sent", True)
+    assert output["recipients"] == ["carol@acme.example"]
+    assert output["tag_added"] == 1
+    assert_sent_with_pdf(harness, engine, tenant, output)
+    states = execution.entered_states()
+    assert states[:3] == ["PrepareQuote", "CreateQuote", "AddItems"]
+    assert states[-4:] == ["ApprovalRequired", "SendQuote", "TagClient", "QuoteSent"]
+    assert states.count("AddQuoteItem") == 2
+    items = harness.calls("AddQuoteItemFunction")
+    assert [c.payload["idempotency_key"] for c in items] == [f"{execution.arn}:item:0", f"{execution.arn}:item:1"]
+    assert [c.payload["step_path"] for c in items] == ["AddItems/0/AddQuoteItem", "AddItems/1/AddQuoteItem"]
+    assert harness.calls("SubmitQuoteForApprovalFunction") == []
+
+
+@executes
+def test_approval_loop_requests_changes_once_then_approves_and_sends_one_email(
+    harness: StateMachineRunner, quote_to_cash: str, tenant: Tenant, engine: Any
+) -> None:
+    approver = tenant.seed.user(roles=["Admin"], first_name="Abe", last_name="Approver")
+    arn = harness.sfn.start_execution(
+        stateMachineArn=quote_to_cash,
+        name=f"run-{uuid.uuid4().hex}",
+        input=json.dumps(quote_input(tenant, approval_required=True)),
+    )["executionArn"]
+
+    first = wait_for_token(engine, tenant, 1)
+    harness.sfn.send_task_success(
+        taskToken=first, output=json.dumps({"decision": "request_changes", "approver_user_id": str(approver)})
+    )
+    second = wait_for_token(engine, tenant, 2)
+    assert second != first
+    harness.sfn.send_task_success(
+        taskToken=second, output=json.dumps({"decision": "approve", "approver_user_id": str(approver)})
+    )
+    execution = finished(harness, arn)
+
+    output = assert_succeeded(execution)
+    assert (output["status"], output["email_sent"]) == ("sent", True)
+    assert_sent_with_pdf(harness, engine, tenant, output)
+    states = execution.entered_states()
+    assert states.count("SubmitForApproval") == 2
+    assert states.count("WaitForApproval") == 2
+    assert states[states.index("ApprovalRequired") :] == [
+        "ApprovalRequired",
+        "FirstApprovalRound",
+        "SubmitForApproval",
+        "WaitForApproval",
+        "ApproveQuote",
+        "Decision",
+        "NextApprovalRound",
+        "SubmitForApproval",
+        "WaitForApproval",
+        "ApproveQuote",
+        "Decision",
+        "SendQuote",
+        "TagClient",
+        "QuoteSent",
+    ]
+    decisions = harness.calls("ApproveQuoteFunction")
+    assert [c.payload["input"]["decision"] for c in decisions] == ["request_changes", "approve"]
+    assert {c.payload["actor_user_id"] for c in decisions} == {str(approver)}
+    assert [c.payload["idempotency_key"] for c in decisions] == [f"{arn}:decision:1", f"{arn}:decision:2"]
+    submits = harness.calls("SubmitQuoteForApprovalFunction")
+    assert [c.payload["idempotency_key"] for c in submits] == [f"{arn}:submit:1", f"{arn}:submit:2"]
+    assert [c.output["new_status"] for c in submits if c.output] == ["pending_approval", "pending_approval"]
+
+
+@executes
+def test_send_without_the_approval_the_tenant_requires_is_refused(
+    harness: StateMachineRunner, quote_to_cash: str, tenant: Tenant, engine: Any
+) -> None:
+    tenant.seed.update_settings({"billing": {"quotes": {"approvalRequired": True}}})
+
+    execution = harness.run(quote_to_cash, quote_input(tenant, approval_required=False))
+
+    failure = assert_refused(execution, "ValidationError", "VALIDATION_ERROR")
+    assert failure["details"]["rule"] == "quote_approved_before_send"
+    assert execution.entered_states()[-2:] == ["SendQuote", "ActionRefused"]
+    assert [c.error for c in harness.calls("SendQuoteFunction")] == ["ValidationError"]
+    (quote,) = fetch_all(engine, tenant.id, "select status from quotes where tenant = :tenant")
+    assert quote["status"] == "draft"
+    assert harness.calls("TagEntityFunction") == []
+
+
+@executes
+def test_refused_line_fails_the_map_with_the_actions_error(
+    harness: StateMachineRunner, quote_to_cash: str, tenant: Tenant
+) -> None:
+    items = [{"description": "Managed endpoint", "quantity": 0, "unit_price": 25_00}]
+
+    execution = harness.run(quote_to_cash, quote_input(tenant, approval_required=False, items=items))
+
+    assert_refused(execution, "ValidationError", "VALIDATION_ERROR")
+    assert execution.entered_states()[-3:] == ["AddQuoteItem", "ItemRefused", "ActionRefused"]
+    assert harness.calls("SendQuoteFunction") == []
