@@ -643,7 +643,11 @@ def test_each_order_is_an_index_scan_that_stops_at_the_page(engine, world: World
     # each range of the cursor page: Limit over an index scan; one sort of the at most 3 x 26 rows on top
     scans = re.findall(r"(\S+ Scan)(?: Backward)? using (\S+) on quotes", later)
     assert len(scans) == later.count("->  Limit") >= 2, later
-    assert all(kind == "Index Scan" and name.startswith("ix_quotes_") for kind, name in scans), later
+    # Every range is an index scan under its Limit. On a test-sized table the planner may take the primary key
+    # (tenant, quote_id) for the "same key, later id" range; at scale it takes the sort index (bench/find_quotes.py
+    # prints those plans, and BENCHMARKS.md has them).
+    assert all(kind == "Index Scan" and name.startswith(("ix_quotes_", "pk_quotes")) for kind, name in scans), later
+    assert any(name == index for _, name in scans), later
     assert later.count("Sort Key") == 1
     assert "Seq Scan" not in first + later
 

@@ -59,7 +59,8 @@ class EventBridgePublisher:
                     ]
                 )
             except Exception as exc:  # this batch stays pending; batches already published keep their ids
-                error = f"{type(exc).__name__}: {exc}"[:2000]
+                code = getattr(exc, "response", {}).get("Error", {}).get("Code") or type(exc).__name__
+                error = f"{code}: {exc}"[:2000]
                 results.extend(PublishResult(event_id=None, error=error) for _ in batch)
                 continue
             for entry in response["Entries"]:
