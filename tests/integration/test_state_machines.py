@@ -310,16 +310,22 @@ def test_ticket_of_another_tenant_is_refused_and_nothing_is_written(
 
 
 @executes
-def test_unknown_client_is_refused_by_the_first_step(
+def test_unknown_client_finds_nothing_and_scheduling_for_it_is_refused(
     harness: StateMachineRunner, follow_up: str, tenant: Tenant, engine: Any
 ) -> None:
+    """A search by an unknown client matches nothing (a workflow can branch on zero); scheduling for it is
+    refused, and the refused step writes nothing."""
     before = tenant_row_counts(engine, tenant.id)
+    unknown = uuid.uuid4()
 
-    execution = harness.run(follow_up, follow_up_input(tenant, client_id=uuid.uuid4()))
+    execution = harness.run(follow_up, follow_up_input(tenant, client_id=unknown))
 
-    failure = assert_refused(execution, "NotFoundError", "NOT_FOUND")
-    assert failure["details"]["resource"] == "client"
-    assert execution.entered_states() == ["FindRecentActivities", "ActionRefused"]
+    # The follow-up names the ticket's contact, who is not a contact of the unknown client.
+    failure = assert_refused(execution, "ValidationError", "VALIDATION_ERROR")
+    assert failure["details"]["rule"] == "contact_belongs_to_client"
+    assert failure["details"]["expected"] == str(unknown)
+    assert execution.entered_states()[0] == "FindRecentActivities"
+    assert execution.entered_states()[-2:] == ["ScheduleFollowUp", "ActionRefused"]
     assert tenant_row_counts(engine, tenant.id) == before
 
 
