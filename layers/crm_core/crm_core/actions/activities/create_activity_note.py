@@ -172,6 +172,4 @@ SPEC = ActionSpec(
     output_model=CreateActivityNoteOutput,
     run=create_activity_note,
     permissions=lambda data: [PermissionNeed(data.target.type, "update")],
-    side_effectful=True,
-    idempotency="engineProvided",
 )

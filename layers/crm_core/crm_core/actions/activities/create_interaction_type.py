@@ -125,6 +125,5 @@ SPEC = ActionSpec(
     output_model=CreateInteractionTypeOutput,
     run=create_interaction_type,
     permissions=lambda data: [PermissionNeed("settings", "update")],
-    side_effectful=True,
     idempotency="actionProvided",
 )

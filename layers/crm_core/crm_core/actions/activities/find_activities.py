@@ -192,5 +192,4 @@ SPEC = ActionSpec(
     run=find_activities,
     permissions=_permissions,
     side_effectful=False,
-    idempotency="engineProvided",
 )

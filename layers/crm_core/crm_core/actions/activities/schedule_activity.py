@@ -339,6 +339,5 @@ SPEC = ActionSpec(
     output_model=ScheduleActivityOutput,
     run=schedule_activity,
     permissions=_permissions,
-    side_effectful=True,
     idempotency="actionProvided",
 )

@@ -178,6 +178,4 @@ SPEC = ActionSpec(
     output_model=UpdateActivityOutput,
     run=update_activity,
     permissions=lambda data: [PermissionNeed("interaction", "update")],
-    side_effectful=True,
-    idempotency="engineProvided",
 )

@@ -139,6 +139,4 @@ SPEC = ActionSpec(
     output_model=UpdateActivityStatusOutput,
     run=update_activity_status,
     permissions=lambda data: [PermissionNeed("interaction", "update")],
-    side_effectful=True,
-    idempotency="engineProvided",
 )

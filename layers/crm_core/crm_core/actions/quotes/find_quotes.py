@@ -260,5 +260,4 @@ SPEC = ActionSpec(
     run=find_quotes,
     permissions=_permissions,
     side_effectful=False,
-    idempotency="engineProvided",
 )

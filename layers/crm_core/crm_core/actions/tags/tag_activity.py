@@ -48,6 +48,5 @@ SPEC = ActionSpec(
     output_model=TagActivityOutput,
     run=tag_activity,
     permissions=lambda data: [PermissionNeed("interaction", "update")],
-    side_effectful=True,
     idempotency="actionProvided",
 )

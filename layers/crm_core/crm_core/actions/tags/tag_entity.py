@@ -61,6 +61,5 @@ SPEC = ActionSpec(
     output_model=TagEntityOutput,
     run=tag_entity,
     permissions=lambda data: [PermissionNeed(data.target.type, "update")],
-    side_effectful=True,
     idempotency="actionProvided",
 )
