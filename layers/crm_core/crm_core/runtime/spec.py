@@ -13,12 +13,18 @@ from crm_core.dal.access import PermissionNeed
 if TYPE_CHECKING:
     from crm_core.runtime.context import ActionContext
 
-__all__ = ["ActionSpec", "IdempotencyMode", "PermissionNeed"]
+__all__ = ["ActionSpec", "IdempotencyMode", "PermissionNeed", "requires"]
 
 InputT = TypeVar("InputT", bound=BaseModel)
 OutputT = TypeVar("OutputT", bound=BaseModel)
 
 IdempotencyMode = Literal["engineProvided", "actionProvided"]
+
+
+def requires(*needs: str) -> Callable[[Any], Sequence[PermissionNeed]]:
+    """The permissions of an action that needs the same ``resource:action`` permissions whatever its input."""
+    fixed = tuple(PermissionNeed(*need.split(":", 1)) for need in needs)
+    return lambda _data: fixed
 
 
 @dataclass(frozen=True)

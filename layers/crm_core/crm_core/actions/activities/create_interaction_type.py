@@ -15,7 +15,7 @@ from crm_core.actions.fields import ActionInput, ActionOutput, idempotency_key_f
 from crm_core.dal import interaction_types
 from crm_core.errors import ConflictError
 from crm_core.runtime.context import ActionContext
-from crm_core.runtime.spec import ActionSpec, PermissionNeed
+from crm_core.runtime.spec import ActionSpec, requires
 
 TypeName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
 
@@ -124,6 +124,6 @@ SPEC = ActionSpec(
     input_model=CreateInteractionTypeInput,
     output_model=CreateInteractionTypeOutput,
     run=create_interaction_type,
-    permissions=lambda data: [PermissionNeed("settings", "update")],
+    permissions=requires("settings:update"),
     idempotency="actionProvided",
 )

@@ -27,7 +27,7 @@ from crm_core.dal.activities import ActivityRecord
 from crm_core.errors import guard_failed
 from crm_core.jsonable import jsonable
 from crm_core.runtime.context import ActionContext
-from crm_core.runtime.spec import ActionSpec, PermissionNeed
+from crm_core.runtime.spec import ActionSpec, requires
 
 # Fields that may be left out of a patch but, when given, must not be null; their schema says so.
 Title = Annotated[NonBlankText | None, WithJsonSchema({"type": "string", "minLength": 1})]
@@ -177,5 +177,5 @@ SPEC = ActionSpec(
     input_model=UpdateActivityInput,
     output_model=UpdateActivityOutput,
     run=update_activity,
-    permissions=lambda data: [PermissionNeed("interaction", "update")],
+    permissions=requires("interaction:update"),
 )

@@ -15,7 +15,7 @@ from crm_core.dal.activities import ActivityRecord
 from crm_core.dal.statuses import StatusRecord
 from crm_core.errors import guard_failed
 from crm_core.runtime.context import ActionContext
-from crm_core.runtime.spec import ActionSpec, PermissionNeed
+from crm_core.runtime.spec import ActionSpec, requires
 
 STATUS_NOT_FOUND = "Target interaction status was not found"
 
@@ -138,5 +138,5 @@ SPEC = ActionSpec(
     input_model=UpdateActivityStatusInput,
     output_model=UpdateActivityStatusOutput,
     run=update_activity_status,
-    permissions=lambda data: [PermissionNeed("interaction", "update")],
+    permissions=requires("interaction:update"),
 )

@@ -30,7 +30,7 @@ from crm_core.dal import quotes as quotes_dal
 from crm_core.dal.quote_authoring import QuoteItemDetailRow
 from crm_core.errors import guard_failed
 from crm_core.runtime.context import ActionContext
-from crm_core.runtime.spec import ActionSpec, PermissionNeed
+from crm_core.runtime.spec import ActionSpec, requires
 
 BillingMethod = Literal["fixed", "hourly", "usage", "per_unit"]
 DiscountType = Literal["percentage", "fixed"]
@@ -231,10 +231,6 @@ def add_quote_item(ctx: ActionContext, data: AddQuoteItemInput) -> AddQuoteItemO
     return AddQuoteItemOutput(quote_item=item, quote=quote_detail(quote))
 
 
-def _permissions(data: AddQuoteItemInput) -> list[PermissionNeed]:
-    return [PermissionNeed("billing", "update"), PermissionNeed("billing", "read")]
-
-
 SPEC = ActionSpec(
     id="crm.add_quote_item",
     version=1,
@@ -243,6 +239,6 @@ SPEC = ActionSpec(
     input_model=AddQuoteItemInput,
     output_model=AddQuoteItemOutput,
     run=add_quote_item,
-    permissions=_permissions,
+    permissions=requires("billing:update", "billing:read"),
     idempotency="actionProvided",
 )

@@ -28,7 +28,7 @@ from crm_core.actions.quotes.common import (
 from crm_core.dal.quote_approvals import latest_submission
 from crm_core.errors import guard_failed
 from crm_core.runtime.context import ActionContext
-from crm_core.runtime.spec import ActionSpec, PermissionNeed
+from crm_core.runtime.spec import ActionSpec, requires
 
 Decision = Literal["approve", "request_changes"]
 
@@ -110,10 +110,6 @@ def approve_quote(ctx: ActionContext, data: ApproveQuoteInput) -> ApproveQuoteOu
     )
 
 
-def _permissions(data: ApproveQuoteInput) -> list[PermissionNeed]:
-    return [PermissionNeed("billing", "read"), PermissionNeed("quotes", "approve")]
-
-
 SPEC = ActionSpec(
     id="crm.approve_quote",
     version=1,
@@ -122,5 +118,5 @@ SPEC = ActionSpec(
     input_model=ApproveQuoteInput,
     output_model=ApproveQuoteOutput,
     run=approve_quote,
-    permissions=_permissions,
+    permissions=requires("billing:read", "quotes:approve"),
 )

@@ -61,7 +61,7 @@ from crm_core.dal.numbering import next_number
 from crm_core.dal.quotes import QuoteItemRow
 from crm_core.errors import guard_failed
 from crm_core.runtime.context import ActionContext
-from crm_core.runtime.spec import ActionSpec, PermissionNeed
+from crm_core.runtime.spec import ActionSpec, requires
 
 Target = Literal["contract", "invoice", "contract_and_invoice"]
 DEFAULT_BILLING_FREQUENCY = "monthly"
@@ -420,10 +420,6 @@ def _to_invoice(
     return invoice_id, number
 
 
-def _permissions(data: ConvertQuoteInput) -> list[PermissionNeed]:
-    return [PermissionNeed("billing", "read"), PermissionNeed("billing", "create"), PermissionNeed("billing", "update")]
-
-
 SPEC = ActionSpec(
     id="crm.convert_quote",
     version=1,
@@ -432,5 +428,5 @@ SPEC = ActionSpec(
     input_model=ConvertQuoteInput,
     output_model=ConvertQuoteOutput,
     run=convert_quote,
-    permissions=_permissions,
+    permissions=requires("billing:read", "billing:create", "billing:update"),
 )

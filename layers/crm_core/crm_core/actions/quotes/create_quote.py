@@ -43,7 +43,7 @@ from crm_core.dal.numbering import next_number
 from crm_core.dal.records import ClientRecord, get_client, get_contact
 from crm_core.errors import guard_failed
 from crm_core.runtime.context import ActionContext
-from crm_core.runtime.spec import ActionSpec, PermissionNeed
+from crm_core.runtime.spec import ActionSpec, requires
 
 DEFAULT_CURRENCY = "USD"
 
@@ -243,10 +243,6 @@ def create_quote(ctx: ActionContext, data: CreateQuoteInput) -> CreateQuoteOutpu
     return CreateQuoteOutput(quote=quote_detail(record))
 
 
-def _permissions(data: CreateQuoteInput) -> list[PermissionNeed]:
-    return [PermissionNeed("billing", "create"), PermissionNeed("billing", "read")]
-
-
 SPEC = ActionSpec(
     id="crm.create_quote",
     version=1,
@@ -255,6 +251,6 @@ SPEC = ActionSpec(
     input_model=CreateQuoteInput,
     output_model=CreateQuoteOutput,
     run=create_quote,
-    permissions=_permissions,
+    permissions=requires("billing:create", "billing:read"),
     idempotency="actionProvided",
 )

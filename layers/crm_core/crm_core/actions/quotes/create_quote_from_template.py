@@ -42,7 +42,7 @@ from crm_core.dal import quotes as quotes_dal
 from crm_core.dal.lookups import require_found
 from crm_core.errors import guard_failed
 from crm_core.runtime.context import ActionContext
-from crm_core.runtime.spec import ActionSpec, PermissionNeed
+from crm_core.runtime.spec import ActionSpec, requires
 
 
 class CreateQuoteFromTemplateInput(ActionInput):
@@ -134,10 +134,6 @@ def create_quote_from_template(ctx: ActionContext, data: CreateQuoteFromTemplate
     return CreateQuoteFromTemplateOutput(quote=quote_detail(record), quote_items=items)
 
 
-def _permissions(data: CreateQuoteFromTemplateInput) -> list[PermissionNeed]:
-    return [PermissionNeed("billing", "create"), PermissionNeed("billing", "read")]
-
-
 SPEC = ActionSpec(
     id="crm.create_quote_from_template",
     version=1,
@@ -146,6 +142,6 @@ SPEC = ActionSpec(
     input_model=CreateQuoteFromTemplateInput,
     output_model=CreateQuoteFromTemplateOutput,
     run=create_quote_from_template,
-    permissions=_permissions,
+    permissions=requires("billing:create", "billing:read"),
     idempotency="actionProvided",
 )

@@ -41,7 +41,7 @@ from crm_core.db.models.billing import QUOTE_STATUSES, QuoteStatus
 from crm_core.errors import NotFoundError, guard_failed
 from crm_core.jsonable import jsonable
 from crm_core.runtime.context import ActionContext
-from crm_core.runtime.spec import ActionSpec, PermissionNeed
+from crm_core.runtime.spec import ActionSpec, requires
 
 SPEC_ID = "crm.find_quotes"
 FILTER_NAMES = ("quote_id", "quote_number", "client_id", "status", "date_from", "date_to", "is_template")
@@ -243,10 +243,6 @@ def find_quotes(ctx: ActionContext, data: FindQuotesInput) -> FindQuotesOutput:
     )
 
 
-def _permissions(data: FindQuotesInput) -> list[PermissionNeed]:
-    return [PermissionNeed("billing", "read")]
-
-
 SPEC = ActionSpec(
     id=SPEC_ID,
     version=1,
@@ -258,6 +254,6 @@ SPEC = ActionSpec(
     input_model=FindQuotesInput,
     output_model=FindQuotesOutput,
     run=find_quotes,
-    permissions=_permissions,
+    permissions=requires("billing:read"),
     side_effectful=False,
 )

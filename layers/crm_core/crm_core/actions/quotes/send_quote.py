@@ -39,7 +39,7 @@ from crm_core.dal.lookups import require_found
 from crm_core.errors import guard_failed
 from crm_core.runtime.context import ActionContext
 from crm_core.runtime.effects import EffectOutcome, outcome_recorder
-from crm_core.runtime.spec import ActionSpec, PermissionNeed
+from crm_core.runtime.spec import ActionSpec, requires
 from crm_core.settings import get_settings
 
 PRESIGNED_URL_SECONDS = 7 * 24 * 3600
@@ -430,10 +430,6 @@ def _join(items: list[str]) -> str:
     return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
 
 
-def _permissions(data: SendQuoteInput) -> list[PermissionNeed]:
-    return [PermissionNeed("billing", "read"), PermissionNeed("billing", "update")]
-
-
 SPEC = ActionSpec(
     id="crm.send_quote",
     version=1,
@@ -442,5 +438,5 @@ SPEC = ActionSpec(
     input_model=SendQuoteInput,
     output_model=SendQuoteOutput,
     run=send_quote,
-    permissions=_permissions,
+    permissions=requires("billing:read", "billing:update"),
 )

@@ -25,7 +25,7 @@ from crm_core.actions.quotes.common import (
 )
 from crm_core.errors import guard_failed
 from crm_core.runtime.context import ActionContext
-from crm_core.runtime.spec import ActionSpec, PermissionNeed
+from crm_core.runtime.spec import ActionSpec, requires
 
 PENDING = "pending_approval"
 
@@ -101,10 +101,6 @@ def submit_quote_for_approval(ctx: ActionContext, data: SubmitQuoteForApprovalIn
     )
 
 
-def _permissions(data: SubmitQuoteForApprovalInput) -> list[PermissionNeed]:
-    return [PermissionNeed("billing", "read"), PermissionNeed("billing", "update")]
-
-
 SPEC = ActionSpec(
     id="crm.submit_quote_for_approval",
     version=1,
@@ -113,5 +109,5 @@ SPEC = ActionSpec(
     input_model=SubmitQuoteForApprovalInput,
     output_model=SubmitQuoteForApprovalOutput,
     run=submit_quote_for_approval,
-    permissions=_permissions,
+    permissions=requires("billing:read", "billing:update"),
 )

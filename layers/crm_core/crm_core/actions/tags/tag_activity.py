@@ -12,7 +12,7 @@ from pydantic import Field
 from crm_core.actions.fields import ActionInput, idempotency_key_field
 from crm_core.actions.tags.tagging import IF_EXISTS_DESCRIPTION, IfExists, TaggingOutput, TagList, apply_tags
 from crm_core.runtime.context import ActionContext
-from crm_core.runtime.spec import ActionSpec, PermissionNeed
+from crm_core.runtime.spec import ActionSpec, requires
 
 
 class TagActivityInput(ActionInput):
@@ -47,6 +47,6 @@ SPEC = ActionSpec(
     input_model=TagActivityInput,
     output_model=TagActivityOutput,
     run=tag_activity,
-    permissions=lambda data: [PermissionNeed("interaction", "update")],
+    permissions=requires("interaction:update"),
     idempotency="actionProvided",
 )
