@@ -17,6 +17,7 @@ from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ses.models import ses_backends
 
 from crm_core.aws.ports import EffectPorts
+from crm_core.db.models.billing import QUOTE_STATUSES
 from crm_core.errors import NotFoundError, PermissionDeniedError, ValidationError
 from crm_core.runtime.effects import relay_pending_effects
 from tests.support.quotes import NOW, add_quote
@@ -113,27 +114,16 @@ def test_replay_returns_what_really_happened_and_sends_nothing_more(aws, tenant:
     assert ledger["output_json"]["message_id"] == first["message_id"]
 
 
-@pytest.mark.parametrize(
-    ("approval_required", "status", "allowed"),
-    [
-        (False, "draft", True),
-        (False, "approved", True),
-        (False, "pending_approval", False),
-        (False, "accepted", False),
-        (False, "rejected", False),
-        (False, "expired", False),
-        (False, "converted", False),
-        (False, "cancelled", False),
-        (True, "draft", False),
-        (True, "approved", True),
-        (True, "pending_approval", False),
-        (True, "accepted", False),
-        (True, "cancelled", False),
-    ],
-)
+# Every status of the quotes CHECK except "sent" (a no-op, tested on its own), with approval off and on.
+SENDABLE = {False: {"draft", "approved"}, True: {"approved"}}
+
+
+@pytest.mark.parametrize("status", [s for s in QUOTE_STATUSES if s != "sent"])
+@pytest.mark.parametrize("approval_required", [False, True], ids=["approval-off", "approval-on"])
 def test_approval_rule_across_statuses(
-    aws, tenant: Tenant, engine, invoke, approval_required: bool, status: str, allowed: bool
+    aws, tenant: Tenant, engine, invoke, approval_required: bool, status: str
 ) -> None:
+    allowed = status in SENDABLE[approval_required]
     tenant.seed.update_settings({"billing": {"quotes": {"approvalRequired": approval_required}}})
     quote_id = add_quote(tenant, status=status)
     before = tenant_row_counts(engine, tenant.id)
@@ -366,3 +356,68 @@ def test_a_retry_after_a_crash_before_delivery_sends_one_email(
     relay_pending_effects(engine, EffectPorts(), datetime.now(UTC) + timedelta(hours=2), tenant_id=tenant.id)
     relay_pending_effects(engine, EffectPorts(), datetime.now(UTC) + timedelta(hours=4), tenant_id=tenant.id)
     assert len(sent_messages(number)) == 1
+
+
+def _forget_dead_calls(aws) -> None:
+    """The dead container's in-progress DynamoDB record is gone (it expired): the retry reaches the ledger."""
+    table = boto3.resource("dynamodb", region_name="us-east-1").Table(aws.table_name)
+    for item in table.scan()["Items"]:
+        table.delete_item(Key={"id": item["id"]})
+
+
+def test_a_crash_between_storing_the_pdf_and_sending_the_email_sends_one_email(
+    aws, tenant: Tenant, engine, invoke, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The PDF is stored and recorded; the container dies as the email is about to go. The retry replays the
+    ledger; the relay sends the email once and stores nothing twice."""
+    quote_id = add_quote(tenant)
+    number = quote_number(engine, tenant, quote_id)
+
+    def die(*args: object, **kwargs: object) -> str:
+        raise SystemExit("container died")
+
+    with monkeypatch.context() as dying:
+        dying.setattr("crm_core.aws.mailer.SesMailer.send_raw", die)
+        with pytest.raises(SystemExit):
+            invoke(ACTION, {"quote_id": str(quote_id)}, idempotency_key="crash-mid")
+
+    stored = fetch_one(engine, tenant.id, "select status from workflow_event_outbox where kind = 'document'")
+    assert stored["status"] == "DELIVERED"
+    assert sent_messages(number) == []
+    _forget_dead_calls(aws)
+    retry = invoke(ACTION, {"quote_id": str(quote_id)}, idempotency_key="crash-mid")
+    assert (retry["new_status"], retry["no_op"]) == ("sent", False)
+    relay_pending_effects(engine, EffectPorts(), datetime.now(UTC) + timedelta(hours=2), tenant_id=tenant.id)
+    relay_pending_effects(engine, EffectPorts(), datetime.now(UTC) + timedelta(hours=4), tenant_id=tenant.id)
+    assert len(sent_messages(number)) == 1
+    assert count_rows(engine, tenant.id, "workflow_event_outbox", "status = 'DELIVERED'") == 2
+
+
+def test_the_documented_window_a_crash_after_ses_accepted_and_before_the_mark_sends_again(
+    aws, tenant: Tenant, engine, invoke, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The one duplicate the design allows (crm_core.actions.quotes.send_quote's docstring): SES accepted the
+    message, then the container died before the delivery's transaction committed. The row is still pending,
+    so the relay sends it again: at most one extra email, and only in that window."""
+    quote_id = add_quote(tenant)
+    number = quote_number(engine, tenant, quote_id)
+    from crm_core.dal import effects as effects_dal
+
+    real_mark = effects_dal.mark_effects
+
+    def die_after_email(session, tenant_id, marks) -> None:  # type: ignore[no-untyped-def]
+        if any(mark.result and "message_id" in mark.result for mark in marks):
+            raise SystemExit("container died before the commit")
+        real_mark(session, tenant_id, marks)
+
+    with monkeypatch.context() as dying:
+        dying.setattr("crm_core.runtime.effects.mark_effects", die_after_email)
+        with pytest.raises(SystemExit):
+            invoke(ACTION, {"quote_id": str(quote_id)}, idempotency_key="crash-window")
+
+    assert len(sent_messages(number)) == 1
+    email_row = fetch_one(engine, tenant.id, "select status from workflow_event_outbox where kind = 'email'")
+    assert email_row["status"] == "PENDING"
+    relay_pending_effects(engine, EffectPorts(), datetime.now(UTC) + timedelta(hours=2), tenant_id=tenant.id)
+    relay_pending_effects(engine, EffectPorts(), datetime.now(UTC) + timedelta(hours=4), tenant_id=tenant.id)
+    assert len(sent_messages(number)) == 2
