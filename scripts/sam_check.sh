@@ -32,4 +32,12 @@ fi
   || fail "sam build exited non-zero"
 test -f .aws-sam/build/CrmCoreLayer/python/crm_core/runtime/handler.py \
   || fail "the built layer has no crm_core (expected .aws-sam/build/CrmCoreLayer/python/crm_core/runtime/handler.py)"
+# The layer ships production code only: no development package (seeding, emulated AWS, CLI), no moto, no PDF
+# library (reportlab ships with crm.send_quote alone).
+for unwanted in crm_dev crm_demo moto reportlab; do
+  test ! -e ".aws-sam/build/CrmCoreLayer/python/$unwanted" \
+    || fail "the built layer holds $unwanted (.aws-sam/build/CrmCoreLayer/python/$unwanted)"
+done
+test -d .aws-sam/build/SendQuoteFunction/reportlab \
+  || fail "crm.send_quote was built without reportlab (functions/send_quote/requirements.txt)"
 echo "sam_check: validate --lint and build passed ($(ls .aws-sam/build | wc -l) artifacts)"
