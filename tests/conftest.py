@@ -20,8 +20,9 @@ from crm_core.db.engine import get_engine
 from crm_core.db.migrate import upgrade
 from crm_core.settings import reset_settings
 from crm_dev.aws_resources import LocalResources, provision
+from crm_dev.step_functions import StateMachineRunner
 from tests.support.handlers import invoke_action
-from tests.support.local_aws import use_local_aws_environment
+from tests.support.local_aws import start_harness, use_local_aws_environment
 from tests.support.tenants import Tenant, make_tenant
 
 os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
@@ -136,6 +137,12 @@ def invoke(engine: Engine, aws: LocalResources, tenant: Tenant) -> Invoke:
         return invoke_action(action_id, target.id, actor or target.actor, action_input, **envelope)
 
     return _invoke
+
+
+@pytest.fixture
+def harness(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[StateMachineRunner]:
+    """Step Functions in moto, whose Lambda tasks run the real handlers in this process."""
+    yield from start_harness(monkeypatch)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

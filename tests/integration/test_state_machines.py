@@ -19,14 +19,13 @@ from crm_core.errors import TransientError
 from crm_dev.step_functions import (
     STATE_MACHINES,
     SUBSTITUTION,
-    Execution,
     StateMachineRunner,
     function_actions,
     state_machine_resources,
 )
 from tests.support.activities import CALL_TYPE, add_activity, at, iso
 from tests.support.events import published
-from tests.support.local_aws import start_harness
+from tests.support.executions import assert_refused, assert_succeeded, executes
 from tests.support.rows import activity_row, count_rows, execute, tag_mappings, tenant_row_counts
 from tests.support.tenants import Tenant, actor_with
 
@@ -130,16 +129,6 @@ def test_every_task_calls_a_function_the_template_substitutes_and_allows(path: P
 # ---- ticket_follow_up executed in moto -------------------------------------------------------------------------
 
 
-def executes(test: Any) -> Any:
-    """Marks a test that executes a state machine (moto and PostgreSQL; a second or so each)."""
-    return pytest.mark.aws(pytest.mark.slow(test))
-
-
-@pytest.fixture
-def harness(engine: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[StateMachineRunner]:
-    yield from start_harness(monkeypatch)
-
-
 @pytest.fixture
 def follow_up(harness: StateMachineRunner) -> str:
     return harness.create_state_machine(TICKET_FOLLOW_UP)
@@ -164,13 +153,6 @@ def follow_up_input(tenant: Tenant, **changes: Any) -> dict[str, Any]:
     for key, value in changes.items():
         execution_input[key] = str(value) if isinstance(value, uuid.UUID) else value
     return execution_input
-
-
-def assert_succeeded(execution: Execution) -> dict[str, Any]:
-    assert execution.status == "SUCCEEDED", (execution.error, execution.cause)
-    assert execution.output is not None
-    assert execution.seconds < 10
-    return execution.output
 
 
 @executes
@@ -278,15 +260,6 @@ def test_recent_activity_logs_a_note_on_the_ticket_and_schedules_nothing(
     assert tag_mappings(engine, tenant.id, tenant.client) == []
     assert [e for e in published(harness.resources) if e["detail-type"] == "INTERACTION_LOGGED"] == []
     assert harness.calls("CreateActivityNoteFunction")[0].payload["run_id"] == execution.arn
-
-
-def assert_refused(execution: Execution, error: str, code: str) -> dict[str, Any]:
-    assert execution.status == "FAILED"
-    assert execution.error == error
-    assert execution.entered_states()[-1] == "ActionRefused"
-    failure = execution.cause_json
-    assert failure["code"] == code
-    return failure
 
 
 @executes

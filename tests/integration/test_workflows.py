@@ -13,7 +13,6 @@ import email.policy
 import json
 import time
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -22,7 +21,7 @@ from crm_core.errors import TransientError
 from crm_dev.step_functions import STATE_MACHINES, Execution, StateMachineRunner
 from tests.support.activities import MEETING_TYPE, add_activity, at, iso
 from tests.support.events import published
-from tests.support.local_aws import start_harness
+from tests.support.executions import assert_refused, assert_succeeded, executes
 from tests.support.quotes import quote_items, quote_row
 from tests.support.rows import (
     activity_row,
@@ -40,38 +39,12 @@ BRANCH_ON_RECENT_ACTIVITY = STATE_MACHINES / "branch_on_recent_activity.asl.json
 QUOTE_TO_CASH = STATE_MACHINES / "quote_to_cash.asl.json"
 
 
-def executes(test: Any) -> Any:
-    """Marks a test that executes a state machine (moto and PostgreSQL; a second or so each)."""
-    return pytest.mark.aws(pytest.mark.slow(test))
-
-
-@pytest.fixture
-def harness(engine: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[StateMachineRunner]:
-    yield from start_harness(monkeypatch)
-
-
 def envelope(tenant: Tenant, **values: Any) -> dict[str, Any]:
     """The execution input: the tenant and its actor, and ``values`` (uuids as strings)."""
     execution_input: dict[str, Any] = {"tenant_id": str(tenant.id), "actor_user_id": str(tenant.actor)}
     for key, value in values.items():
         execution_input[key] = str(value) if isinstance(value, uuid.UUID) else value
     return execution_input
-
-
-def assert_succeeded(execution: Execution) -> dict[str, Any]:
-    assert execution.status == "SUCCEEDED", (execution.error, execution.cause)
-    assert execution.output is not None
-    assert execution.seconds < 10
-    return execution.output
-
-
-def assert_refused(execution: Execution, error: str, code: str) -> dict[str, Any]:
-    assert execution.status == "FAILED"
-    assert execution.error == error
-    assert execution.entered_states()[-1] == "ActionRefused"
-    failure = execution.cause_json
-    assert failure["code"] == code
-    return failure
 
 
 def written_rows(engine: Any, tenant: Tenant) -> dict[str, int]:
