@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from crm_core.dal.quotes import QuoteRecord
 from tests.support.rows import fetch_all, fetch_one
 from tests.support.tenants import Tenant
 
@@ -57,3 +58,25 @@ def quote_activities(engine: Engine, tenant_id: uuid.UUID, quote_id: uuid.UUID) 
     return fetch_all(
         engine, tenant_id, "select * from quote_activities where quote_id = :q order by created_at", q=quote_id
     )
+
+
+def quote_record(**changes: Any) -> QuoteRecord:
+    """A draft quote's record (as ``dal.quotes.get_quote`` returns it) for the pure rules' tests, with ``changes``."""
+    fields: dict[str, Any] = dict.fromkeys(QuoteRecord.__dataclass_fields__)
+    fields.update(
+        quote_id=uuid.UUID(int=4),
+        quote_number="QUO-0001",
+        client_id=uuid.UUID(int=0xC1),
+        title="Quote",
+        status="draft",
+        is_template=False,
+        currency_code="USD",
+        tax_source="internal",
+        subtotal=0,
+        discount_total=0,
+        tax=0,
+        total_amount=0,
+        items_count=0,
+    )
+    fields.update(changes)
+    return QuoteRecord(**fields)

@@ -19,6 +19,7 @@ from crm_core.actions.quotes.convert_quote import (
     recurring_items,
 )
 from crm_core.dal.quotes import QuoteItemRow, QuoteRecord
+from tests.support.quotes import quote_record
 
 SERVICE = uuid.uuid4()
 OTHER_SERVICE = uuid.uuid4()
@@ -96,35 +97,16 @@ def test_contract_billing_frequency_is_the_first_recurring_items() -> None:
 
 def quote(status: str = "accepted", contract: bool = False, invoice: bool = False) -> QuoteRecord:
     now = datetime.now(UTC)
-    return QuoteRecord(
+    return quote_record(
         quote_id=uuid.uuid4(),
-        quote_number="QUO-0001",
         client_id=uuid.uuid4(),
-        contact_id=None,
         title="t",
-        description=None,
         quote_date=now,
         valid_until=now,
         status=status,
-        is_template=False,
-        template_id=None,
-        currency_code="USD",
-        tax_source="internal",
-        po_number=None,
-        internal_notes=None,
-        client_notes=None,
-        terms_and_conditions=None,
-        subtotal=0,
-        discount_total=0,
-        tax=0,
-        total_amount=0,
-        sent_at=None,
         accepted_at=now,
-        converted_at=None,
         converted_contract_id=uuid.uuid4() if contract else None,
         converted_invoice_id=uuid.uuid4() if invoice else None,
-        created_by=None,
-        items_count=0,
     )
 
 

@@ -18,8 +18,8 @@ from crm_core.actions.quotes.create_quote import (
     resolve_currency,
 )
 from crm_core.actions.quotes.create_quote_from_template import CreateQuoteFromTemplateInput
-from crm_core.dal.quotes import QuoteRecord
 from crm_core.errors import ValidationError
+from tests.support.quotes import quote_record
 
 CLIENT = uuid.UUID(int=1)
 
@@ -180,36 +180,7 @@ def test_item_numbers_out_of_range_are_schema_errors(changes: dict[str, Any]) ->
         item(**changes)
 
 
-DRAFT = QuoteRecord(
-    quote_id=uuid.UUID(int=4),
-    quote_number="QUO-0001",
-    client_id=CLIENT,
-    contact_id=None,
-    title="Quote",
-    description=None,
-    quote_date=None,
-    valid_until=None,
-    status="draft",
-    is_template=False,
-    template_id=None,
-    currency_code="USD",
-    tax_source="internal",
-    po_number=None,
-    internal_notes=None,
-    client_notes=None,
-    terms_and_conditions=None,
-    subtotal=0,
-    discount_total=0,
-    tax=0,
-    total_amount=0,
-    sent_at=None,
-    accepted_at=None,
-    converted_at=None,
-    converted_contract_id=None,
-    converted_invoice_id=None,
-    created_by=None,
-    items_count=0,
-)
+DRAFT = quote_record(client_id=CLIENT)
 
 
 def test_draft_quotes_and_quotes_without_status_are_editable() -> None:
