@@ -33,7 +33,6 @@ from crm_core.runtime.effects import PendingEffect, deliver_after_commit, write_
 from crm_core.runtime.envelope import Envelope, parse_envelope, validation_error_from
 from crm_core.runtime.error_mapping import to_action_failure
 from crm_core.runtime.idempotency import (
-    DynamoDbFirstLine,
     canonical_input,
     first_line_for,
     idempotency_key,
@@ -92,7 +91,6 @@ class ActionRunner:
         self.spec = spec
         self._ports = ports
         self._clock = clock
-        self._first_lines: dict[str, DynamoDbFirstLine] = {}
 
     @property
     def ports(self) -> EffectPorts:
@@ -151,7 +149,7 @@ class ActionRunner:
         recorded = self.spec.records_invocations and not envelope.dry_run
         call = Call(envelope, payload, run_id, step_path, key, payload_hash, recorded)
         if call.recorded:
-            first_line = first_line_for(self.spec, self._first_lines)
+            first_line = first_line_for(self.spec.qualified_id)
             return first_line.run(key, payload_hash, context, lambda: self._execute(call))
         return self._execute(call)
 

@@ -124,23 +124,19 @@ class DynamoDbFirstLine:
         self.store.delete_record(data={"key": key}, exception=RuntimeError("stored output superseded"))
 
 
-def first_line_for(spec: ActionSpec[Any, Any], cache: dict[str, DynamoDbFirstLine]) -> DynamoDbFirstLine:
-    """The DynamoDB first line for ``spec`` on the configured table (created on first use)."""
+_first_lines: dict[tuple[str, str], DynamoDbFirstLine] = {}
+
+
+def first_line_for(qualified_id: str) -> DynamoDbFirstLine:
+    """The DynamoDB first line of the action ``qualified_id`` (``crm.x@1``) on the configured table, created once
+    per container; the call path and the relay's ``forget_first_line_record`` share it."""
     table_name = get_settings().require("idempotency_table")
-    first_line = cache.get(table_name)
+    first_line = _first_lines.get((qualified_id, table_name))
     if first_line is None:
-        first_line = cache[table_name] = DynamoDbFirstLine(spec.qualified_id, table_name)
+        first_line = _first_lines[(qualified_id, table_name)] = DynamoDbFirstLine(qualified_id, table_name)
     return first_line
-
-
-_forgetters: dict[tuple[str, str], DynamoDbFirstLine] = {}
 
 
 def forget_first_line_record(action_id: str, version: int, key: str) -> None:
     """Drop the DynamoDB first-line record of one call of ``action_id@version`` (the relay's use)."""
-    qualified_id = f"{action_id}@{version}"
-    table_name = get_settings().require("idempotency_table")
-    first_line = _forgetters.get((qualified_id, table_name))
-    if first_line is None:
-        first_line = _forgetters[(qualified_id, table_name)] = DynamoDbFirstLine(qualified_id, table_name)
-    first_line.forget(key)
+    first_line_for(f"{action_id}@{version}").forget(key)
