@@ -421,3 +421,16 @@ def test_the_documented_window_a_crash_after_ses_accepted_and_before_the_mark_se
     relay_pending_effects(engine, EffectPorts(), datetime.now(UTC) + timedelta(hours=2), tenant_id=tenant.id)
     relay_pending_effects(engine, EffectPorts(), datetime.now(UTC) + timedelta(hours=4), tenant_id=tenant.id)
     assert len(sent_messages(number)) == 2
+
+
+def test_a_sent_quote_past_its_valid_until_is_expired_on_access_and_not_sent_again(
+    aws, tenant: Tenant, engine, invoke
+) -> None:
+    quote_id = add_quote(tenant, status="sent", sent_at=NOW - timedelta(days=40), valid_until=NOW - timedelta(days=2))
+    before = tenant_row_counts(engine, tenant.id)
+
+    with pytest.raises(ValidationError) as caught:
+        invoke(ACTION, {"quote_id": str(quote_id)})
+
+    assert (caught.value.details["rule"], caught.value.details["actual"]) == ("quote_sendable_status", "expired")
+    assert tenant_row_counts(engine, tenant.id) == before  # the refused call keeps nothing, its expiry included

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
 from pydantic import Field
@@ -62,8 +63,17 @@ def load_quote(ctx: ActionContext, quote_id: uuid.UUID, *, field: str = "quote_i
         field=field,
         message="Quote not found",
     )
-    if not is_expired_on_access(quote.status, quote.valid_until, ctx.now):
-        return quote
+    status = expire_on_access(ctx, quote_id, quote.status, quote.valid_until)
+    return quote if status == quote.status else _replace(quote, status=status)
+
+
+def expire_on_access(
+    ctx: ActionContext, quote_id: uuid.UUID, status: str | None, valid_until: datetime | None
+) -> str | None:
+    """The quote's status as it now is: a ``sent`` quote past its ``valid_until`` becomes ``expired`` here
+    (status, ``expired_at`` and an ``expired`` activity, rolled back with the call if it then fails)."""
+    if not is_expired_on_access(status, valid_until, ctx.now):
+        return status
     quotes_dal.update_quote(ctx.session, ctx.tenant_id, quote_id, {"status": "expired", "expired_at": ctx.now})
     quotes_dal.insert_quote_activity(
         ctx.session,
@@ -72,10 +82,10 @@ def load_quote(ctx: ActionContext, quote_id: uuid.UUID, *, field: str = "quote_i
         activity_type="expired",
         description="Quote automatically expired on access",
         performed_by=None,
-        metadata={"previous_status": quote.status},
+        metadata={"previous_status": status},
         now=ctx.now,
     )
-    return _replace(quote, status="expired")
+    return "expired"
 
 
 def refuse_template(is_template: bool, refusal: str) -> None:

@@ -21,13 +21,14 @@ from __future__ import annotations
 
 import re
 import uuid
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal, cast
 
 from pydantic import AfterValidator, Field
 
 from crm_core.actions.fields import ActionInput, ActionOutput, UtcDateTime
-from crm_core.actions.quotes.common import refuse_template, totals_of
+from crm_core.actions.quotes.common import expire_on_access, refuse_template, totals_of
 from crm_core.actions.quotes.currency import format_money
 from crm_core.actions.quotes.document import QuotePdfData, QuotePdfLine, render_quote_pdf
 from crm_core.actions.quotes.email import build_quote_email, default_subject, pdf_file_name, portal_link
@@ -125,6 +126,9 @@ def send_quote(ctx: ActionContext, data: SendQuoteInput) -> SendQuoteOutput:
         field="quote_id",
         message="Quote not found",
     )
+    status = expire_on_access(ctx, quote.quote_id, quote.status, quote.valid_until)
+    if status != quote.status:
+        quote = replace(quote, status=status)
     refuse_template(quote.is_template, "sent to clients")
     ref = QuoteRef(
         quote_id=quote.quote_id,
