@@ -17,6 +17,9 @@ the first call that needs it (``Settings.require``), so importing a function mod
 | ``PORTAL_BASE_URL`` | the client portal's base URL, linked from quote emails |
 | ``AWS_REGION`` (or ``AWS_DEFAULT_REGION``) | the region of every AWS client (default ``us-east-1``) |
 | ``AWS_ENDPOINT_URL`` | an endpoint override for every AWS client (a local emulator in development) |
+| ``DB_CONNECTION_MODE`` | ``direct`` (default) or ``pooler``: behind RDS Proxy or PgBouncer in transaction mode, one |
+| | connection per container and no pool growth (``crm_core.db.engine.engine_pool_arguments``) |
+| ``DB_PROXY_ENDPOINT`` | the RDS Proxy endpoint: the secret's credentials log in there instead of at its ``host`` |
 """
 
 from __future__ import annotations
@@ -31,6 +34,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from crm_core.errors import InternalError
 
 SslMode = Literal["disable", "require", "verify-ca", "verify-full"]
+# direct: the database itself; pooler: RDS Proxy or PgBouncer (transaction mode), one connection per container.
+ConnectionMode = Literal["direct", "pooler"]
 
 # Field name -> environment variable, for the fields that come straight from one variable.
 _VARIABLES: dict[str, str] = {
@@ -43,6 +48,8 @@ _VARIABLES: dict[str, str] = {
     "email_from": "EMAIL_FROM",
     "portal_base_url": "PORTAL_BASE_URL",
     "aws_endpoint_url": "AWS_ENDPOINT_URL",
+    "db_connection_mode": "DB_CONNECTION_MODE",
+    "db_proxy_endpoint": "DB_PROXY_ENDPOINT",
 }
 
 
@@ -61,6 +68,8 @@ class Settings(BaseModel):
     portal_base_url: str | None = None
     aws_region: str = Field(default="us-east-1")
     aws_endpoint_url: str | None = None
+    db_connection_mode: ConnectionMode = "direct"
+    db_proxy_endpoint: str | None = None
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> Settings:

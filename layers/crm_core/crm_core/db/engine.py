@@ -17,12 +17,13 @@ from contextlib import contextmanager
 from typing import Any
 from urllib.parse import quote_plus
 
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session
 
 from crm_core.errors import InternalError
-from crm_core.settings import get_settings
+from crm_core.settings import ConnectionMode, get_settings
 
 _engines: dict[str, Engine] = {}
 _lock = threading.Lock()
@@ -60,6 +61,8 @@ def _url_from_secret(secret_arn: str) -> str:
             {"setting": "DB_SECRET_ARN", "missing_key": missing.args[0]},
         ) from None
     port, dbname = secret.get("port", 5432), secret.get("dbname", "postgres")
+    # Behind RDS Proxy the same credentials log in at the proxy's endpoint (DB_PROXY_ENDPOINT).
+    host = get_settings().db_proxy_endpoint or host
     sslmode = get_settings().db_sslmode
     url = f"postgresql+pg8000://{user}:{password}@{host}:{port}/{dbname}?sslmode={sslmode}"
     _secret_urls[secret_arn] = (url, time.monotonic())
@@ -81,11 +84,33 @@ def _engine_arguments(url: str) -> tuple[str, dict[str, Any]]:
     return parsed.render_as_string(hide_password=False), connect_args
 
 
-def get_engine(url: str | None = None) -> Engine:
-    """The process-wide engine for ``url`` (default: the configured one), created on first use.
+# A connection idle longer than this is pinged before use (see ``_ping_after_idle``).
+IDLE_PING_SECONDS = 30.0
+# Connections are replaced after this long, so a rotated password or a moved endpoint is picked up.
+POOL_RECYCLE_SECONDS = 300
 
-    A Lambda container serves one request at a time, so a pool of one connection (plus one overflow for the
-    after-commit delivery) is enough; ``pool_pre_ping`` replaces connections dropped while the container slept.
+
+def engine_pool_arguments(mode: ConnectionMode) -> dict[str, Any]:
+    """The pool of one container's engine.
+
+    A Lambda container serves one call at a time and uses one connection per call, so ``pooler`` (behind RDS
+    Proxy or PgBouncer in transaction mode) keeps exactly one and never grows: hundreds of containers then
+    hold at most one client connection each, and the pooler multiplexes them onto few server connections.
+    ``direct`` allows a few overflow connections for processes that run calls on several threads at once
+    (tests, local tools); in Lambda it holds one connection per container as well.
+    """
+    if mode == "pooler":
+        return {"pool_size": 1, "max_overflow": 0, "pool_timeout": 10, "pool_recycle": POOL_RECYCLE_SECONDS}
+    return {"pool_size": 1, "max_overflow": 4, "pool_recycle": POOL_RECYCLE_SECONDS}
+
+
+def get_engine(url: str | None = None) -> Engine:
+    """The process-wide engine for ``url`` (default: the configured one), created on first use, without
+    connecting (the first checkout connects).
+
+    No ``pool_pre_ping``: it costs a round trip on every checkout, that is on every call. A connection is
+    pinged only after it sat idle for ``IDLE_PING_SECONDS`` (a frozen container's connection may have been
+    dropped by the server, the pooler or the network), which steady traffic never pays.
     """
     url = url or database_url()
     engine = _engines.get(url)
@@ -96,14 +121,33 @@ def get_engine(url: str | None = None) -> Engine:
                 target, connect_args = _engine_arguments(url)
                 engine = create_engine(
                     target,
-                    pool_size=1,
-                    max_overflow=4,
-                    pool_pre_ping=True,
-                    pool_recycle=300,
                     connect_args=connect_args,
+                    **engine_pool_arguments(get_settings().db_connection_mode),
                 )
+                _ping_after_idle(engine)
                 _engines[url] = engine
     return engine
+
+
+def _ping_after_idle(engine: Engine) -> None:
+    """Ping a pooled connection at checkout only when it has been idle for ``IDLE_PING_SECONDS``; a failed ping
+    raises ``DisconnectionError``, on which the pool discards that connection and opens a new one."""
+
+    @event.listens_for(engine, "checkin")
+    def _checked_in(dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checked_out(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+        idle_since = record.info.get("idle_since")
+        if idle_since is None or time.monotonic() - idle_since < IDLE_PING_SECONDS:
+            return
+        try:
+            cursor = dbapi_connection.cursor()
+            cursor.execute("select 1")
+            cursor.close()
+        except Exception as exc:
+            raise DisconnectionError(f"connection idle for {time.monotonic() - idle_since:.0f} s is gone") from exc
 
 
 def set_tenant(session: Session, tenant_id: uuid.UUID) -> None:
