@@ -2,15 +2,20 @@
 # A private PostgreSQL for this checkout, used when DATABASE_URL is not set.
 #
 #   scripts/postgres.sh start       start it (initialising it on first use); prints nothing else
-#   scripts/postgres.sh url [DB]    print the SQLAlchemy URL of database DB (default: crm) for the app role
-#                                   (run start first: the port is chosen when the server starts)
+#   scripts/postgres.sh url [DB] [owner|actions|relay]
+#                                   print the SQLAlchemy URL of database DB (default: crm) for that login
+#                                   (default: owner); run start first: the port is chosen when the server starts
 #   scripts/postgres.sh stop        stop it
 #   scripts/postgres.sh status
 #
 # Data lives in .local/pg (ignored by git). The server listens on 127.0.0.1 (port in .local/pg/port) and
-# on a socket in .local/pg. Two roles: the superuser "postgres" (local trust; setup only) and "crm", a plain
-# login role with no SUPERUSER and no BYPASSRLS, which owns the databases "crm" (demo) and "crm_test" (tests):
-# row-level security is really in force for it. PostgreSQL binaries are installed from Debian when missing.
+# on a socket in .local/pg. Logins: the superuser "postgres" (local trust; setup only); "crm", a plain login
+# with no SUPERUSER and no BYPASSRLS, which owns the databases "crm" (demo), "crm_test" (tests) and their
+# tables and runs the migrations (the schema owner); "crm_actions_login" and "crm_relay_login", members of the
+# group roles crm_actions and crm_relay that migration 0004 grants rights to (created here too, so the
+# migration finds them and "crm" needs no CREATEROLE). This server has no TLS: scripts/database.sh exports
+# DB_SSLMODE=disable with its URLs.
+# PostgreSQL binaries are installed from Debian when missing.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -22,6 +27,9 @@ PORT_FILE="$PGDIR/port"
 PORT="${CRM_PG_PORT:-$(cat "$PORT_FILE" 2>/dev/null || echo 54329)}"
 APP_ROLE=crm
 APP_PASSWORD=crm
+# Group role -> its local login (password = login name; the server listens on 127.0.0.1 only).
+ACTIONS_LOGIN=crm_actions_login
+RELAY_LOGIN=crm_relay_login
 
 find_bindir() {
   local d
@@ -93,11 +101,26 @@ start() {
   fi
   echo "$PORT" >"$PORT_FILE"
   psql_super <<SQL
+SET client_min_messages = warning;
 DO \$\$ BEGIN
   IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '$APP_ROLE') THEN
     CREATE ROLE $APP_ROLE LOGIN PASSWORD '$APP_PASSWORD' NOSUPERUSER NOBYPASSRLS CREATEDB;
   END IF;
+  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'crm_actions') THEN
+    CREATE ROLE crm_actions NOLOGIN;
+  END IF;
+  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'crm_relay') THEN
+    CREATE ROLE crm_relay NOLOGIN;
+  END IF;
+  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '$ACTIONS_LOGIN') THEN
+    CREATE ROLE $ACTIONS_LOGIN LOGIN PASSWORD '$ACTIONS_LOGIN' NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE;
+  END IF;
+  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '$RELAY_LOGIN') THEN
+    CREATE ROLE $RELAY_LOGIN LOGIN PASSWORD '$RELAY_LOGIN' NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE;
+  END IF;
 END \$\$;
+GRANT crm_actions TO $ACTIONS_LOGIN;
+GRANT crm_relay TO $RELAY_LOGIN;
 SQL
   local db
   for db in crm crm_test crm_bench; do
@@ -109,8 +132,15 @@ SQL
 
 case "${1:-}" in
   start) start ;;
-  url) echo "postgresql+pg8000://$APP_ROLE:$APP_PASSWORD@127.0.0.1:$PORT/${2:-crm}" ;;
+  url)
+    case "${3:-owner}" in
+      owner) login="$APP_ROLE:$APP_PASSWORD" ;;
+      actions) login="$ACTIONS_LOGIN:$ACTIONS_LOGIN" ;;
+      relay) login="$RELAY_LOGIN:$RELAY_LOGIN" ;;
+      *) echo "postgres.sh: unknown login $3 (owner, actions or relay)" >&2; exit 2 ;;
+    esac
+    echo "postgresql+pg8000://$login@127.0.0.1:$PORT/${2:-crm}" ;;
   stop) ensure_binaries; is_running && as_owner "$BIN/pg_ctl" -D "$DATA" -m fast -w stop >/dev/null; true ;;
   status) ensure_binaries; if is_running; then echo "running on 127.0.0.1:$PORT ($DATA)"; else echo "stopped"; fi ;;
-  *) echo "usage: scripts/postgres.sh start|url [DB]|stop|status" >&2; exit 2 ;;
+  *) echo "usage: scripts/postgres.sh start|url [DB] [owner|actions|relay]|stop|status" >&2; exit 2 ;;
 esac

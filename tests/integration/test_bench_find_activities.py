@@ -15,12 +15,12 @@ from bench.find_activities import Config, run_benchmark
 
 
 @pytest.fixture
-def bench_url(database_url: str, createdb: None) -> Iterator[str]:
+def bench_url(migration_url: str, createdb: None) -> Iterator[str]:
     """A database of its own (the benchmark drops and recreates it), dropped afterwards."""
     name = f"crm_bench_smoke_{uuid.uuid4().hex[:8]}"
-    url = make_url(database_url).set(database=name).render_as_string(hide_password=False)
+    url = make_url(migration_url).set(database=name).render_as_string(hide_password=False)
     yield url
-    admin = create_engine(database_url, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+    admin = create_engine(migration_url, isolation_level="AUTOCOMMIT", poolclass=NullPool)
     with admin.connect() as connection:
         connection.execute(text(f'drop database if exists "{name}" with (force)'))
     admin.dispose()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import os
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -135,24 +136,32 @@ class Caller:
 
 
 @pytest.fixture(scope="module")
-def db(database_url: str, engine: Engine, can_create_databases: bool) -> Iterator[Engine]:
-    """A freshly migrated database for this module, or the shared one when the role may not create databases."""
+def db(database_url: str, migration_url: str, engine: Engine, can_create_databases: bool) -> Iterator[Engine]:
+    """A freshly migrated database for this module (the actions' engine on it), or the shared one when the owner
+    may not create databases."""
     if not can_create_databases:
         yield engine
         return
     name = f"crm_effects_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(database_url, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+    admin = create_engine(migration_url, isolation_level="AUTOCOMMIT", poolclass=NullPool)
     with admin.connect() as connection:
         connection.execute(text(f"create database {name}"))
     url = make_url(database_url).set(database=name).render_as_string(hide_password=False)
     try:
-        upgrade(url)
+        upgrade(make_url(migration_url).set(database=name).render_as_string(hide_password=False))
         yield get_engine(url)
     finally:
         get_engine(url).dispose()
+        relay_engine_of(get_engine(url)).dispose()
         with admin.connect() as connection:
             connection.execute(text(f"drop database if exists {name} with (force)"))
         admin.dispose()
+
+
+def relay_engine_of(db: Engine) -> Engine:
+    """The relay's login (RELAY_DATABASE_URL) on ``db``'s database."""
+    relay_url = make_url(os.environ["RELAY_DATABASE_URL"]).set(database=db.url.database)
+    return get_engine(relay_url.render_as_string(hide_password=False))
 
 
 @pytest.fixture
@@ -172,7 +181,8 @@ def call(who: Caller, aws: LocalResources, tag: str, *, sender: str | None = Non
 
 def relay(db: Engine, hours: int = 2) -> dict[str, int]:
     """A relay run at ``hours`` from now (past any back-off a first failure sets)."""
-    return relay_pending_effects(db, EffectPorts(), datetime.now(UTC) + timedelta(hours=hours)).as_dict()
+    later = datetime.now(UTC) + timedelta(hours=hours)
+    return relay_pending_effects(relay_engine_of(db), EffectPorts(), later).as_dict()
 
 
 # What was really delivered, read back from moto.

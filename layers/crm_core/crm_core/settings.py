@@ -7,9 +7,13 @@ the first call that needs it (``Settings.require``), so importing a function mod
 
 | variable | meaning |
 |---|---|
-| ``DATABASE_URL`` | ``postgresql+pg8000://user:password@host:port/db``; or |
+| ``DATABASE_URL`` | the actions' login (member of ``crm_actions``): ``postgresql+pg8000://user:password@host/db``; or |
 | ``DB_SECRET_ARN`` | a Secrets Manager secret with the RDS keys (host, port, username, password, dbname) |
-| ``DB_SSLMODE`` | TLS for the secret's connection: ``require`` (default), ``verify-ca``, ``verify-full``, ``disable`` |
+| ``RELAY_DATABASE_URL`` | the relay's login (member of ``crm_relay``); or ``RELAY_DB_SECRET_ARN``, a secret as above. |
+| | No fallback to ``DATABASE_URL``: the actions' role sees no outbox row outside its tenant |
+| ``MIGRATION_DATABASE_URL`` | the schema owner, for ``crm-actions db upgrade`` (default: ``DATABASE_URL``) |
+| ``DB_SSLMODE`` | TLS when the URL has no ``sslmode``: ``verify-full`` (default, RDS authorities shipped in the |
+| | layer), ``verify-ca``, ``require`` (encrypted, unverified) or ``disable`` (``crm_core.db.tls``) |
 | ``IDEMPOTENCY_TABLE`` | the DynamoDB table of Powertools idempotency |
 | ``EVENT_BUS_NAME`` | the EventBridge bus for domain events |
 | ``QUOTE_BUCKET`` | the S3 bucket for quote PDFs |
@@ -41,6 +45,9 @@ ConnectionMode = Literal["direct", "pooler"]
 _VARIABLES: dict[str, str] = {
     "database_url": "DATABASE_URL",
     "db_secret_arn": "DB_SECRET_ARN",
+    "relay_database_url": "RELAY_DATABASE_URL",
+    "relay_db_secret_arn": "RELAY_DB_SECRET_ARN",
+    "migration_database_url": "MIGRATION_DATABASE_URL",
     "db_sslmode": "DB_SSLMODE",
     "idempotency_table": "IDEMPOTENCY_TABLE",
     "event_bus_name": "EVENT_BUS_NAME",
@@ -60,7 +67,10 @@ class Settings(BaseModel):
 
     database_url: str | None = None
     db_secret_arn: str | None = None
-    db_sslmode: SslMode = "require"
+    relay_database_url: str | None = None
+    relay_db_secret_arn: str | None = None
+    migration_database_url: str | None = None
+    db_sslmode: SslMode = "verify-full"
     idempotency_table: str | None = None
     event_bus_name: str | None = None
     quote_bucket: str | None = None

@@ -13,10 +13,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, Select, select, text, update
+from sqlalchemy import Row, Select, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from crm_core.db.engine import set_tenant
 from crm_core.db.models import WorkflowEventOutbox
 
 _T = WorkflowEventOutbox
@@ -104,8 +105,13 @@ def lock_pending_effects(
 def lock_due_effects(
     session: Session, now: datetime, kinds: Sequence[str], limit: int, tenant_id: uuid.UUID | None = None
 ) -> list[EffectRow]:
-    """Pending effects whose time has come, locked, oldest first: of every tenant (the relay's view), or one."""
-    session.execute(text("select set_config('app.outbox_relay', 'on', true)"))
+    """Pending effects whose time has come, locked, oldest first: of every tenant, or of ``tenant_id``.
+
+    Every tenant's rows are visible to the relay's role alone (its own policy, migration 0004); with
+    ``tenant_id`` the transaction is scoped to that tenant, so the actions' role can deliver its own.
+    """
+    if tenant_id is not None:
+        set_tenant(session, tenant_id)
     query = select(*_COLUMNS).where(_T.status == "PENDING", _T.available_at <= now, _T.kind.in_(list(kinds)))
     if tenant_id is not None:
         query = query.where(_T.tenant == tenant_id)

@@ -1,14 +1,13 @@
 """The database engine (one per Lambda container, created lazily) and the tenant-scoped session.
 
 The URL comes from ``DATABASE_URL`` or, in AWS, from the Secrets Manager secret named by ``DB_SECRET_ARN``
-(the usual RDS keys: host, port, username, password, dbname). A ``sslmode`` query parameter, which pg8000
-does not accept, is turned into an SSL context.
+(the usual RDS keys: host, port, username, password, dbname). TLS follows the URL's ``sslmode`` or
+``DB_SSLMODE`` (default ``verify-full`` against the RDS authorities shipped in the layer): see ``crm_core.db.tls``.
 """
 
 from __future__ import annotations
 
 import json
-import ssl
 import threading
 import time
 import uuid
@@ -22,6 +21,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session
 
+from crm_core.db.tls import tls_connect_arguments
 from crm_core.errors import InternalError
 from crm_core.settings import ConnectionMode, get_settings
 
@@ -46,7 +46,7 @@ def database_url() -> str:
 
 
 def _url_from_secret(secret_arn: str) -> str:
-    """The URL built from the secret's RDS keys; TLS per ``DB_SSLMODE`` (default ``require``)."""
+    """The URL built from the secret's RDS keys; TLS per ``DB_SSLMODE`` (default ``verify-full``)."""
     cached = _secret_urls.get(secret_arn)
     if cached is not None and time.monotonic() - cached[1] < SECRET_MAX_AGE_SECONDS:
         return cached[0]
@@ -70,18 +70,8 @@ def _url_from_secret(secret_arn: str) -> str:
 
 
 def _engine_arguments(url: str) -> tuple[str, dict[str, Any]]:
-    parsed = make_url(url)
-    connect_args: dict[str, Any] = {}
-    sslmode = parsed.query.get("sslmode")
-    if sslmode is not None:
-        parsed = parsed.difference_update_query(["sslmode"])
-        if sslmode in ("require", "verify-ca", "verify-full"):
-            context = ssl.create_default_context()
-            if sslmode == "require":
-                context.check_hostname = False
-                context.verify_mode = ssl.CERT_NONE
-            connect_args["ssl_context"] = context
-    return parsed.render_as_string(hide_password=False), connect_args
+    target, connect_args = tls_connect_arguments(make_url(url), get_settings().db_sslmode)
+    return target.render_as_string(hide_password=False), connect_args
 
 
 # A connection idle longer than this is pinged before use (see ``_ping_after_idle``).

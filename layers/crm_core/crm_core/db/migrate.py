@@ -20,5 +20,8 @@ def alembic_config(url: str | None = None) -> Config:
 
 
 def upgrade(url: str | None = None, revision: str = "head") -> None:
-    """Migrate the database at ``url`` (default: the configured one) to ``revision``. Idempotent."""
-    command.upgrade(alembic_config(url), revision)
+    """Migrate the database at ``url`` (default: the schema owner's, ``MIGRATION_DATABASE_URL`` or
+    ``DATABASE_URL``) to ``revision``. Idempotent."""
+    from crm_core.db.roles import migration_database_url
+
+    command.upgrade(alembic_config(url or migration_database_url()), revision)

@@ -9,6 +9,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from crm_core.aws.ports import EffectPorts
 from crm_core.db.engine import get_engine
+from crm_core.db.roles import relay_database_url
 from crm_core.runtime.effects import relay_pending_effects
 from crm_core.runtime.error_mapping import to_action_failure
 from crm_core.runtime.observability import logger, metrics, tracer
@@ -30,7 +31,7 @@ def build_relay_handler(ports: EffectPorts | None = None) -> Any:
         all_specs()  # importing the actions registers their outcome recorders
         try:
             report = relay_pending_effects(
-                get_engine(),
+                get_engine(relay_database_url()),  # the relay's own login (crm_relay)
                 ports or EffectPorts(),
                 datetime.now(UTC),
                 batch_size=int(limits.get("batch_size", 100)),

@@ -1,7 +1,7 @@
 """Two functions that let a call open and close its database work in one statement each.
 
-Revision ID: 0004
-Revises: 0003
+Revision ID: 0005
+Revises: 0004
 
 ``crm_open_call(tenant, actor, claim)`` scopes the transaction to the tenant (the setting row-level security
 reads), reads the actor (found, type, inactive) and every MSP permission the actor holds, and, when ``claim`` is
@@ -24,8 +24,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0004"
-down_revision: str | None = "0003"
+revision: str = "0005"
+down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
