@@ -26,7 +26,10 @@ if ! "$runtime" -c 'pass' >/dev/null 2>&1; then
   echo "sam_check: no $runtime on this machine; checking the build with $fallback instead" >&2
   template=.aws-sam/template-build-check.yaml
   sed "s/$runtime/$fallback/g" template.yaml > "$template"
+  template_runtime="$fallback"
 fi
+# The layer's Makefile compiles .pyc files with the runtime's Python (or the fallback's, to match the build).
+export LAMBDA_PYTHON="${template_runtime:-$runtime}"
 # --base-dir .: CodeUri/ContentUri are relative to the project, not to the (fallback) template's folder.
 "$SAM" build --template "$template" --base-dir . --build-dir .aws-sam/build --parallel >"$log" 2>&1 \
   || fail "sam build exited non-zero"
@@ -38,6 +41,9 @@ for unwanted in crm_dev crm_demo moto reportlab; do
   test ! -e ".aws-sam/build/CrmCoreLayer/python/$unwanted" \
     || fail "the built layer holds $unwanted (.aws-sam/build/CrmCoreLayer/python/$unwanted)"
 done
+# Every module of the layer has a .pyc for the runtime's Python, never checked against its source.
+BUILT_LAYER="$ROOT/.aws-sam/build/CrmCoreLayer/python" .venv/bin/python -m pytest -q -p no:cacheprovider \
+  tests/integration/test_built_layer.py >"$log.pyc" 2>&1 || { cat "$log.pyc" >&2; fail "the built layer's .pyc check"; }
 test -d .aws-sam/build/SendQuoteFunction/reportlab \
   || fail "crm.send_quote was built without reportlab (functions/send_quote/requirements.txt)"
 echo "sam_check: validate --lint and build passed ($(ls .aws-sam/build | wc -l) artifacts)"
