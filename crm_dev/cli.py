@@ -1,9 +1,11 @@
-"""``crm-actions``: migrate the database, print the designer catalog, invoke an action locally.
+"""``crm-actions``: migrate the database, print the designer catalog, invoke an action locally, decide on a quote
+a quote-to-cash execution waits for.
 
     crm-actions db upgrade
     crm-actions catalog
     crm-actions invoke crm.create_activity_note --event events/create_activity_note.json [--emulate-aws]
     crm-actions relay [--emulate-aws]
+    crm-actions approve --tenant T --approver U --quote Q --decision approve|request_changes|reject [--comment C]
 
 Settings come from the environment; when ``DATABASE_URL`` is unset, ``.local/env`` (written by the demo and
 test scripts for the private PostgreSQL) is read from the project folder.
@@ -15,6 +17,7 @@ import argparse
 import json
 import os
 import sys
+import uuid
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Any
@@ -122,6 +125,29 @@ def cmd_relay(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_approve(args: argparse.Namespace) -> int:
+    """``crm-actions approve``: crm.approve_quote as the approver, then the answer to the waiting task token.
+
+    Step Functions is the one of ``AWS_ENDPOINT_URL`` (a local emulator) or of the AWS account of the credentials.
+    Prints what was done; nothing waiting, or the action's refusal, is printed as JSON with exit status 1.
+    """
+    os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
+    os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
+    from crm_core.errors import ActionFailure
+    from crm_dev.approvals import NoApprovalWaiting, decide
+
+    try:
+        result = decide(args.tenant, args.approver, args.quote, args.decision, args.comment)
+    except NoApprovalWaiting as exc:
+        _print_json({"errorType": "NoApprovalWaiting", "message": str(exc)})
+        return 1
+    except ActionFailure as failure:
+        _print_json({"errorType": type(failure).__name__, **failure.to_dict()})
+        return 1
+    _print_json(result)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``crm-actions``."""
     parser = argparse.ArgumentParser(prog="crm-actions", description=__doc__.split("\n\n")[0])
@@ -143,6 +169,16 @@ def build_parser() -> argparse.ArgumentParser:
     relay = commands.add_parser("relay", help="deliver pending outbox events once")
     relay.add_argument("--emulate-aws", action="store_true", help="emulate EventBridge in-process with moto")
     relay.set_defaults(func=cmd_relay)
+    approve = commands.add_parser(
+        "approve",
+        help="decide on a quote a quote-to-cash execution waits for (crm.approve_quote, then SendTaskSuccess/Failure)",
+    )
+    approve.add_argument("--tenant", required=True, type=uuid.UUID, help="the tenant id")
+    approve.add_argument("--approver", required=True, type=uuid.UUID, help="the approver's user id (not the submitter)")
+    approve.add_argument("--quote", required=True, type=uuid.UUID, help="the quote id")
+    approve.add_argument("--decision", required=True, choices=["approve", "request_changes", "reject"])
+    approve.add_argument("--comment", help="the approver's comment (recorded on the quote)")
+    approve.set_defaults(func=cmd_approve)
     return parser
 
 

@@ -43,6 +43,8 @@ fi
 if [ "${SKIP_SAM:-0}" != 1 ]; then
   echo "== sam"
   scripts/sam_check.sh
+  echo "== asl-validator (every statemachines/*.asl.json; scripts/asl_check.sh)"
+  scripts/asl_check.sh
   if [ "${SKIP_SAM_LOCAL:-0}" != 1 ]; then
     echo "== sam local (every function in Docker; SKIP_SAM_LOCAL=1 skips it)"
     SAM_LOCAL_FROM_BUILD=.aws-sam/build scripts/sam_local.sh

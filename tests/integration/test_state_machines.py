@@ -124,6 +124,10 @@ def test_every_task_calls_a_function_the_template_substitutes_and_allows(path: P
         caught = {error for catch in state.get("Catch", []) for error in catch["ErrorEquals"]}
         assert caught >= REFUSALS
         assert "States.ALL" in caught
+    # The policy invokes exactly the functions the definition calls, and every substitution is used.
+    assert set(resource.substitutions) == used, f"unused substitutions: {set(resource.substitutions) - used}"
+    called = {resource.substitutions[placeholder] for placeholder in used}
+    assert resource.invocable == called, f"{resource.logical_id} may also invoke {resource.invocable - called}"
 
 
 # ---- ticket_follow_up executed in moto -------------------------------------------------------------------------

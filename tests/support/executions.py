@@ -1,12 +1,19 @@
-"""Running state machines in the tests: the marker of a test that executes one, and what an execution showed."""
+"""Running state machines in the tests: the marker of a test that executes one, what an execution showed, and
+the quote-to-cash approval requests an execution waits on."""
 
 from __future__ import annotations
 
+import json
+import time
+import uuid
 from typing import Any
 
 import pytest
 
-from crm_dev.step_functions import Execution
+from crm_dev.approvals import ApprovalRequest, parse_request
+from crm_dev.step_functions import Execution, StateMachineRunner
+from tests.support.rows import fetch_all
+from tests.support.tenants import Tenant
 
 
 def executes(test: Any) -> Any:
@@ -30,3 +37,49 @@ def assert_refused(execution: Execution, error: str, code: str) -> dict[str, Any
     failure: dict[str, Any] = execution.cause_json
     assert failure["code"] == code
     return failure
+
+
+def approval_requests(engine: Any, tenant: Tenant) -> list[ApprovalRequest]:
+    """The approval requests of the "Quote approval" notes on the client, oldest first."""
+    sql = (
+        "select notes from interactions where tenant = :tenant and client_id = :client"
+        " and category = 'Quote approval' order by interaction_date, interaction_id"
+    )
+    requests = [parse_request(row["notes"]) for row in fetch_all(engine, tenant.id, sql, client=tenant.client)]
+    assert None not in requests, "a Quote approval note the approver's tool cannot read"
+    return sorted((r for r in requests if r is not None), key=lambda r: r.round)
+
+
+def wait_for_request(engine: Any, tenant: Tenant, round_number: int, timeout: float = 10.0) -> ApprovalRequest:
+    """The approval request of that round, once the WaitForApproval step has written it."""
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        requests = approval_requests(engine, tenant)
+        if len(requests) >= round_number:
+            return requests[round_number - 1]
+        time.sleep(0.05)
+    raise AssertionError(f"no approval request for round {round_number} after {timeout} s")
+
+
+def start(harness: StateMachineRunner, machine: str, execution_input: dict[str, Any]) -> str:
+    return str(
+        harness.sfn.start_execution(
+            stateMachineArn=machine, name=f"run-{uuid.uuid4().hex}", input=json.dumps(execution_input)
+        )["executionArn"]
+    )
+
+
+def finished(harness: StateMachineRunner, arn: str, timeout: float = 20.0) -> Execution:
+    started = time.monotonic()
+    while (described := harness.sfn.describe_execution(executionArn=arn))["status"] == "RUNNING":
+        assert time.monotonic() - started < timeout, "execution still RUNNING"
+        time.sleep(0.02)
+    return Execution(
+        arn=arn,
+        status=described["status"],
+        output=json.loads(described["output"]) if described.get("output") else None,
+        error=described.get("error"),
+        cause=described.get("cause"),
+        seconds=time.monotonic() - started,
+        history=harness.sfn.get_execution_history(executionArn=arn, maxResults=1000)["events"],
+    )
