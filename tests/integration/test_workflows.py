@@ -196,13 +196,23 @@ def branch_on_recent(harness: StateMachineRunner) -> str:
     return harness.create_state_machine(BRANCH_ON_RECENT_ACTIVITY)
 
 
-def branch_input(tenant: Tenant, **changes: Any) -> dict[str, Any]:
+ACTIVITY_TYPES = ("Sales", "QBR", "Onboarding", "Support")
+
+
+@pytest.fixture
+def activity_types(tenant: Tenant) -> dict[str, uuid.UUID]:
+    """The tenant's Sales, QBR, Onboarding and Support interaction types, by name."""
+    return {name: tenant.seed.interaction_type(name) for name in ACTIVITY_TYPES}
+
+
+def branch_input(tenant: Tenant, types: dict[str, uuid.UUID], **changes: Any) -> dict[str, Any]:
     """A client event "now" (2026-03-02 09:00Z): recent means since 90 days before, as the caller computes it."""
     values: dict[str, Any] = {
         "client_id": tenant.client,
         "recent_since": iso(at(-90)),
+        "activity_types": [{"name": name, "type_id": str(type_id)} for name, type_id in types.items()],
         "onboarding": {
-            "type_id": str(MEETING_TYPE),
+            "type_id": str(types["Onboarding"]),
             "title": "Onboarding call",
             "start_time": "2026-03-09T10:00:00",
             "timezone": "America/New_York",
@@ -211,11 +221,17 @@ def branch_input(tenant: Tenant, **changes: Any) -> dict[str, Any]:
     return envelope(tenant, **{**values, **changes})
 
 
+def per_type_states(first: str, *more: str) -> list[str]:
+    return ["FindRecentOfType", "HadRecentOfType", first, *more]
+
+
 @executes
-def test_client_without_any_activity_gets_an_onboarding_call(
-    harness: StateMachineRunner, branch_on_recent: str, tenant: Tenant, engine: Any
+def test_client_without_activity_of_the_types_gets_an_onboarding_call(
+    harness: StateMachineRunner, branch_on_recent: str, tenant: Tenant, engine: Any, activity_types: dict[str, Any]
 ) -> None:
-    execution = harness.run(branch_on_recent, branch_input(tenant))
+    add_activity(tenant, when=at(-5), type_id=MEETING_TYPE)  # recent, but of none of the four types
+
+    execution = harness.run(branch_on_recent, branch_input(tenant, activity_types))
 
     output = assert_succeeded(execution)
     activity_id = output.pop("activity_id")
@@ -225,22 +241,36 @@ def test_client_without_any_activity_gets_an_onboarding_call(
         "start_time": "2026-03-09T14:00:00Z",
         "title": "Onboarding call",
     }
+    none_of_type = per_type_states("FindLastOfType", "HadAnyOfType", "NoneOfType")
     assert execution.entered_states() == [
-        "FindRecentActivities",
-        "HadRecentActivity",
-        "FindAnyActivity",
-        "HadAnyActivity",
+        "FindByType",
+        *(none_of_type * 4),
+        "Summarize",
+        "WhatWasFound",
         "PrepareOnboarding",
         "ScheduleOnboarding",
         "OnboardingScheduled",
     ]
     row = activity_row(engine, tenant.id, activity_id)
-    assert (row["client_id"], row["type_id"], row["title"]) == (tenant.client, MEETING_TYPE, "Onboarding call")
-    assert count_rows(engine, tenant.id, "interactions") == 1
+    assert (row["client_id"], row["type_id"], row["title"]) == (
+        tenant.client,
+        activity_types["Onboarding"],
+        "Onboarding call",
+    )
+    assert count_rows(engine, tenant.id, "interactions") == 2
     finds = harness.calls("FindActivitiesFunction")
+    client = str(tenant.client)
     assert [c.payload["input"] for c in finds] == [
-        {"client_id": str(tenant.client), "date_from": iso(at(-90)), "limit": 1},
-        {"client_id": str(tenant.client), "limit": 1},
+        request
+        for type_id in map(str, activity_types.values())
+        for request in (
+            {"client_id": client, "type_id": type_id, "date_from": iso(at(-90)), "limit": 1},
+            {"client_id": client, "type_id": type_id, "limit": 1},
+        )
+    ]
+    assert [c.payload["step_path"] for c in finds[:2]] == [
+        "FindByType/0/FindRecentOfType",
+        "FindByType/0/FindLastOfType",
     ]
     (schedule,) = harness.calls("ScheduleActivityFunction")
     assert schedule.payload["idempotency_key"] == f"{execution.arn}:onboarding"
@@ -248,69 +278,108 @@ def test_client_without_any_activity_gets_an_onboarding_call(
 
 
 @executes
-def test_client_with_only_old_activity_gets_a_qbr_note(
-    harness: StateMachineRunner, branch_on_recent: str, tenant: Tenant, engine: Any
+def test_client_with_only_old_activity_of_the_types_gets_a_qbr_note(
+    harness: StateMachineRunner, branch_on_recent: str, tenant: Tenant, engine: Any, activity_types: dict[str, Any]
 ) -> None:
-    add_activity(tenant, when=at(-200))
-    add_activity(tenant, when=at(-120))  # the newest, still older than 90 days
+    add_activity(tenant, when=at(-200), type_id=activity_types["Sales"])
+    add_activity(tenant, when=at(-300), type_id=activity_types["Support"])
+    add_activity(tenant, when=at(-120), type_id=activity_types["Support"])  # Support's newest, still old
+    add_activity(tenant, when=at(-3), type_id=MEETING_TYPE)  # recent, but of none of the four types
 
-    execution = harness.run(branch_on_recent, branch_input(tenant))
+    execution = harness.run(branch_on_recent, branch_input(tenant, activity_types))
 
     output = assert_succeeded(execution)
     note_id = output.pop("note_id")
+    sales, support = iso(at(-200)), iso(at(-120))
     assert output == {
         "outcome": "qbr_note_logged",
         "client_id": str(tenant.client),
-        "last_activity_date": iso(at(-120)),
+        "by_type": [
+            {"type": "Sales", "activity": "old", "last_activity_date": sales, "summary": f"Sales on {sales}"},
+            {"type": "QBR", "activity": "none", "last_activity_date": None, "summary": "QBR: none"},
+            {"type": "Onboarding", "activity": "none", "last_activity_date": None, "summary": "Onboarding: none"},
+            {"type": "Support", "activity": "old", "last_activity_date": support, "summary": f"Support on {support}"},
+        ],
     }
-    assert execution.entered_states()[-4:] == ["FindAnyActivity", "HadAnyActivity", "LogQbrNote", "QbrNoteLogged"]
+    assert execution.entered_states()[-4:] == ["Summarize", "WhatWasFound", "LogQbrNote", "QbrNoteLogged"]
     note = activity_row(engine, tenant.id, note_id)
     assert note["client_id"] == tenant.client
     assert note["category"] == "QBR"
-    assert note["notes"] == f"QBR due: no activity since {iso(at(-90))}; the last was on {iso(at(-120))}"
+    assert note["notes"] == (
+        f'QBR due: no ["Sales","QBR","Onboarding","Support"] activity since {iso(at(-90))}; '
+        f'the last of each: ["Sales on {sales}","QBR: none","Onboarding: none","Support on {support}"]'
+    )
     assert harness.calls("CreateActivityNoteFunction")[0].payload["idempotency_key"] == f"{execution.arn}:qbr-note"
     assert harness.calls("ScheduleActivityFunction") == []
-    assert count_rows(engine, tenant.id, "interactions") == 3
+    assert count_rows(engine, tenant.id, "interactions") == 5
 
 
 @executes
-def test_client_with_recent_activity_is_left_alone(
-    harness: StateMachineRunner, branch_on_recent: str, tenant: Tenant, engine: Any
+def test_client_with_recent_activity_of_one_type_is_left_alone(
+    harness: StateMachineRunner, branch_on_recent: str, tenant: Tenant, engine: Any, activity_types: dict[str, Any]
 ) -> None:
-    add_activity(tenant, when=at(-200))
-    add_activity(tenant, when=at(-10))
+    add_activity(tenant, when=at(-200), type_id=activity_types["Sales"])
+    add_activity(tenant, when=at(-10), type_id=activity_types["QBR"])
     before = written_rows(engine, tenant)
 
-    execution = harness.run(branch_on_recent, branch_input(tenant))
+    execution = harness.run(branch_on_recent, branch_input(tenant, activity_types))
 
     assert assert_succeeded(execution) == {
         "outcome": "recent_activity",
         "client_id": str(tenant.client),
-        "last_activity_date": iso(at(-10)),
+        "by_type": [
+            {
+                "type": "Sales",
+                "activity": "old",
+                "last_activity_date": iso(at(-200)),
+                "summary": f"Sales on {iso(at(-200))}",
+            },
+            {
+                "type": "QBR",
+                "activity": "recent",
+                "last_activity_date": iso(at(-10)),
+                "summary": f"QBR on {iso(at(-10))} (recent)",
+            },
+            {"type": "Onboarding", "activity": "none", "last_activity_date": None, "summary": "Onboarding: none"},
+            {"type": "Support", "activity": "none", "last_activity_date": None, "summary": "Support: none"},
+        ],
     }
-    assert execution.entered_states() == [
-        "FindRecentActivities",
-        "HadRecentActivity",
-        "RecentActivity",
-        "NothingToDo",
-    ]
+    states = execution.entered_states()
+    assert states[-4:] == ["Summarize", "WhatWasFound", "RecentActivity", "NothingToDo"]
+    assert states.count("RecentOfType") == 1
+    assert states.count("OldOfType") == 1
     assert written_rows(engine, tenant) == before
-    assert len(harness.calls("FindActivitiesFunction")) == 1
+    assert len(harness.calls("FindActivitiesFunction")) == 7  # QBR's recent activity needs no second search
 
 
 @executes
 def test_actor_who_may_not_schedule_is_refused_and_nothing_is_written(
-    harness: StateMachineRunner, branch_on_recent: str, tenant: Tenant, engine: Any
+    harness: StateMachineRunner, branch_on_recent: str, tenant: Tenant, engine: Any, activity_types: dict[str, Any]
 ) -> None:
     reader = actor_with(tenant, ("interaction", "read"), ("client", "read"))
     before = written_rows(engine, tenant)
 
-    execution = harness.run(branch_on_recent, branch_input(tenant, actor_user_id=reader))
+    execution = harness.run(branch_on_recent, branch_input(tenant, activity_types, actor_user_id=reader))
 
     failure = assert_refused(execution, "PermissionDeniedError", "PERMISSION_DENIED")
     assert failure["details"]["resource"] == "interaction"
     assert execution.entered_states()[-2:] == ["ScheduleOnboarding", "ActionRefused"]
     assert [c.error for c in harness.calls("ScheduleActivityFunction")] == ["PermissionDeniedError"]
+    assert written_rows(engine, tenant) == before
+
+
+@executes
+def test_search_refused_for_one_type_fails_the_map_with_the_actions_error(
+    harness: StateMachineRunner, branch_on_recent: str, tenant: Tenant, engine: Any, activity_types: dict[str, Any]
+) -> None:
+    blind = actor_with(tenant, ("client", "read"))  # may not read activities
+    before = written_rows(engine, tenant)
+
+    execution = harness.run(branch_on_recent, branch_input(tenant, activity_types, actor_user_id=blind))
+
+    failure = assert_refused(execution, "PermissionDeniedError", "PERMISSION_DENIED")
+    assert failure["details"]["resource"] == "interaction"
+    assert execution.entered_states() == ["FindByType", "FindRecentOfType", "TypeRefused", "ActionRefused"]
     assert written_rows(engine, tenant) == before
 
 
