@@ -31,7 +31,16 @@ def test_missing_tenant_is_validation_error(aws, tenant: Tenant) -> None:
 
     assert caught.value.category == "ValidationError"
     assert caught.value.code == "VALIDATION_ERROR"
-    assert caught.value.details["errors"] == [{"field": "tenant_id", "message": "Field required", "type": "missing"}]
+    assert caught.value.details["errors"] == [
+        {
+            "field": "tenant_id",
+            "message": "Field required",
+            "type": "missing",
+            "expected": "a value (the field is required)",
+            "actual": None,
+            "actual_type": "missing",
+        }
+    ]
 
 
 def test_bad_uuid_inside_input_names_the_input_field(aws, tenant: Tenant) -> None:
@@ -41,7 +50,10 @@ def test_bad_uuid_inside_input_names_the_input_field(aws, tenant: Tenant) -> Non
     with pytest.raises(ValidationError) as caught:
         invoke_event(ACTION, event)
 
-    assert caught.value.details["errors"][0]["field"] == "input.target.id"
+    problem = caught.value.details["errors"][0]
+    assert problem["field"] == "input.target.id"
+    assert (problem["type"], problem["actual"], problem["actual_type"]) == ("uuid_text", "12345", "string")
+    assert problem["expected"].startswith("a UUID string in canonical form")
 
 
 def test_unknown_input_key_is_validation_error(aws, tenant: Tenant, engine) -> None:
@@ -53,7 +65,14 @@ def test_unknown_input_key_is_validation_error(aws, tenant: Tenant, engine) -> N
         invoke_event(ACTION, event)
 
     assert caught.value.details["errors"] == [
-        {"field": "input.colour", "message": "Extra inputs are not permitted", "type": "extra_forbidden"}
+        {
+            "field": "input.colour",
+            "message": "Extra inputs are not permitted",
+            "type": "extra_forbidden",
+            "expected": "no such field (the input takes only the fields of its schema)",
+            "actual": "blue",
+            "actual_type": "string",
+        }
     ]
     assert tenant_row_counts(engine, tenant.id) == before
 

@@ -3,7 +3,6 @@ and picker fields."""
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime, timedelta, timezone
 
 import pydantic
@@ -16,6 +15,7 @@ from crm_core.actions.fields import (
     NonBlankText,
     OffsetDateTime,
     UtcDateTime,
+    Uuid,
     iso_utc,
     picker,
 )
@@ -25,8 +25,8 @@ class Sample(ActionInput):
     at: OffsetDateTime
     title: NonBlankText
     tags: FreeTextTags = []
-    client_id: uuid.UUID | None = picker("client", "The client.", default=None)
-    contact_id: uuid.UUID | None = picker("contact", "The contact.", dependencies=["client_id"], default=None)
+    client_id: Uuid | None = picker("client", "The client.", default=None)
+    contact_id: Uuid | None = picker("contact", "The contact.", dependencies=["client_id"], default=None)
 
 
 class SampleOutput(ActionOutput):
@@ -58,7 +58,8 @@ def test_output_date_times_are_utc_with_z(value: datetime, text: str) -> None:
 
 def test_input_date_times_need_an_offset() -> None:
     assert sample().at == datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-    assert problems(at="2026-03-02T10:00:00") == [(("at",), "timezone_aware")]
+    assert problems(at="2026-03-02T10:00:00") == [(("at",), "date_time_text")]
+    assert problems(at=datetime(2026, 3, 2, 10, 0)) == [(("at",), "timezone_aware")]
 
 
 @pytest.mark.parametrize("title", ["", " ", "\n\t"])

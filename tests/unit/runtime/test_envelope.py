@@ -53,7 +53,16 @@ def test_missing_field_is_validation_error(name: str) -> None:
     assert error.code == "VALIDATION_ERROR"
     assert error.details == {
         "rule": "schema",
-        "errors": [{"field": name, "message": "Field required", "type": "missing"}],
+        "errors": [
+            {
+                "field": name,
+                "message": "Field required",
+                "type": "missing",
+                "expected": "a value (the field is required)",
+                "actual": None,
+                "actual_type": "missing",
+            }
+        ],
     }
 
 
@@ -64,11 +73,11 @@ def test_bad_uuid_is_validation_error() -> None:
     assert "actor_user_id" in error.message
 
 
-@pytest.mark.parametrize("raw", [None, [], "text", 42])
-def test_event_that_is_not_an_object(raw: object) -> None:
+@pytest.mark.parametrize(("raw", "json_type"), [(None, "null"), ([], "array"), ("text", "string"), (42, "integer")])
+def test_event_that_is_not_an_object(raw: object, json_type: str) -> None:
     error = refusal(raw)
 
-    assert error.details == {"rule": "schema", "expected": "object", "actual": type(raw).__name__}
+    assert error.details == {"rule": "schema", "expected": "object", "actual": json_type}
 
 
 @pytest.mark.parametrize("value", ["yes", 1, "true", None])

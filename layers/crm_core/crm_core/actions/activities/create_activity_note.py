@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from crm_core.actions.fields import ActionInput, ActionOutput, FreeTextTags, NonBlankText, UtcDateTime
+from crm_core.actions.fields import ActionInput, ActionOutput, FreeTextTags, NonBlankText, UtcDateTime, Uuid
 from crm_core.dal import records
 from crm_core.dal.interaction_types import system_type_id
 from crm_core.dal.interactions import insert_interaction
@@ -27,7 +27,7 @@ class NoteTarget(ActionInput):
     """The record a note is attached to."""
 
     type: TargetType = Field(description="What the note is about.")
-    id: uuid.UUID = Field(description="Id of the client, contact, ticket or project.")
+    id: Uuid = Field(description="Id of the client, contact, ticket or project.")
 
 
 class CreateActivityNoteInput(ActionInput):

@@ -15,7 +15,7 @@ from pydantic import Field
 from crm_core.actions import paging
 from crm_core.actions.activities.rules import require_interaction_status_type
 from crm_core.actions.activities.summary import ActivitySummary, activity_summary
-from crm_core.actions.fields import ActionInput, ActionOutput, OffsetDateTime, UtcDateTime, iso_utc, picker
+from crm_core.actions.fields import ActionInput, ActionOutput, OffsetDateTime, UtcDateTime, Uuid, iso_utc, picker
 from crm_core.dal import activities, statuses
 from crm_core.dal.activities import ActivityFilters, Keyset
 from crm_core.errors import NotFoundError, guard_failed
@@ -30,14 +30,14 @@ FILTER_NAMES = ("client_id", "contact_id", "ticket_id", "user_id", "type_id", "s
 class FindActivitiesInput(ActionInput):
     """Filters, date range and paging of a CRM activity search."""
 
-    client_id: uuid.UUID | None = picker("client", "Only activities of this client.", default=None)
-    contact_id: uuid.UUID | None = picker(
+    client_id: Uuid | None = picker("client", "Only activities of this client.", default=None)
+    contact_id: Uuid | None = picker(
         "contact", "Only activities with this contact.", dependencies=["client_id"], default=None
     )
-    ticket_id: uuid.UUID | None = picker("ticket", "Only activities on this ticket.", default=None)
-    user_id: uuid.UUID | None = picker("user", "Only activities owned by this user.", default=None)
-    type_id: uuid.UUID | None = Field(default=None, description="Only activities of this type (tenant or system).")
-    status_id: uuid.UUID | None = Field(default=None, description="Only activities in this interaction status.")
+    ticket_id: Uuid | None = picker("ticket", "Only activities on this ticket.", default=None)
+    user_id: Uuid | None = picker("user", "Only activities owned by this user.", default=None)
+    type_id: Uuid | None = Field(default=None, description="Only activities of this type (tenant or system).")
+    status_id: Uuid | None = Field(default=None, description="Only activities in this interaction status.")
     date_from: OffsetDateTime | None = Field(
         default=None, description="Earliest interaction_date, inclusive (ISO 8601 with offset)."
     )

@@ -27,7 +27,9 @@ from crm_core.actions.fields import (
     ActionInput,
     ActionOutput,
     FreeTextTags,
+    LocalDateTime,
     NonBlankText,
+    Uuid,
     idempotency_key_field,
     iso_utc,
     picker,
@@ -42,8 +44,8 @@ from crm_core.runtime.context import ActionContext
 from crm_core.runtime.spec import ActionSpec, PermissionNeed
 
 LOCAL_TIME = (
-    "ISO 8601 date-time. Without an offset it is read in `timezone`, else in the client's time zone "
-    "(a ValidationError when neither is known)."
+    "ISO 8601 date-time with seconds, e.g. 2027-03-02T15:00:00+01:00. Without an offset it is read in "
+    "`timezone`, else in the client's time zone (a ValidationError when neither is known)."
 )
 
 
@@ -57,21 +59,21 @@ def _zone(name: str) -> ZoneInfo | None:
 class ScheduleActivityInput(ActionInput):
     """A future CRM activity (follow-up) for a client or contact, optionally on a ticket."""
 
-    client_id: uuid.UUID | None = picker(
+    client_id: Uuid | None = picker(
         "client", "The client (optional when contact_id is given: the contact's client).", default=None
     )
-    contact_id: uuid.UUID | None = picker(
+    contact_id: Uuid | None = picker(
         "contact", "The contact the activity is with.", dependencies=["client_id"], default=None
     )
-    ticket_id: uuid.UUID | None = picker("ticket", "A ticket of the same client the activity is about.", default=None)
-    type_id: uuid.UUID = Field(description="The activity type (tenant or system type, e.g. Call or Meeting).")
+    ticket_id: Uuid | None = picker("ticket", "A ticket of the same client the activity is about.", default=None)
+    type_id: Uuid = Field(description="The activity type (tenant or system type, e.g. Call or Meeting).")
     title: NonBlankText = Field(min_length=1, max_length=500, description="What the activity is.")
     notes: str | None = Field(default=None, description="Agenda or details.")
-    status_id: uuid.UUID | None = Field(
+    status_id: Uuid | None = Field(
         default=None, description="Interaction status; default: the tenant's default interaction status."
     )
-    start_time: datetime = Field(description=f"When it starts. {LOCAL_TIME}")
-    end_time: datetime | None = Field(default=None, description=f"When it ends (default: the start). {LOCAL_TIME}")
+    start_time: LocalDateTime = Field(description=f"When it starts. {LOCAL_TIME}")
+    end_time: LocalDateTime | None = Field(default=None, description=f"When it ends (default: the start). {LOCAL_TIME}")
     duration: int | None = Field(
         default=None, ge=0, description="Minutes; default: from start to end, rounded (one hour is 60)."
     )
@@ -80,10 +82,10 @@ class ScheduleActivityInput(ActionInput):
     )
     category: str | None = Field(default=None, description="Category.")
     tags: FreeTextTags | None = Field(default=None, description="Free-text tags stored on the activity.")
-    assigned_user_id: uuid.UUID | None = picker(
+    assigned_user_id: Uuid | None = picker(
         "user", "Who owns the activity (default: owner_user_id, else the workflow's actor).", default=None
     )
-    owner_user_id: uuid.UUID | None = picker("user", "Alias of assigned_user_id (that one wins).", default=None)
+    owner_user_id: Uuid | None = picker("user", "Alias of assigned_user_id (that one wins).", default=None)
     timezone: str | None = Field(
         default=None,
         min_length=1,

@@ -6,7 +6,6 @@ really changed; a patch that changes nothing is a no-op: no write, no audit row,
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -21,7 +20,16 @@ from crm_core.actions.activities.rules import (
     scheduled_duration,
 )
 from crm_core.actions.activities.summary import ActivitySummary, activity_summary
-from crm_core.actions.fields import ActionInput, ActionOutput, FreeTextTags, NonBlankText, OffsetDateTime
+from crm_core.actions.fields import (
+    OFFSET_DATE_TIME_JSON_SCHEMA,
+    UUID_JSON_SCHEMA,
+    ActionInput,
+    ActionOutput,
+    FreeTextTags,
+    NonBlankText,
+    OffsetDateTime,
+    Uuid,
+)
 from crm_core.dal import activities
 from crm_core.dal.activities import ActivityRecord
 from crm_core.errors import guard_failed
@@ -35,8 +43,8 @@ Visibility = Annotated[
     Literal["internal", "client_visible"] | None,
     WithJsonSchema({"type": "string", "enum": ["internal", "client_visible"]}),
 ]
-RequiredDateTime = Annotated[OffsetDateTime | None, WithJsonSchema({"type": "string", "format": "date-time"})]
-RequiredUuid = Annotated[uuid.UUID | None, WithJsonSchema({"type": "string", "format": "uuid"})]
+RequiredDateTime = Annotated[OffsetDateTime | None, WithJsonSchema(OFFSET_DATE_TIME_JSON_SCHEMA)]
+RequiredUuid = Annotated[Uuid | None, WithJsonSchema(UUID_JSON_SCHEMA)]
 NON_NULL_FIELDS = ("title", "visibility", "interaction_date", "type_id")
 AUDITED_FIELDS = ("status_id", "type_id", "title", "visibility", "category")
 
@@ -46,7 +54,7 @@ class ActivityPatch(ActionInput):
 
     title: Title = Field(default=None, min_length=1, description="New title.")
     notes: str | None = Field(default=None, description="New notes (null clears them).")
-    status_id: uuid.UUID | None = Field(default=None, description="New interaction status (null clears it).")
+    status_id: Uuid | None = Field(default=None, description="New interaction status (null clears it).")
     visibility: Visibility = Field(default=None, description="internal or client_visible.")
     category: str | None = Field(default=None, description="New category (null clears it).")
     tags: FreeTextTags | None = Field(default=None, description="New tags, replacing the old ones (null clears them).")
@@ -69,7 +77,7 @@ class ActivityPatch(ActionInput):
 class UpdateActivityInput(ActionInput):
     """A patch of one CRM activity."""
 
-    activity_id: uuid.UUID = Field(description="The activity (interaction) to change.")
+    activity_id: Uuid = Field(description="The activity (interaction) to change.")
     patch: ActivityPatch = Field(description="The fields to change; at least one.")
     reason: str | None = Field(default=None, max_length=2000, description="Why; kept in the audit log.")
 

@@ -9,7 +9,7 @@ from pydantic import Field
 from crm_core.actions.activities.events import emit_interaction_updated
 from crm_core.actions.activities.rules import INTERACTION_STATUS_TYPE, load_activity, require_interaction_status
 from crm_core.actions.activities.summary import ActivitySummary, activity_summary
-from crm_core.actions.fields import ActionInput, ActionOutput
+from crm_core.actions.fields import ActionInput, ActionOutput, Uuid
 from crm_core.dal import activities, statuses
 from crm_core.dal.activities import ActivityRecord
 from crm_core.dal.statuses import StatusRecord
@@ -23,8 +23,8 @@ STATUS_NOT_FOUND = "Target interaction status was not found"
 class UpdateActivityStatusInput(ActionInput):
     """The new interaction status of one activity, by id or by name."""
 
-    activity_id: uuid.UUID = Field(description="The activity (interaction) whose status changes.")
-    status_id: uuid.UUID | None = Field(default=None, description="The new interaction status (or give status_name).")
+    activity_id: Uuid = Field(description="The activity (interaction) whose status changes.")
+    status_id: Uuid | None = Field(default=None, description="The new interaction status (or give status_name).")
     status_name: str | None = Field(
         default=None,
         min_length=1,

@@ -21,7 +21,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from crm_core.actions.fields import ActionInput, ActionOutput, NonBlankText, idempotency_key_field
+from crm_core.actions.fields import ActionInput, ActionOutput, NonBlankText, Uuid, idempotency_key_field
 from crm_core.actions.quotes.common import QuoteDetail, load_quote, quote_detail, recalculate_totals, refuse_template
 from crm_core.actions.quotes.create_quote import CurrencyCode
 from crm_core.actions.quotes.currency import is_known_currency
@@ -39,11 +39,11 @@ DiscountType = Literal["percentage", "fixed"]
 class AddQuoteItemInput(ActionInput):
     """A new line on a draft quote."""
 
-    quote_id: uuid.UUID = Field(description="The draft quote to add the item to.")
+    quote_id: Uuid = Field(description="The draft quote to add the item to.")
     description: NonBlankText = Field(description="What the line is for.")
     quantity: int = Field(default=1, gt=0, description="How many (a whole number above 0).")
     unit_price: int = Field(default=0, ge=0, description="Price of one unit in integer cents (minor units).")
-    service_id: uuid.UUID | None = Field(default=None, description="The catalog service this line sells.")
+    service_id: Uuid | None = Field(default=None, description="The catalog service this line sells.")
     service_name: str | None = Field(default=None, max_length=255, description="The service's name.")
     service_sku: str | None = Field(default=None, max_length=255, description="The service's SKU.")
     unit_of_measure: str | None = Field(default=None, max_length=64, description="e.g. device, hour, month.")
@@ -61,16 +61,16 @@ class AddQuoteItemInput(ActionInput):
         default=None, description="fixed: quantity x unit_price off; percentage: discount_percentage of its scope."
     )
     discount_percentage: int | None = Field(default=None, ge=0, le=100, description="Whole percent, 0-100.")
-    applies_to_item_id: uuid.UUID | None = Field(
+    applies_to_item_id: Uuid | None = Field(
         default=None, description="A discount for one item of this quote (else applies_to_service_id, else all)."
     )
-    applies_to_service_id: uuid.UUID | None = Field(
+    applies_to_service_id: Uuid | None = Field(
         default=None, description="A discount for the quote's lines of this service."
     )
     is_taxable: bool = Field(default=True, description="Whether tax applies (only with tax_source internal).")
     tax_region: str | None = Field(default=None, max_length=255, description="Tax region of the line.")
     tax_rate: int | None = Field(default=None, ge=0, le=10_000, description="Tax rate in basis points: 825 is 8.25 %.")
-    location_id: uuid.UUID | None = Field(default=None, description="The client location the line is for.")
+    location_id: Uuid | None = Field(default=None, description="The client location the line is for.")
     cost: int | None = Field(default=None, ge=0, description="Cost to the provider, integer cents.")
     cost_currency: CurrencyCode | None = Field(default=None, description="ISO 4217 code of cost.")
     idempotency_key: str | None = idempotency_key_field()

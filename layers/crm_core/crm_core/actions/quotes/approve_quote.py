@@ -10,12 +10,11 @@ submitted again. Each status change also writes its ``status_changed`` activity 
 
 from __future__ import annotations
 
-import uuid
 from typing import Literal
 
 from pydantic import Field
 
-from crm_core.actions.fields import ActionInput, ActionOutput
+from crm_core.actions.fields import ActionInput, ActionOutput, Uuid
 from crm_core.actions.quotes.common import (
     QuoteDetail,
     add_quote_activity,
@@ -42,7 +41,7 @@ OUTCOMES: dict[str, tuple[str, str, str]] = {
 class ApproveQuoteInput(ActionInput):
     """Approve a quote pending approval, or send it back to draft with requested changes."""
 
-    quote_id: uuid.UUID = Field(description="The quote pending approval.")
+    quote_id: Uuid = Field(description="The quote pending approval.")
     decision: Decision = Field(description="approve (-> approved) or request_changes (-> draft).")
     comment: str | None = Field(default=None, max_length=10000, description="The approver's comment.")
 

@@ -44,7 +44,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from crm_core.actions.fields import ActionInput, ActionOutput
+from crm_core.actions.fields import ActionInput, ActionOutput, Uuid
 from crm_core.actions.quotes.common import (
     QuoteDetail,
     add_quote_activity,
@@ -72,7 +72,7 @@ HOURLY_ROUND_UP_MINUTES = 15
 class ConvertQuoteInput(ActionInput):
     """Convert an accepted quote into a draft contract, a draft invoice, or both."""
 
-    quote_id: uuid.UUID = Field(description="The accepted quote to convert.")
+    quote_id: Uuid = Field(description="The accepted quote to convert.")
     target: Target = Field(description="contract, invoice, or contract_and_invoice.")
     no_op_if_already_converted: bool = Field(
         default=True,

@@ -24,12 +24,18 @@ import uuid
 from datetime import UTC, date, datetime, time
 from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BeforeValidator, Field, WithJsonSchema
+from pydantic import BeforeValidator, Field, WithJsonSchema
+from pydantic_core import PydanticCustomError
 
 from crm_core.actions.fields import (
+    OFFSET_DATE_TIME_EXPECTED,
+    OFFSET_DATE_TIME_JSON_SCHEMA,
+    OFFSET_DATE_TIME_PATTERN,
     ActionInput,
     ActionOutput,
     NonBlankText,
+    OffsetDateTime,
+    Uuid,
     idempotency_key_field,
     iso_utc,
     picker,
@@ -47,34 +53,37 @@ from crm_core.runtime.spec import ActionSpec, requires
 
 DEFAULT_CURRENCY = "USD"
 
-_PLAIN_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_ISO_PREFIX = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]")
+_PLAIN_DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
+_PLAIN_DATE = re.compile(_PLAIN_DATE_PATTERN)
+_OFFSET_DATE_TIME = re.compile(OFFSET_DATE_TIME_PATTERN)
+QUOTE_DATE_EXPECTED = f"{OFFSET_DATE_TIME_EXPECTED}, or a plain date YYYY-MM-DD (00:00 UTC that day)"
 
 
 def _plain_date_to_utc_midnight(value: Any) -> Any:
-    """A plain date (``YYYY-MM-DD`` or a ``date``) becomes 00:00 UTC that day; an ISO 8601 date-time is left to
-    the date-time check (which refuses one without an offset). Anything else, such as a number or a digit string
-    pydantic would read as seconds since 1970, is refused."""
+    """A plain date (``YYYY-MM-DD`` or a ``date``) becomes 00:00 UTC that day; a date-time is left to
+    ``OffsetDateTime``. Anything else (a number, a date-time without an offset or seconds) is refused."""
     if isinstance(value, datetime):
         return value
     if isinstance(value, date):
         return datetime.combine(value, time.min, tzinfo=UTC)
     if isinstance(value, str):
-        text = value.strip()
-        if _PLAIN_DATE.match(text):
-            return datetime.combine(date.fromisoformat(text), time.min, tzinfo=UTC)
-        if _ISO_PREFIX.match(text):
-            return text
-    raise ValueError("must be an ISO 8601 date-time with an offset or a plain date YYYY-MM-DD")
+        if _PLAIN_DATE.match(value):
+            return datetime.combine(date.fromisoformat(value), time.min, tzinfo=UTC)
+        if _OFFSET_DATE_TIME.match(value):
+            return value
+    raise PydanticCustomError("quote_date_text", "Input should be {expected}", {"expected": QUOTE_DATE_EXPECTED})
 
 
-# A quote date in an input: an ISO 8601 date-time with an offset, or a plain date meaning 00:00 UTC that day.
+# A quote date in an input: an RFC 3339 date-time with an offset, or a plain date meaning 00:00 UTC that day.
 QuoteDateInput = Annotated[
-    AwareDatetime,
+    OffsetDateTime,
     BeforeValidator(_plain_date_to_utc_midnight),
     WithJsonSchema(
         {
-            "anyOf": [{"type": "string", "format": "date-time"}, {"type": "string", "format": "date"}],
+            "anyOf": [
+                OFFSET_DATE_TIME_JSON_SCHEMA,
+                {"type": "string", "format": "date", "pattern": _PLAIN_DATE_PATTERN},
+            ],
             "description": "ISO 8601 date-time with an offset, or a plain date YYYY-MM-DD (00:00 UTC that day).",
         }
     ),
@@ -86,8 +95,8 @@ CurrencyCode = Annotated[str, Field(min_length=3, max_length=3, pattern=r"^[A-Za
 class CreateQuoteInput(ActionInput):
     """A new draft quote for a client."""
 
-    client_id: uuid.UUID = picker("client", "The client the quote is for.")
-    contact_id: uuid.UUID | None = picker(
+    client_id: Uuid = picker("client", "The client the quote is for.")
+    contact_id: Uuid | None = picker(
         "contact", "The client's contact the quote is addressed to.", dependencies=["client_id"], default=None
     )
     title: NonBlankText = Field(description="The quote's title.")

@@ -20,11 +20,9 @@
 
 from __future__ import annotations
 
-import uuid
-
 from pydantic import Field
 
-from crm_core.actions.fields import ActionInput, ActionOutput, NonBlankText, idempotency_key_field, picker
+from crm_core.actions.fields import ActionInput, ActionOutput, NonBlankText, Uuid, idempotency_key_field, picker
 from crm_core.actions.quotes.add_quote_item import QuoteItemDetail, item_detail
 from crm_core.actions.quotes.common import QuoteDetail, quote_detail, recalculate_totals
 from crm_core.actions.quotes.create_quote import (
@@ -48,9 +46,9 @@ from crm_core.runtime.spec import ActionSpec, requires
 class CreateQuoteFromTemplateInput(ActionInput):
     """A new draft quote for a client from a quote template."""
 
-    template_id: uuid.UUID = Field(description="The quote template to copy (a quote with is_template = true).")
-    client_id: uuid.UUID = picker("client", "The client the quote is for.")
-    contact_id: uuid.UUID | None = picker(
+    template_id: Uuid = Field(description="The quote template to copy (a quote with is_template = true).")
+    client_id: Uuid = picker("client", "The client the quote is for.")
+    contact_id: Uuid | None = picker(
         "contact", "The client's contact the quote is addressed to.", dependencies=["client_id"], default=None
     )
     title: NonBlankText | None = Field(default=None, description="Default: the template's title.")

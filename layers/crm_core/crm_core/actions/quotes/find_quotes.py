@@ -33,7 +33,7 @@ from typing import Any, Literal
 from pydantic import AliasChoices, Field
 
 from crm_core.actions import paging
-from crm_core.actions.fields import ActionInput, ActionOutput, OffsetDateTime, UtcDateTime, iso_utc, picker
+from crm_core.actions.fields import ActionInput, ActionOutput, OffsetDateTime, UtcDateTime, Uuid, iso_utc, picker
 from crm_core.actions.quotes.common import QuoteDetail, quote_detail
 from crm_core.dal import quote_search
 from crm_core.dal.quote_search import QuoteFilters, QuotePageRow, QuotePosition, QuoteSort, SortKey, SortValue
@@ -52,11 +52,11 @@ UNBOUNDED_PAGE_LIMIT = 25
 class FindQuotesInput(ActionInput):
     """Filters, order and paging of a quote search."""
 
-    quote_id: uuid.UUID | None = Field(default=None, description="Only this quote.")
+    quote_id: Uuid | None = Field(default=None, description="Only this quote.")
     quote_number: str | None = Field(
         default=None, min_length=1, max_length=255, description="Only the quote with this number (exact)."
     )
-    client_id: uuid.UUID | None = picker("client", "Only quotes of this client.", default=None)
+    client_id: Uuid | None = picker("client", "Only quotes of this client.", default=None)
     status: QuoteStatus | None = Field(default=None, description="Only quotes in this status.")
     date_from: OffsetDateTime | None = Field(
         default=None, description="Earliest quote_date, inclusive (ISO 8601 with offset)."

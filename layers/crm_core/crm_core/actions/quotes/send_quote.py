@@ -27,7 +27,7 @@ from typing import Annotated, Any, Literal, cast
 
 from pydantic import AfterValidator, Field
 
-from crm_core.actions.fields import ActionInput, ActionOutput, UtcDateTime
+from crm_core.actions.fields import ActionInput, ActionOutput, UtcDateTime, Uuid
 from crm_core.actions.quotes.common import expire_on_access, refuse_template, totals_of
 from crm_core.actions.quotes.currency import format_money
 from crm_core.actions.quotes.document import QuotePdfData, QuotePdfLine, render_quote_pdf
@@ -66,7 +66,7 @@ EmailAddress = Annotated[str, AfterValidator(_email_address)]
 class SendQuoteInput(ActionInput):
     """Send a quote to its client: marks it sent, files the PDF and emails it with the PDF attached."""
 
-    quote_id: uuid.UUID = Field(description="The quote to send.")
+    quote_id: Uuid = Field(description="The quote to send.")
     email_addresses: list[EmailAddress] | None = Field(
         default=None,
         description="Recipients; default: the quote contact's email, else the client's billing email.",

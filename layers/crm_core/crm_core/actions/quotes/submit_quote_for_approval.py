@@ -9,11 +9,9 @@ given, and record the audit row. Whoever submits cannot then approve the quote (
 
 from __future__ import annotations
 
-import uuid
-
 from pydantic import Field
 
-from crm_core.actions.fields import ActionInput, ActionOutput
+from crm_core.actions.fields import ActionInput, ActionOutput, Uuid
 from crm_core.actions.quotes.common import (
     QuoteDetail,
     add_quote_activity,
@@ -33,7 +31,7 @@ PENDING = "pending_approval"
 class SubmitQuoteForApprovalInput(ActionInput):
     """Submit a draft quote for approval."""
 
-    quote_id: uuid.UUID = Field(description="The quote to submit.")
+    quote_id: Uuid = Field(description="The quote to submit.")
     comment: str | None = Field(default=None, max_length=10000, description="A note for the approver.")
     reason: str | None = Field(
         default=None, max_length=10000, description="Why approval is needed (used when no comment is given)."

@@ -9,7 +9,7 @@ import uuid
 
 from pydantic import Field
 
-from crm_core.actions.fields import ActionInput, idempotency_key_field
+from crm_core.actions.fields import ActionInput, Uuid, idempotency_key_field
 from crm_core.actions.tags.tagging import IF_EXISTS_DESCRIPTION, IfExists, TaggingOutput, TagList, apply_tags
 from crm_core.runtime.context import ActionContext
 from crm_core.runtime.spec import ActionSpec, requires
@@ -18,7 +18,7 @@ from crm_core.runtime.spec import ActionSpec, requires
 class TagActivityInput(ActionInput):
     """Tags to apply to one CRM activity."""
 
-    activity_id: uuid.UUID = Field(description="Id of the CRM activity (interaction) to tag.")
+    activity_id: Uuid = Field(description="Id of the CRM activity (interaction) to tag.")
     tags: TagList
     if_exists: IfExists = Field(default="no_op", description=IF_EXISTS_DESCRIPTION)
     idempotency_key: str | None = idempotency_key_field()

@@ -6,11 +6,9 @@ of tag texts, the events and the audit row are in ``crm_core.actions.tags.taggin
 
 from __future__ import annotations
 
-import uuid
-
 from pydantic import Field
 
-from crm_core.actions.fields import ActionInput, idempotency_key_field
+from crm_core.actions.fields import ActionInput, Uuid, idempotency_key_field
 from crm_core.actions.tags.tagging import (
     IF_EXISTS_DESCRIPTION,
     IfExists,
@@ -27,7 +25,7 @@ class TagTarget(ActionInput):
     """The record to tag."""
 
     type: TaggableType = Field(description="What to tag: a client, contact, ticket or CRM activity (interaction).")
-    id: uuid.UUID = Field(description="Id of the client, contact, ticket or activity.")
+    id: Uuid = Field(description="Id of the client, contact, ticket or activity.")
 
 
 class TagEntityInput(ActionInput):
