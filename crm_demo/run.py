@@ -47,7 +47,13 @@ def _write_local_env(url: str) -> None:
     """Lets `crm-actions invoke ... ` reach the demo database afterwards (AWS then emulated in-process)."""
     env_file = ROOT / ".local" / "env"
     env_file.parent.mkdir(exist_ok=True)
-    env_file.write_text(f"DATABASE_URL={url}\nCRM_EMULATE_AWS=1\n")
+    # The relay's and the owner's logins and the TLS mode too (scripts/database.sh set them for the demo).
+    extra = "".join(
+        f"{name}={os.environ[name]}\n"
+        for name in ("RELAY_DATABASE_URL", "MIGRATION_DATABASE_URL", "DB_SSLMODE")
+        if os.environ.get(name)
+    )
+    env_file.write_text(f"DATABASE_URL={url}\n{extra}CRM_EMULATE_AWS=1\n")
 
 
 def _tenant_counts() -> dict[str, int]:
@@ -75,7 +81,7 @@ def main() -> int:
         "(DynamoDB, EventBridge, SQS, S3, SES - nothing leaves this machine)"
     )
     try:
-        upgrade(url)
+        upgrade()  # as the schema owner (MIGRATION_DATABASE_URL); the actions run as DATABASE_URL
         resources = provision()
         seed_demo_tenant(get_engine())
         print("Tenant     : Northwind MSP (3 clients, 4 users with the default roles, activities, quotes)")

@@ -66,10 +66,9 @@ def _print_json(value: Any) -> None:
 
 def cmd_db_upgrade(args: argparse.Namespace) -> int:
     """``crm-actions db upgrade``."""
-    from crm_core.db.engine import database_url
     from crm_core.db.migrate import upgrade
 
-    upgrade(args.url or database_url())
+    upgrade(args.url)  # default: the schema owner's URL (MIGRATION_DATABASE_URL, else DATABASE_URL)
     print("database is at the latest migration", file=sys.stderr)
     return 0
 
@@ -153,8 +152,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="crm-actions", description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
     db = commands.add_parser("db", help="database commands").add_subparsers(dest="db_command", required=True)
-    upgrade = db.add_parser("upgrade", help="apply all migrations to DATABASE_URL (idempotent)")
-    upgrade.add_argument("--url", help="database URL (default: DATABASE_URL)")
+    upgrade = db.add_parser(
+        "upgrade", help="apply all migrations as the schema owner (MIGRATION_DATABASE_URL, else DATABASE_URL)"
+    )
+    upgrade.add_argument("--url", help="database URL (default: MIGRATION_DATABASE_URL, else DATABASE_URL)")
     upgrade.set_defaults(func=cmd_db_upgrade)
     commands.add_parser("catalog", help="print the designer catalog as JSON").set_defaults(func=cmd_catalog)
     invoke = commands.add_parser("invoke", help="run an action's handler locally on an event file")

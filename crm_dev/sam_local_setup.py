@@ -140,7 +140,8 @@ def ensure_database(name: str) -> Any:
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
 
-    base = os.environ.get("DATABASE_URL", "").strip()
+    # The schema owner's login (it may create databases and runs the migrations); the functions get their own.
+    base = (os.environ.get("MIGRATION_DATABASE_URL") or os.environ.get("DATABASE_URL") or "").strip()
     if not base:
         raise SetupError("DATABASE_URL is not set")
     url = make_url(base).set(database=name)
@@ -157,9 +158,10 @@ def ensure_database(name: str) -> Any:
     return url
 
 
-def function_variables(database_url: str, aws_endpoint: str) -> dict[str, str]:
-    """What the --env-vars file sets for every function: the database and AWS endpoints as containers reach them,
-    no secret, and the resource names that ``provision`` created (region and credentials come from SAM itself)."""
+def function_variables(database_url: str, aws_endpoint: str, relay_database_url: str = "") -> dict[str, str]:
+    """What the --env-vars file sets for every function: the database (the actions' and the relay's logins) and AWS
+    endpoints as containers reach them, no secret, and the resource names that ``provision`` created (region and
+    credentials come from SAM itself)."""
     from crm_dev.aws_resources import LOCAL_DEFAULTS
 
     names = {
@@ -167,6 +169,7 @@ def function_variables(database_url: str, aws_endpoint: str) -> dict[str, str]:
     }
     return {
         "DATABASE_URL": database_url,
+        "RELAY_DATABASE_URL": relay_database_url,
         "DB_SECRET_ARN": "",  # set, the function would wait on Secrets Manager until its timeout
         "AWS_ENDPOINT_URL": aws_endpoint,
         **names,
@@ -203,7 +206,18 @@ def serve(bind: str, database_url: str, forward: str | None, env_vars: Path, rea
         if forward:
             host, _, forward_port = forward.rpartition(":")
             container_url = container_url.set(host=host, port=int(forward_port))
-        variables = function_variables(container_url.render_as_string(hide_password=False), endpoint)
+        sslmode = os.environ.get("DB_SSLMODE")
+        if sslmode:  # the containers do not inherit DB_SSLMODE: the URL carries it
+            container_url = container_url.update_query_dict({"sslmode": sslmode})
+
+        def as_login(variable: str) -> str:
+            """``container_url`` with the login of ``variable`` (scripts/database.sh set it), else the owner's."""
+            login = make_url(os.environ.get(variable) or database_url)
+            return container_url.set(username=login.username, password=login.password).render_as_string(
+                hide_password=False
+            )
+
+        variables = function_variables(as_login("DATABASE_URL"), endpoint, as_login("RELAY_DATABASE_URL"))
         undeclared = sorted(set(variables) - declared_variables())
         if undeclared:  # SAM would drop them silently
             raise SetupError(f"template.yaml Globals.Function.Environment.Variables does not declare {undeclared}")

@@ -35,6 +35,9 @@ export LAMBDA_PYTHON="${template_runtime:-$runtime}"
   || fail "sam build exited non-zero"
 test -f .aws-sam/build/CrmCoreLayer/python/crm_core/runtime/handler.py \
   || fail "the built layer has no crm_core (expected .aws-sam/build/CrmCoreLayer/python/crm_core/runtime/handler.py)"
+# Database TLS (verify-full by default) needs the RDS certificate authorities the layer ships beside db/tls.py.
+test -s .aws-sam/build/CrmCoreLayer/python/crm_core/db/rds-ca-bundle.pem \
+  || fail "the built layer has no RDS CA bundle (crm_core/db/rds-ca-bundle.pem)"
 # The layer ships production code only: no development package (seeding, emulated AWS, CLI), no moto, no PDF
 # library (reportlab ships with crm.send_quote alone).
 for unwanted in crm_dev crm_demo moto reportlab; do

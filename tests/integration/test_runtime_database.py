@@ -225,7 +225,7 @@ def test_database_url_from_a_secrets_manager_secret(aws, tenant: Tenant, monkeyp
     )["ARN"]
     monkeypatch.delenv("DATABASE_URL")
     monkeypatch.setenv("DB_SECRET_ARN", arn)
-    monkeypatch.setenv("DB_SSLMODE", "disable")  # the local server has no TLS; RDS gets "require" by default
+    monkeypatch.setenv("DB_SSLMODE", "disable")  # the local server has no TLS; RDS gets "verify-full" by default
     reset_settings()
 
     out = invoke("crm.create_activity_note", {"target": {"type": "client", "id": str(tenant.client)}, "body": "x"})
