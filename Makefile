@@ -36,7 +36,7 @@ catalog:
 	.venv/bin/crm-actions catalog
 
 bench:       ## find_activities benchmark (1M rows; see BENCHMARKS.md)
-	scripts/postgres.sh start && .venv/bin/python bench/find_activities.py
+	scripts/postgres.sh start && DB_SSLMODE=$${DB_SSLMODE:-disable} .venv/bin/python bench/find_activities.py
 
 clean:
 	rm -rf .aws-sam .pytest_cache .ruff_cache .mypy_cache

@@ -47,6 +47,7 @@ def main() -> int:
             [str(ROOT / "scripts" / "postgres.sh"), "url", "crm_bench"], check=True, capture_output=True, text=True
         ).stdout.strip()
         os.environ["DATABASE_URL"] = url
+        os.environ.setdefault("DB_SSLMODE", "disable")  # the private PostgreSQL has no TLS
 
     from moto import mock_aws
 
