@@ -201,3 +201,31 @@ def test_racing_calls_on_one_activity(aws, tenant: Tenant, engine) -> None:
     assert len(tag_mappings(engine, tenant.id, activity)) == 1
     assert activity_tags(engine, tenant.id, activity) == ["upsell-candidate"]
     assert event_counts(tag_events(aws)) == {"TAG_DEFINITION_CREATED": 1, "TAG_APPLIED": 1}
+
+
+def test_the_activitys_tags_column_wins_and_mappings_stay_within_it(invoke, tenant: Tenant, engine, aws) -> None:
+    """Issue 10, conformance 9: the summary shows the tags column; crm.tag_activity adds to both stores and
+    crm.update_activity's tags replace the column, taking away the mappings of the texts it drops."""
+    activity = seed_activity(tenant, tags=["kickoff"])  # free text, no tag record yet
+
+    def summary_tags() -> list[str]:
+        out = invoke("crm.update_activity", {"activity_id": str(activity), "patch": {"title": "Kickoff call"}})
+        tags: list[str] = out["activity_after"]["tags"]
+        return tags
+
+    def mapped() -> list[str]:
+        return [m["tag_text"] for m in tag_mappings(engine, tenant.id, activity)]
+
+    tagged = invoke(ACTION, tag_input(activity, ["kickoff", "vip"]))
+    assert (tagged["added_count"], summary_tags(), mapped()) == (2, ["kickoff", "vip"], ["kickoff", "vip"])
+
+    invoke("crm.update_activity", {"activity_id": str(activity), "patch": {"tags": ["vip", "renewal"]}})
+    assert (summary_tags(), mapped()) == (["vip", "renewal"], ["vip"])
+
+    invoke("crm.update_activity", {"activity_id": str(activity), "patch": {"tags": None}})
+    assert (summary_tags(), mapped()) == ([], [])
+
+    again = invoke(ACTION, tag_input(activity, ["vip"]))
+    assert (again["added_count"], again["existing_count"]) == (1, 0)
+    assert (summary_tags(), mapped()) == (["vip"], ["vip"])
+    assert event_counts(tag_events(aws)) == {"TAG_DEFINITION_CREATED": 2, "TAG_APPLIED": 3, "TAG_REMOVED": 2}

@@ -11,7 +11,15 @@ import pytest
 from crm_core.errors import NotFoundError, PermissionDeniedError, ValidationError
 from tests.support.activities import EMAIL_TYPE, add_activity, at, iso
 from tests.support.events import published
-from tests.support.rows import activity_row, audit_rows, count_rows, outbox_rows, tenant_row_counts
+from tests.support.rows import (
+    activity_row,
+    audit_rows,
+    count_rows,
+    outbox_rows,
+    tag_definitions,
+    tag_mappings,
+    tenant_row_counts,
+)
 from tests.support.tenants import Tenant, actor_with
 
 ACTION = "crm.update_activity"
@@ -367,3 +375,82 @@ def test_output_is_json_and_dates_are_utc(invoke, activity: uuid.UUID) -> None:
     json.dumps(out)
     assert out["activity_after"]["start_time"] == "2026-03-02T10:00:00Z"
     assert out["activity_after"]["interaction_date"] == "2026-03-02T09:00:00Z"
+
+
+# One truth for an activity's tags (issue 10, conformance 9): its tags column is what every summary shows; the
+# tag mappings crm.tag_activity adds are the tag records of texts in that column, never of texts it lost.
+
+
+def tag_activity(invoke, activity_id: uuid.UUID, tags: list[str]) -> dict[str, Any]:
+    return invoke("crm.tag_activity", {"activity_id": str(activity_id), "tags": tags})
+
+
+def test_clearing_tags_removes_the_activitys_tag_mappings(
+    invoke, tenant: Tenant, activity: uuid.UUID, engine, aws
+) -> None:
+    tagged = tag_activity(invoke, activity, ["kickoff", "vip"])
+    mapping_of = {t["tag_text"]: t for t in tagged["added_tags"]}
+    aws.drain_events()
+
+    out = update(invoke, activity, {"tags": None})
+
+    assert out["changed_fields"] == ["tags"]
+    assert out["activity_before"]["tags"] == ["kickoff", "vip"]
+    assert out["activity_after"]["tags"] == []
+    assert activity_row(engine, tenant.id, activity)["tags"] is None
+    assert tag_mappings(engine, tenant.id, activity) == []
+    assert len(tag_definitions(engine, tenant.id)) == 2  # definitions are shared per text; only mappings go
+    removed = sorted((e["detail"] for e in published(aws, "TAG_REMOVED")), key=lambda d: d["tagId"])
+    assert [(d["tagId"], d["entityType"], d["entityId"]) for d in removed] == sorted(
+        (str(t["tag_id"]), "interaction", str(activity)) for t in mapping_of.values()
+    )
+    for detail in removed:
+        mapping = next(t for t in mapping_of.values() if str(t["tag_id"]) == detail["tagId"])
+        assert (
+            detail["idempotencyKey"]
+            == f"tag_removed:interaction:{activity}:{mapping['tag_id']}:{mapping['mapping_id']}"
+        )
+        assert detail["removedByUserId"] == str(tenant.actor)
+    (audit,) = audit_rows(engine, tenant.id, ACTION)
+    assert sorted(m["tag_text"] for m in audit["changed_data"]["removed_tag_mappings"]) == ["kickoff", "vip"]
+
+
+def test_replacing_tags_keeps_the_mappings_of_kept_texts(invoke, tenant: Tenant, activity: uuid.UUID, engine) -> None:
+    tagged = tag_activity(invoke, activity, ["kickoff", "vip"])
+    kept = next(t for t in tagged["added_tags"] if t["tag_text"] == "vip")
+
+    out = update(invoke, activity, {"tags": ["vip", "renewal"]})
+
+    assert out["activity_after"]["tags"] == ["vip", "renewal"]
+    # "renewal" is free text until it is tagged; "kickoff" lost its mapping, "vip" kept its own.
+    assert [(m["tag_text"], str(m["mapping_id"])) for m in tag_mappings(engine, tenant.id, activity)] == [
+        ("vip", str(kept["mapping_id"]))
+    ]
+
+
+def test_tagging_after_clearing_applies_the_tag_again(invoke, tenant: Tenant, activity: uuid.UUID, engine, aws) -> None:
+    first = tag_activity(invoke, activity, ["vip"])
+    update(invoke, activity, {"tags": None})
+    aws.drain_events()
+
+    again = tag_activity(invoke, activity, ["vip"])
+
+    # The mapping went with the text, so the tag is added (not "existing") and the summary shows it again.
+    assert (again["added_count"], again["existing_count"]) == (1, 0)
+    assert again["added_tags"][0]["tag_id"] == first["added_tags"][0]["tag_id"]
+    assert again["added_tags"][0]["mapping_id"] != first["added_tags"][0]["mapping_id"]
+    assert activity_row(engine, tenant.id, activity)["tags"] == ["vip"]
+    assert [m["tag_text"] for m in tag_mappings(engine, tenant.id, activity)] == ["vip"]
+    assert [e["detail-type"] for e in published(aws) if e["detail-type"].startswith("TAG_")] == ["TAG_APPLIED"]
+
+
+def test_tags_change_of_an_untagged_activity_deletes_nothing(invoke, tenant: Tenant, engine, aws) -> None:
+    activity_id = add_activity(tenant, when=at(0), tags=["kickoff"])
+    other = add_activity(tenant, when=at(1), tags=["kickoff"])
+    tag_activity(invoke, other, ["kickoff"])
+    aws.drain_events()
+
+    update(invoke, activity_id, {"tags": None})
+
+    assert [m["tag_text"] for m in tag_mappings(engine, tenant.id, other)] == ["kickoff"]
+    assert published(aws, "TAG_REMOVED") == []

@@ -6,6 +6,7 @@ really changed; a patch that changes nothing is a no-op: no write, no audit row,
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -29,8 +30,9 @@ from crm_core.actions.fields import (
     NonBlankText,
     OffsetDateTime,
     Uuid,
+    iso_utc,
 )
-from crm_core.dal import activities
+from crm_core.dal import activities, activity_tags
 from crm_core.dal.activities import ActivityRecord
 from crm_core.errors import guard_failed
 from crm_core.jsonable import jsonable
@@ -110,6 +112,30 @@ def _audit_view(row: ActivityRecord) -> dict[str, Any]:
     return {field: getattr(row, field) for field in AUDITED_FIELDS}
 
 
+def _drop_mappings_of_removed_tags(
+    ctx: ActionContext, activity_id: uuid.UUID, tags: list[str] | None
+) -> list[dict[str, str]]:
+    """The activity's ``tags`` column is the truth of its tags: the tag mappings of texts it no longer has are
+    deleted (crm.tag_activity adds both), each publishing TAG_REMOVED. Returns them for the audit row."""
+    removed_mappings = activity_tags.remove_mappings_not_in(ctx.session, ctx.tenant_id, activity_id, tags or [])
+    for removed in removed_mappings:
+        ctx.emit(
+            "TAG_REMOVED",
+            # The mapping id makes a tag applied again and removed again a new event.
+            f"tag_removed:interaction:{activity_id}:{removed.tag_id}:{removed.mapping_id}",
+            {
+                "tagId": removed.tag_id,
+                "entityType": "interaction",
+                "entityId": activity_id,
+                "removedByUserId": ctx.actor_user_id,
+                "removedAt": iso_utc(ctx.now),
+            },
+        )
+    return [
+        {"mapping_id": str(r.mapping_id), "tag_id": str(r.tag_id), "tag_text": r.tag_text} for r in removed_mappings
+    ]
+
+
 def update_activity(ctx: ActionContext, data: UpdateActivityInput) -> UpdateActivityOutput:
     """Apply the patch; a patch that changes nothing is ``no_op`` (no audit row, no event)."""
     patch = data.patch
@@ -148,18 +174,21 @@ def update_activity(ctx: ActionContext, data: UpdateActivityInput) -> UpdateActi
         )
 
     activities.update_activity_columns(ctx.session, ctx.tenant_id, data.activity_id, changes)
+    removed_mappings = (
+        _drop_mappings_of_removed_tags(ctx, data.activity_id, changes["tags"]) if "tags" in changes else []
+    )
     after = load_activity(ctx, data.activity_id)
     changed_fields = sorted(changes)
-    ctx.audit(
-        {
-            "activity_id": data.activity_id,
-            "changed_fields": changed_fields,
-            "reason": data.reason,
-            "before": _audit_view(before),
-            "after": _audit_view(after),
-        },
-        {"activity_id": data.activity_id},
-    )
+    audit_data: dict[str, Any] = {
+        "activity_id": data.activity_id,
+        "changed_fields": changed_fields,
+        "reason": data.reason,
+        "before": _audit_view(before),
+        "after": _audit_view(after),
+    }
+    if removed_mappings:
+        audit_data["removed_tag_mappings"] = removed_mappings
+    ctx.audit(audit_data, {"activity_id": data.activity_id})
     emit_interaction_updated(
         ctx,
         interaction_id=data.activity_id,
