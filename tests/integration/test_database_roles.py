@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib.util
 import uuid
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -29,17 +30,33 @@ def sqlstate(error: DBAPIError) -> str:
     return str(error.orig.args[0]["C"])  # type: ignore[union-attr,index]
 
 
-def queue_effect(engine: Engine, tenant: Tenant, *, kind: str = "event") -> uuid.UUID:
-    """A PENDING outbox row of ``tenant``, due now, written as the actions write them."""
-    with tenant_session(tenant.id, engine=engine) as session:
-        return session.execute(
-            text(
-                "insert into workflow_event_outbox (tenant, kind, event_type, idempotency_key, payload, available_at) "
-                "values (:tenant, :kind, 'ROLE_TEST', :key, '{}'::jsonb, now() - interval '1 minute') "
-                "returning event_id"
-            ),
-            {"tenant": tenant.id, "kind": kind, "key": f"role-test-{uuid.uuid4()}"},
-        ).scalar_one()
+QueueEffect = Callable[[Tenant], uuid.UUID]
+
+
+@pytest.fixture
+def queue_effect(engine: Engine) -> Iterator[QueueEffect]:
+    """Writes a PENDING, due outbox row of a tenant as the actions write them; the rows go when the test ends, so
+    no other test's relay run finds them."""
+    queued: list[tuple[Tenant, uuid.UUID]] = []
+
+    def queue(tenant: Tenant) -> uuid.UUID:
+        with tenant_session(tenant.id, engine=engine) as session:
+            effect_id = session.execute(
+                text(
+                    "insert into workflow_event_outbox (tenant, kind, event_type, idempotency_key, payload, "
+                    "available_at) values (:tenant, 'event', 'ROLE_TEST', :key, "
+                    "jsonb_build_object('tenantId', cast(:tenant as text)), now() - interval '1 minute') "
+                    "returning event_id"
+                ),
+                {"tenant": tenant.id, "key": f"role-test-{uuid.uuid4()}"},
+            ).scalar_one()
+        queued.append((tenant, effect_id))
+        return effect_id
+
+    yield queue
+    for tenant, effect_id in queued:
+        with tenant_session(tenant.id, engine=engine) as session:
+            session.execute(text("delete from workflow_event_outbox where event_id = :id"), {"id": effect_id})
 
 
 def refused(engine: Engine, sql: str, tenant: Tenant | None = None) -> str:
@@ -111,10 +128,10 @@ def test_the_actions_role_reads_global_data_but_cannot_change_it(engine: Engine)
 
 
 def test_setting_the_old_relay_switch_shows_the_actions_no_other_tenant(
-    engine: Engine, tenant: Tenant, other_tenant: Tenant
+    engine: Engine, tenant: Tenant, other_tenant: Tenant, queue_effect: QueueEffect
 ) -> None:
     """``app.outbox_relay`` opened every tenant's outbox to any session until 0004; now it means nothing."""
-    queue_effect(engine, other_tenant)
+    queue_effect(other_tenant)
     with tenant_session(tenant.id, engine=engine) as session:
         session.execute(text("select set_config('app.outbox_relay', 'on', true)"))
         outbox_tenants = set(session.execute(text("select distinct tenant from workflow_event_outbox")).scalars())
@@ -156,9 +173,9 @@ def test_the_actions_role_cannot_read_or_change_another_tenants_rows(
 
 
 def test_the_relay_reads_and_marks_every_tenants_outbox_rows(
-    engine: Engine, relay_engine: Engine, tenant: Tenant, other_tenant: Tenant
+    engine: Engine, relay_engine: Engine, tenant: Tenant, other_tenant: Tenant, queue_effect: QueueEffect
 ) -> None:
-    mine, theirs = queue_effect(engine, tenant), queue_effect(engine, other_tenant)
+    mine, theirs = queue_effect(tenant), queue_effect(other_tenant)
     with relay_engine.begin() as connection:
         seen = set(
             connection.execute(
@@ -184,9 +201,9 @@ def test_the_relay_reads_and_marks_every_tenants_outbox_rows(
 
 
 def test_the_relay_finds_due_effects_of_every_tenant(
-    engine: Engine, relay_engine: Engine, tenant: Tenant, other_tenant: Tenant
+    relay_engine: Engine, tenant: Tenant, other_tenant: Tenant, queue_effect: QueueEffect
 ) -> None:
-    mine, theirs = queue_effect(engine, tenant), queue_effect(engine, other_tenant)
+    mine, theirs = queue_effect(tenant), queue_effect(other_tenant)
     with tenant_session(tenant.id, engine=relay_engine) as session:
         session.execute(text("select set_config('app.current_tenant', '', true)"))  # no tenant: the relay's view
         due = {
