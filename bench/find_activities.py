@@ -487,7 +487,7 @@ def measure_scale(
 
         def raw_page(filters: Any = filters, after: Any = after) -> Any:
             with tenant_transaction(engine, tenant.tenant_id) as session:
-                return find_activity_page(session, tenant.tenant_id, filters, after=after, limit=26)
+                return find_activity_page(session, tenant.tenant_id, filters, after=after, limit=26)[0]
 
         raw_ms, _ = time_calls(raw_page, runs=config.runs, warmup=config.warmup)
         plan = explain(engine, tenant, action_input)

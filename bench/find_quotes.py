@@ -307,7 +307,7 @@ def deep_cursor(engine: Engine, tenant: MeasuredTenant, action_input: dict[str, 
     data = FindQuotesInput.model_validate(action_input)
     filters, sort = filters_of(data), sort_of(data)
     with tenant_transaction(engine, tenant.tenant_id) as session:
-        last = find_quote_page(session, tenant.tenant_id, filters, sort, after=None, limit=depth)[-1]
+        last = find_quote_page(session, tenant.tenant_id, filters, sort, after=None, limit=depth)[0][-1]
     return encode_cursor(filters, sort, QuotePosition(last.sort_value, last.quote.quote_id))
 
 

@@ -527,21 +527,26 @@ def test_sees_changes_made_after_a_previous_identical_call(invoke, world: World)
     assert again["count"] == 0
 
 
-def test_page_query_puts_the_planner_settings_back(tenant: Tenant, engine) -> None:
+def test_opening_a_call_plans_its_joins_as_written_for_that_transaction_only(tenant: Tenant, engine) -> None:
     from sqlalchemy import text
+    from sqlalchemy.orm import Session
 
-    from crm_core.dal.activities import ActivityFilters, find_activity_page, get_activity
-    from crm_core.db.engine import tenant_session
+    from crm_core.dal.activities import ActivityFilters, find_activity_page
+    from crm_core.dal.calls import open_call
 
     activity_id = add_activity(tenant, when=at(0))
-    with tenant_session(tenant.id, engine=engine) as session:
-        session.execute(text("select set_config('join_collapse_limit', '5', true)"))
-        rows = find_activity_page(session, tenant.id, ActivityFilters(client_id=tenant.client), after=None, limit=5)
-        row = get_activity(session, tenant.id, activity_id)
-        settings = session.execute(
-            text("select current_setting('join_collapse_limit'), current_setting('enable_memoize')")
-        ).one()
+    read_settings = text("select current_setting('join_collapse_limit'), current_setting('enable_memoize')")
+    with engine.connect() as connection:
+        with Session(bind=connection) as session:
+            opened = open_call(session, tenant.id, tenant.actor, None)
+            rows, total = find_activity_page(
+                session, tenant.id, ActivityFilters(client_id=tenant.client), after=None, limit=5, with_total=True
+            )
+            inside = tuple(session.execute(read_settings).one())
+            session.commit()
+        after = tuple(connection.execute(read_settings).one())
 
-    assert [r.activity_id for r in rows] == [activity_id]
-    assert row is not None and row.activity_id == activity_id
-    assert tuple(settings) == ("5", "on")
+    assert opened.actor.found and opened.invocation_id is None and opened.stored is None
+    assert ([r.activity_id for r in rows], total) == ([activity_id], 1)
+    assert inside == ("1", "off")
+    assert after == ("8", "on")

@@ -368,8 +368,9 @@ def _forget_dead_calls(aws) -> None:
 def test_a_crash_between_storing_the_pdf_and_sending_the_email_sends_one_email(
     aws, tenant: Tenant, engine, invoke, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The PDF is stored and recorded; the container dies as the email is about to go. The retry replays the
-    ledger; the relay sends the email once and stores nothing twice."""
+    """The PDF is stored; the container dies as the email is about to go, before any outcome is recorded. The
+    retry replays the ledger; the relay stores the PDF again under the same key (an idempotent put: still one
+    object) and sends the email once."""
     quote_id = add_quote(tenant)
     number = quote_number(engine, tenant, quote_id)
 
@@ -381,8 +382,12 @@ def test_a_crash_between_storing_the_pdf_and_sending_the_email_sends_one_email(
         with pytest.raises(SystemExit):
             invoke(ACTION, {"quote_id": str(quote_id)}, idempotency_key="crash-mid")
 
-    stored = fetch_one(engine, tenant.id, "select status from workflow_event_outbox where kind = 'document'")
-    assert stored["status"] == "DELIVERED"
+    document = fetch_one(engine, tenant.id, "select status, payload from workflow_event_outbox where kind = 'document'")
+    s3 = boto3.client("s3", region_name="us-east-1")
+    assert document["status"] == "PENDING"
+    assert [o["Key"] for o in s3.list_objects_v2(Bucket=aws.bucket)["Contents"] if str(quote_id) in o["Key"]] == [
+        document["payload"]["key"]
+    ]
     assert sent_messages(number) == []
     _forget_dead_calls(aws)
     retry = invoke(ACTION, {"quote_id": str(quote_id)}, idempotency_key="crash-mid")
@@ -390,7 +395,10 @@ def test_a_crash_between_storing_the_pdf_and_sending_the_email_sends_one_email(
     relay_pending_effects(engine, EffectPorts(), datetime.now(UTC) + timedelta(hours=2), tenant_id=tenant.id)
     relay_pending_effects(engine, EffectPorts(), datetime.now(UTC) + timedelta(hours=4), tenant_id=tenant.id)
     assert len(sent_messages(number)) == 1
-    assert count_rows(engine, tenant.id, "workflow_event_outbox", "status = 'DELIVERED'") == 2
+    assert count_rows(engine, tenant.id, "workflow_event_outbox", "status = 'DELIVERED'") == 2  # the PDF and the email
+    assert [o["Key"] for o in s3.list_objects_v2(Bucket=aws.bucket)["Contents"] if str(quote_id) in o["Key"]] == [
+        document["payload"]["key"]
+    ]
 
 
 def test_the_documented_window_a_crash_after_ses_accepted_and_before_the_mark_sends_again(
@@ -403,7 +411,7 @@ def test_the_documented_window_a_crash_after_ses_accepted_and_before_the_mark_se
     number = quote_number(engine, tenant, quote_id)
     from crm_core.dal import effects as effects_dal
 
-    real_mark = effects_dal.mark_effects
+    real_mark = effects_dal.record_marks
 
     def die_after_email(session, tenant_id, marks) -> None:  # type: ignore[no-untyped-def]
         if any(mark.result and "message_id" in mark.result for mark in marks):
@@ -411,7 +419,7 @@ def test_the_documented_window_a_crash_after_ses_accepted_and_before_the_mark_se
         real_mark(session, tenant_id, marks)
 
     with monkeypatch.context() as dying:
-        dying.setattr("crm_core.runtime.effects.mark_effects", die_after_email)
+        dying.setattr("crm_core.runtime.effects.record_marks", die_after_email)
         with pytest.raises(SystemExit):
             invoke(ACTION, {"quote_id": str(quote_id)}, idempotency_key="crash-window")
 

@@ -8,7 +8,7 @@ import pytest
 
 from crm_core.errors import ConflictError, NotFoundError, PermissionDeniedError, ValidationError
 from tests.support.activities import seed_activity
-from tests.support.concurrency import run_racing_inserts
+from tests.support.concurrency import run_in_threads
 from tests.support.events import event_counts, tag_events
 from tests.support.handlers import invoke_action
 from tests.support.rows import activity_tags, count_rows, tag_definitions, tag_mappings, tenant_row_counts
@@ -185,6 +185,8 @@ def test_dry_run_changes_nothing(invoke, tenant: Tenant, engine, aws) -> None:
 
 
 def test_racing_calls_on_one_activity(aws, tenant: Tenant, engine) -> None:
+    """The activity's row is read FOR UPDATE first, so the second call waits for the first to commit, then finds
+    the definition and the mapping it made (racing inserts of one tag on different records: test_tag_entity)."""
     activity = seed_activity(tenant)
     calls = [
         lambda key=key: invoke_action(
@@ -193,7 +195,7 @@ def test_racing_calls_on_one_activity(aws, tenant: Tenant, engine) -> None:
         for key in ("race-a", "race-b")
     ]
 
-    outputs, errors = run_racing_inserts(engine, calls)
+    outputs, errors = run_in_threads(calls)
 
     assert errors == []
     assert sorted((o["added_count"], o["existing_count"]) for o in outputs) == [(0, 1), (1, 0)]

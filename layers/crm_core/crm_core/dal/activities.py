@@ -4,6 +4,12 @@ The summary of a page or of one activity is one query: the interaction joined (b
 client, contact, ticket and user. No per-row lookups. Pages are ordered by ``interaction_date`` then
 ``interaction_id``, both descending, and continue after a keyset, so each filter is served by one of the
 ``ix_interactions_*_date`` indexes (tenant, filter column, interaction_date DESC, interaction_id DESC).
+
+Every join is a many-to-one lookup by primary key from the interaction, so the written order (interactions
+first, driving the index scan and the LIMIT) is the best one: the call's first statement (``crm_open_call``)
+plans the transaction's joins as written and without Memoize. Left to search, PostgreSQL spends about 15 ms on
+the join orders of eight relations and about 2 ms setting up Memoize nodes, for a query that runs in under
+0.5 ms.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import ColumnElement, Select, and_, false, func, literal, select, text, tuple_, update
 from sqlalchemy.orm import Session
 
+from crm_core.dal.writes import StatementSink
 from crm_core.db.models import (
     Client,
     Contact,
@@ -94,26 +101,12 @@ class Keyset:
 
 @contextmanager
 def lookup_join_plan(session: Session) -> Iterator[None]:
-    """Plan the summary query's joins as lookups, for the duration of one statement.
-
-    Every join is a many-to-one lookup by primary key from the interaction, so the written order (interactions
-    first, driving the index scan and the LIMIT) is the best one, and a page of at most 201 rows gains nothing
-    from Memoize. Left alone, PostgreSQL spends about 15 ms searching the join orders of eight relations and
-    about 2 ms setting up Memoize nodes, for a query that runs in under 0.5 ms. The settings are put back after
-    the statement (the target list is evaluated left to right, so the old values are read before being set).
-    """
-    previous = session.execute(
-        text(
-            "select current_setting('join_collapse_limit') as join_collapse_limit, "
-            "current_setting('enable_memoize') as enable_memoize, "
-            "set_config('join_collapse_limit', '1', true), set_config('enable_memoize', 'off', true)"
-        )
-    ).one()
-    yield
+    """Plan joins as written, without Memoize, for the rest of the transaction (what ``crm_open_call`` does for
+    a call; for sessions it did not open, such as benchmarks)."""
     session.execute(
-        text("select set_config('join_collapse_limit', :j, true), set_config('enable_memoize', :m, true)"),
-        {"j": previous.join_collapse_limit, "m": previous.enable_memoize},
+        text("select set_config('join_collapse_limit', '1', true), set_config('enable_memoize', 'off', true)")
     )
+    yield
 
 
 def _summary_select(*, full_notes: bool) -> Select[*tuple[Any, ...]]:
@@ -173,8 +166,7 @@ def get_activity(
     )
     if lock:
         stmt = stmt.with_for_update(of=Interaction)
-    with lookup_join_plan(session):
-        row = session.execute(stmt).one_or_none()
+    row = session.execute(stmt).one_or_none()
     return None if row is None else ActivityRecord(*row)
 
 
@@ -217,25 +209,43 @@ def activity_page_query(
 
 
 def find_activity_page(
-    session: Session, tenant_id: uuid.UUID, filters: ActivityFilters, *, after: Keyset | None, limit: int
-) -> list[ActivityRecord]:
-    """Rows of :func:`activity_page_query` (notes are only their head; ``notes_truncated`` says more follows)."""
-    with lookup_join_plan(session):
-        rows = session.execute(activity_page_query(tenant_id, filters, after=after, limit=limit)).all()
-    return [ActivityRecord(*row) for row in rows]
+    session: Session,
+    tenant_id: uuid.UUID,
+    filters: ActivityFilters,
+    *,
+    after: Keyset | None,
+    limit: int,
+    with_total: bool = False,
+) -> tuple[list[ActivityRecord], int | None]:
+    """Rows of :func:`activity_page_query` (notes are only their head; ``notes_truncated`` says more follows),
+    and with ``with_total`` how many activities match in all, counted by the same statement.
+
+    The count is an uncorrelated scalar subquery of the page query (PostgreSQL runs it once, as an InitPlan), so
+    it rides along on the page's rows; only a page that comes back empty after a cursor needs a second query.
+    """
+    query = activity_page_query(tenant_id, filters, after=after, limit=limit)
+    if with_total:
+        query = query.add_columns(_count_query(tenant_id, filters).scalar_subquery().label("total"))
+    rows = session.execute(query).all()
+    if not with_total:
+        return [ActivityRecord(*row) for row in rows], None
+    if rows:
+        return [ActivityRecord(*row[:-1]) for row in rows], int(rows[0][-1])
+    total = 0 if after is None else count_activities(session, tenant_id, filters)
+    return [], total
+
+
+def _count_query(tenant_id: uuid.UUID, filters: ActivityFilters) -> Select[int]:
+    return select(func.count()).select_from(Interaction).where(*_filter_conditions(tenant_id, filters))
 
 
 def count_activities(session: Session, tenant_id: uuid.UUID, filters: ActivityFilters) -> int:
-    """How many activities match ``filters`` in all (a second query, only when a caller asks for the total)."""
-    return int(
-        session.execute(
-            select(func.count()).select_from(Interaction).where(*_filter_conditions(tenant_id, filters))
-        ).scalar_one()
-    )
+    """How many activities match ``filters`` in all."""
+    return int(session.execute(_count_query(tenant_id, filters)).scalar_one())
 
 
 def update_activity_columns(
-    session: Session, tenant_id: uuid.UUID, activity_id: uuid.UUID, values: dict[str, Any]
+    session: StatementSink, tenant_id: uuid.UUID, activity_id: uuid.UUID, values: dict[str, Any]
 ) -> None:
     """Set ``values`` (column name -> value) on one interaction."""
     session.execute(

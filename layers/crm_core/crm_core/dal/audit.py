@@ -7,10 +7,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import insert
-from sqlalchemy.orm import Session
-
-from crm_core.db.models import AuditLog
 from crm_core.jsonable import jsonable
 
 
@@ -34,27 +30,24 @@ class AuditedCall(Protocol):
     now: datetime
 
 
-def write_run_audit(session: Session, ctx: AuditedCall, entry: AuditEntry) -> uuid.UUID:
-    """Insert the call's audit row: operation ``workflow_action:{action_id}``, table ``workflow_runs``, record = run."""
-    audit_id = uuid.uuid4()
-    session.execute(
-        insert(AuditLog).values(
-            tenant=ctx.tenant_id,
-            audit_id=audit_id,
-            user_id=str(ctx.actor_user_id),
-            operation=f"workflow_action:{ctx.action_id}",
-            table_name="workflow_runs",
-            record_id=ctx.run_id,
-            changed_data=jsonable(entry.changed_data),
-            details=jsonable(
-                {
-                    "action_id": ctx.action_id,
-                    "action_version": ctx.action_version,
-                    "step_path": ctx.step_path,
-                    **entry.details,
-                }
-            ),
-            timestamp=ctx.now,
-        )
-    )
-    return audit_id
+def run_audit_row(ctx: AuditedCall, entry: AuditEntry) -> dict[str, Any]:
+    """The call's ``audit_logs`` row: operation ``workflow_action:{action_id}``, table ``workflow_runs``, record =
+    run (written by :func:`crm_core.dal.calls.close_call`, with the call's other closing writes)."""
+    return {
+        "tenant": ctx.tenant_id,
+        "audit_id": uuid.uuid4(),
+        "user_id": str(ctx.actor_user_id),
+        "operation": f"workflow_action:{ctx.action_id}",
+        "table_name": "workflow_runs",
+        "record_id": ctx.run_id,
+        "changed_data": jsonable(entry.changed_data),
+        "details": jsonable(
+            {
+                "action_id": ctx.action_id,
+                "action_version": ctx.action_version,
+                "step_path": ctx.step_path,
+                **entry.details,
+            }
+        ),
+        "timestamp": ctx.now,
+    }

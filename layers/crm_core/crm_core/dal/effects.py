@@ -7,14 +7,14 @@ row at once, and neither waits for the other.
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, Select, select, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import Connection, Row, Select, select, text, update
 from sqlalchemy.orm import Session
 
 from crm_core.db.engine import set_tenant
@@ -66,40 +66,12 @@ _COLUMNS = (
 )
 
 
-def insert_effects(session: Session, rows: Sequence[dict[str, Any]]) -> list[uuid.UUID]:
-    """Insert effect rows in one statement; returns the ids written (a key already there is skipped)."""
-    if not rows:
-        return []
-    written = session.execute(
-        insert(_T)
-        .values(list(rows))
-        .on_conflict_do_nothing(index_elements=["tenant", "idempotency_key"])
-        .returning(_T.event_id)
-    ).scalars()
-    return list(written)
-
-
 def _lock_rows(session: Session, query: Select[*tuple[Any, ...]]) -> list[EffectRow]:
     """Run ``query`` (selecting ``_COLUMNS``) oldest first, locking rows and skipping those locked elsewhere."""
     rows: Sequence[Row[*tuple[Any, ...]]] = session.execute(
         query.order_by(_T.created_at, _T.event_id).with_for_update(skip_locked=True)
     ).all()
     return [EffectRow(**row._asdict()) for row in rows]  # _COLUMNS are labelled as EffectRow's fields
-
-
-def lock_pending_effects(
-    session: Session, tenant_id: uuid.UUID, effect_ids: Sequence[uuid.UUID], kinds: Sequence[str]
-) -> list[EffectRow]:
-    """The given pending effects of ``kinds`` in one tenant, locked (rows another dispatcher holds are skipped)."""
-    return _lock_rows(
-        session,
-        select(*_COLUMNS).where(
-            _T.tenant == tenant_id,
-            _T.event_id.in_(list(effect_ids)),
-            _T.kind.in_(list(kinds)),
-            _T.status == "PENDING",
-        ),
-    )
 
 
 def lock_due_effects(
@@ -133,3 +105,51 @@ def mark_effects(session: Session, tenant_id: uuid.UUID, marks: Sequence[EffectM
                 delivered_at=mark.delivered_at,
             )
         )
+
+
+_MARK_EFFECTS = "select crm_mark_effects(cast(:tenant as uuid), cast(:marks as jsonb))"
+
+
+def _marks_json(marks: Sequence[EffectMark]) -> str:
+    return json.dumps(
+        [
+            {
+                "effect_id": str(mark.effect_id),
+                "status": mark.status,
+                "attempts": mark.attempts,
+                "result": mark.result,
+                "last_error": mark.last_error,
+                "available_at": mark.available_at.isoformat(),
+                "delivered_at": None if mark.delivered_at is None else mark.delivered_at.isoformat(),
+            }
+            for mark in marks
+        ],
+        separators=(",", ":"),
+    )
+
+
+def record_marks(session: Session, tenant_id: uuid.UUID, marks: Sequence[EffectMark]) -> None:
+    """Record delivery outcomes of one tenant's rows still PENDING in one statement (``crm_mark_effects``, which
+    also scopes the rest of the session's transaction to the tenant)."""
+    session.execute(text(_MARK_EFFECTS), {"tenant": str(tenant_id), "marks": _marks_json(marks)})
+
+
+def record_marks_at_once(connection: Connection, tenant_id: uuid.UUID, marks: Sequence[EffectMark]) -> None:
+    """:func:`record_marks` as one statement in its own implicit transaction, on a connection between transactions.
+
+    pg8000 in autocommit mode sends the statement alone: no BEGIN, no COMMIT. The driver's mode is switched on
+    this connection only for the statement (SQLAlchemy's AUTOCOMMIT isolation level would cost two statements to
+    restore the connection's isolation afterwards).
+    """
+    dbapi_connection: Any = connection.connection.dbapi_connection
+    dbapi_connection.autocommit = True
+    try:
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute(
+                "select crm_mark_effects(cast(%s as uuid), cast(%s as jsonb))", (str(tenant_id), _marks_json(marks))
+            )
+        finally:
+            cursor.close()
+    finally:
+        dbapi_connection.autocommit = False

@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from typing import Any, NamedTuple
 
-from sqlalchemy import Select, func, insert, literal, select, text
+from sqlalchemy import Select, func, insert, literal, select, text, union_all
 from sqlalchemy.orm import Session
 
 from crm_core.db.models import InteractionType, SystemInteractionType
@@ -41,21 +41,22 @@ def system_type_id(session: Session, type_name: str) -> uuid.UUID | None:
     ).scalar_one_or_none()
 
 
+def interaction_type_query(tenant_id: uuid.UUID, type_id: uuid.UUID) -> Select[*tuple[Any, ...]]:
+    """The tenant type or, failing that, the system type with ``type_id`` (``source`` says which): one query."""
+    tenant_type = select(InteractionType.type_id, InteractionType.type_name, literal("tenant").label("source")).where(
+        InteractionType.tenant == tenant_id, InteractionType.type_id == type_id
+    )
+    system_type = select(
+        SystemInteractionType.type_id, SystemInteractionType.type_name, literal("system").label("source")
+    ).where(SystemInteractionType.type_id == type_id)
+    both = union_all(tenant_type, system_type).subquery("interaction_type")
+    return select(both.c.type_id, both.c.type_name, both.c.source).order_by(both.c.source.desc()).limit(1)
+
+
 def get_interaction_type(session: Session, tenant_id: uuid.UUID, type_id: uuid.UUID) -> InteractionTypeRecord | None:
-    """The tenant type or, failing that, the system type with ``type_id`` (``source`` says which)."""
-    tenant_type = session.execute(
-        select(InteractionType.type_id, InteractionType.type_name, literal("tenant").label("source")).where(
-            InteractionType.tenant == tenant_id, InteractionType.type_id == type_id
-        )
-    ).one_or_none()
-    if tenant_type is not None:
-        return InteractionTypeRecord(*tenant_type)
-    system_type = session.execute(
-        select(SystemInteractionType.type_id, SystemInteractionType.type_name, literal("system").label("source")).where(
-            SystemInteractionType.type_id == type_id
-        )
-    ).one_or_none()
-    return None if system_type is None else InteractionTypeRecord(*system_type)
+    """The type of :func:`interaction_type_query`, or None."""
+    row = session.execute(interaction_type_query(tenant_id, type_id)).one_or_none()
+    return None if row is None else InteractionTypeRecord(*row)
 
 
 def lock_interaction_types(session: Session, tenant_id: uuid.UUID) -> None:

@@ -1,103 +1,49 @@
 """The idempotency ledger: one ``workflow_action_invocations`` row per key, written in the effect's transaction.
 
-It is the source of truth of exactly-once: claiming a key inserts the row first, so a concurrent duplicate waits
-on the row lock and then sees the committed output; a retry after a lost DynamoDB record, a timeout or a crash
-finds the row and returns its output instead of repeating the effect.
+It is the source of truth of exactly-once: claiming a key (in ``crm_open_call``, see ``dal/calls.py``) inserts
+the row first, so a concurrent duplicate waits on the row lock and then sees the committed output; a retry after
+a lost DynamoDB record, a timeout or a crash finds the row and returns its output instead of repeating the
+effect.
 """
 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
-from sqlalchemy import cast, select, type_coerce, update
-from sqlalchemy.dialects.postgresql import JSONB, insert
+from sqlalchemy import Update, cast, type_coerce, update
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 
+from crm_core.dal.calls import StoredCall
 from crm_core.db.models import WorkflowActionInvocation
 from crm_core.errors import ConflictError, TransientError
 
 
-@dataclass(frozen=True)
-class Claim:
-    """Either the key is ours to use (``invocation_id``) or the call already happened (``replay_output``)."""
+def replay_output(stored: StoredCall, *, key: str, action_id: str, input_hash: str) -> dict[str, Any]:
+    """The output to return for a key another call already used (its row was found by ``open_call``).
 
-    invocation_id: uuid.UUID | None = None
-    replay_output: dict[str, Any] | None = None
-
-
-def claim_invocation(
-    session: Session,
-    *,
-    tenant_id: uuid.UUID,
-    action_id: str,
-    action_version: int,
-    key: str,
-    payload_hash: str,
-    input_json: dict[str, Any],
-    run_id: str,
-    step_path: str,
-    now: datetime,
-) -> Claim:
-    """Insert the ledger row for ``key``, or return the stored output of the call that already used it.
-
-    ConflictError when the key was used with a different input.
+    ConflictError when the key was used with a different input; TransientError while that call is in progress.
     """
-    invocation_id = session.execute(
-        insert(WorkflowActionInvocation)
-        .values(
-            tenant=tenant_id,
-            invocation_id=uuid.uuid4(),
-            run_id=run_id,
-            step_path=step_path,
-            action_id=action_id,
-            action_version=action_version,
-            idempotency_key=key,
-            input_hash=payload_hash,
-            input_json=input_json,
-            status="STARTED",
-            started_at=now,
-        )
-        .on_conflict_do_nothing(index_elements=["tenant", "action_id", "action_version", "idempotency_key"])
-        .returning(WorkflowActionInvocation.invocation_id)
-    ).scalar_one_or_none()
-    if invocation_id is not None:
-        return Claim(invocation_id=invocation_id)
-    existing = session.execute(
-        select(
-            WorkflowActionInvocation.input_hash,
-            WorkflowActionInvocation.status,
-            WorkflowActionInvocation.output_json,
-        ).where(
-            WorkflowActionInvocation.tenant == tenant_id,
-            WorkflowActionInvocation.action_id == action_id,
-            WorkflowActionInvocation.action_version == action_version,
-            WorkflowActionInvocation.idempotency_key == key,
-        )
-    ).one()
-    if existing.input_hash != payload_hash:
+    if stored.input_hash != input_hash:
         raise ConflictError(
             "Idempotency key was already used with a different input",
             {"rule": "idempotency_key_reuse", "idempotency_key": key, "action_id": action_id},
         )
-    if existing.status != "SUCCEEDED" or existing.output_json is None:
+    if stored.status != "SUCCEEDED" or stored.output is None:
         raise TransientError("The same call is still in progress; retry later", {"idempotency_key": key})
-    return Claim(replay_output=existing.output_json)
+    return stored.output
 
 
-def complete_invocation(
-    session: Session, tenant_id: uuid.UUID, invocation_id: uuid.UUID, output: dict[str, Any], now: datetime
-) -> None:
-    """Mark the ledger row SUCCEEDED with the output a replay returns."""
-    session.execute(
+def output_patch_statement(tenant_id: uuid.UUID, invocation_id: uuid.UUID, patch: dict[str, Any]) -> Update:
+    """The UPDATE that merges ``patch`` into the stored output (top-level keys)."""
+    return (
         update(WorkflowActionInvocation)
         .where(
             WorkflowActionInvocation.tenant == tenant_id,
             WorkflowActionInvocation.invocation_id == invocation_id,
         )
-        .values(status="SUCCEEDED", output_json=output, completed_at=now)
+        .values(output_json=WorkflowActionInvocation.output_json.op("||")(cast(type_coerce(patch, JSONB), JSONB)))
     )
 
 
@@ -109,13 +55,7 @@ def patch_invocation_output(
     Returns the row's action id, version and idempotency key (None when there is no such row).
     """
     row = session.execute(
-        update(WorkflowActionInvocation)
-        .where(
-            WorkflowActionInvocation.tenant == tenant_id,
-            WorkflowActionInvocation.invocation_id == invocation_id,
-        )
-        .values(output_json=WorkflowActionInvocation.output_json.op("||")(cast(type_coerce(patch, JSONB), JSONB)))
-        .returning(
+        output_patch_statement(tenant_id, invocation_id, patch).returning(
             WorkflowActionInvocation.action_id,
             WorkflowActionInvocation.action_version,
             WorkflowActionInvocation.idempotency_key,

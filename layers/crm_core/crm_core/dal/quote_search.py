@@ -163,21 +163,31 @@ def find_quote_page(
     *,
     after: QuotePosition | None,
     limit: int,
-) -> list[QuotePageRow]:
-    """The rows of :func:`quote_page_query` (one statement), each with its sort value."""
-    rows = session.execute(quote_page_query(tenant_id, filters, sort, after=after, limit=limit)).all()
+    with_total: bool = False,
+) -> tuple[list[QuotePageRow], int | None]:
+    """The rows of :func:`quote_page_query` (one statement), each with its sort value, and with ``with_total``
+    how many quotes match in all, counted by the same statement (an uncorrelated scalar subquery, run once);
+    only a page that comes back empty after a cursor needs a second query for it."""
+    query = quote_page_query(tenant_id, filters, sort, after=after, limit=limit)
+    if with_total:
+        query = query.add_columns(_count_query(tenant_id, filters).scalar_subquery().label("total"))
+    rows = session.execute(query).all()
     result = []
+    total = None
     for row in rows:
         values = row._asdict()
         sort_value = values.pop("sort_value")
+        total = values.pop("total", None)
         result.append(QuotePageRow(QuoteRecord(**values), sort_value))
-    return result
+    if with_total and not rows:
+        total = 0 if after is None else count_quotes(session, tenant_id, filters)
+    return result, None if total is None else int(total)
+
+
+def _count_query(tenant_id: uuid.UUID, filters: QuoteFilters) -> Select[int]:
+    return select(func.count()).select_from(Quote).where(*_filter_conditions(tenant_id, filters))
 
 
 def count_quotes(session: Session, tenant_id: uuid.UUID, filters: QuoteFilters) -> int:
-    """How many quotes match ``filters`` in all (a second query, only when a caller asks for the total)."""
-    return int(
-        session.execute(
-            select(func.count()).select_from(Quote).where(*_filter_conditions(tenant_id, filters))
-        ).scalar_one()
-    )
+    """How many quotes match ``filters`` in all."""
+    return int(session.execute(_count_query(tenant_id, filters)).scalar_one())

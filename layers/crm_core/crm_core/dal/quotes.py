@@ -16,6 +16,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.schema import Table
 
+from crm_core.dal.writes import StatementSink
 from crm_core.db.models import (
     Client,
     Contact,
@@ -139,13 +140,13 @@ def quote_items(session: Session, tenant_id: uuid.UUID, quote_id: uuid.UUID) -> 
     return [QuoteItemRow(**row._asdict()) for row in rows]
 
 
-def update_quote(session: Session, tenant_id: uuid.UUID, quote_id: uuid.UUID, values: dict[str, Any]) -> None:
+def update_quote(session: StatementSink, tenant_id: uuid.UUID, quote_id: uuid.UUID, values: dict[str, Any]) -> None:
     """Set ``values`` on the quote (status, timestamps, totals)."""
     session.execute(update(Quote).where(Quote.tenant == tenant_id, Quote.quote_id == quote_id).values(**values))
 
 
 def insert_quote_activity(
-    session: Session,
+    session: StatementSink,
     tenant_id: uuid.UUID,
     quote_id: uuid.UUID,
     *,
@@ -173,7 +174,7 @@ def insert_quote_activity(
 
 
 def update_quote_activity(
-    session: Session, tenant_id: uuid.UUID, activity_id: uuid.UUID, *, description: str, metadata: dict[str, Any]
+    session: StatementSink, tenant_id: uuid.UUID, activity_id: uuid.UUID, *, description: str, metadata: dict[str, Any]
 ) -> None:
     """Replace the activity's description and merge ``metadata`` into its metadata."""
     session.execute(
@@ -187,7 +188,7 @@ def update_quote_activity(
 
 
 def file_quote_document(
-    session: Session,
+    session: StatementSink,
     tenant_id: uuid.UUID,
     quote_id: uuid.UUID,
     *,
@@ -229,7 +230,7 @@ def file_quote_document(
 
 
 def insert_email_log(
-    session: Session,
+    session: StatementSink,
     tenant_id: uuid.UUID,
     *,
     delivery_key: str,
@@ -261,7 +262,7 @@ def insert_email_log(
 
 
 def update_email_log(
-    session: Session,
+    session: StatementSink,
     tenant_id: uuid.UUID,
     log_id: uuid.UUID,
     *,

@@ -1,15 +1,17 @@
 """Lookups of the CRM records actions refer to: clients, contacts, tickets, projects, users.
 
 Each returns a small named tuple of the columns actions use, or ``None`` when the record is not in the tenant
-(pass it to :func:`crm_core.dal.lookups.require_found` to turn that into NotFoundError).
+(pass it to :func:`crm_core.dal.lookups.require_found` to turn that into NotFoundError). The ``*_query``
+functions give the same lookups as queries, for :func:`crm_core.dal.batch.fetch_lookups` to answer several
+in one statement.
 """
 
 from __future__ import annotations
 
 import uuid
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from crm_core.db.models import Client, Contact, Project, Ticket, User
@@ -66,59 +68,84 @@ class UserRecord(NamedTuple):
     is_inactive: bool
 
 
+def client_query(tenant_id: uuid.UUID, client_id: Any) -> Select[*tuple[Any, ...]]:
+    """The client's id, name, timezone, billing email, currency, region and inactive flag (``client_id`` may be a
+    SQL expression, such as the client of a contact)."""
+    return select(
+        Client.client_id,
+        Client.client_name,
+        Client.timezone,
+        Client.billing_email,
+        Client.default_currency_code,
+        Client.region_code,
+        Client.is_inactive,
+    ).where(Client.tenant == tenant_id, Client.client_id == client_id)
+
+
+def contact_query(tenant_id: uuid.UUID, contact_id: uuid.UUID) -> Select[*tuple[Any, ...]]:
+    """The contact's id, full name, email, client and inactive flag."""
+    return select(
+        Contact.contact_name_id, Contact.full_name, Contact.email, Contact.client_id, Contact.is_inactive
+    ).where(Contact.tenant == tenant_id, Contact.contact_name_id == contact_id)
+
+
+def contact_client_id(tenant_id: uuid.UUID, contact_id: uuid.UUID) -> Any:
+    """The client of a contact, as a SQL expression (for a lookup of that client in the same statement)."""
+    return (
+        select(Contact.client_id)
+        .where(Contact.tenant == tenant_id, Contact.contact_name_id == contact_id)
+        .scalar_subquery()
+    )
+
+
+def ticket_query(tenant_id: uuid.UUID, ticket_id: uuid.UUID) -> Select[*tuple[Any, ...]]:
+    """The ticket's id, number, title, client and contact."""
+    return select(Ticket.ticket_id, Ticket.ticket_number, Ticket.title, Ticket.client_id, Ticket.contact_name_id).where(
+        Ticket.tenant == tenant_id, Ticket.ticket_id == ticket_id
+    )
+
+
+def project_query(tenant_id: uuid.UUID, project_id: uuid.UUID) -> Select[*tuple[Any, ...]]:
+    """The project's id, name and client."""
+    return select(Project.project_id, Project.project_name, Project.client_id).where(
+        Project.tenant == tenant_id, Project.project_id == project_id
+    )
+
+
+def user_query(tenant_id: uuid.UUID, user_id: uuid.UUID) -> Select[*tuple[Any, ...]]:
+    """The user's id, names, email, type and inactive flag."""
+    return select(User.user_id, User.first_name, User.last_name, User.email, User.user_type, User.is_inactive).where(
+        User.tenant == tenant_id, User.user_id == user_id
+    )
+
+
 def get_client(session: Session, tenant_id: uuid.UUID, client_id: uuid.UUID) -> ClientRecord | None:
-    """The client's id, name, timezone, billing email, currency, region and inactive flag."""
-    row = session.execute(
-        select(
-            Client.client_id,
-            Client.client_name,
-            Client.timezone,
-            Client.billing_email,
-            Client.default_currency_code,
-            Client.region_code,
-            Client.is_inactive,
-        ).where(Client.tenant == tenant_id, Client.client_id == client_id)
-    ).one_or_none()
+    """The client of :func:`client_query`, or None."""
+    row = session.execute(client_query(tenant_id, client_id)).one_or_none()
     return None if row is None else ClientRecord(*row)
 
 
 def get_contact(session: Session, tenant_id: uuid.UUID, contact_id: uuid.UUID) -> ContactRecord | None:
-    """The contact's id, full name, email, client and inactive flag."""
-    row = session.execute(
-        select(Contact.contact_name_id, Contact.full_name, Contact.email, Contact.client_id, Contact.is_inactive).where(
-            Contact.tenant == tenant_id, Contact.contact_name_id == contact_id
-        )
-    ).one_or_none()
+    """The contact of :func:`contact_query`, or None."""
+    row = session.execute(contact_query(tenant_id, contact_id)).one_or_none()
     return None if row is None else ContactRecord(*row)
 
 
 def get_ticket(session: Session, tenant_id: uuid.UUID, ticket_id: uuid.UUID) -> TicketRecord | None:
-    """The ticket's id, number, title, client and contact."""
-    row = session.execute(
-        select(Ticket.ticket_id, Ticket.ticket_number, Ticket.title, Ticket.client_id, Ticket.contact_name_id).where(
-            Ticket.tenant == tenant_id, Ticket.ticket_id == ticket_id
-        )
-    ).one_or_none()
+    """The ticket of :func:`ticket_query`, or None."""
+    row = session.execute(ticket_query(tenant_id, ticket_id)).one_or_none()
     return None if row is None else TicketRecord(*row)
 
 
 def get_project(session: Session, tenant_id: uuid.UUID, project_id: uuid.UUID) -> ProjectRecord | None:
-    """The project's id, name and client."""
-    row = session.execute(
-        select(Project.project_id, Project.project_name, Project.client_id).where(
-            Project.tenant == tenant_id, Project.project_id == project_id
-        )
-    ).one_or_none()
+    """The project of :func:`project_query`, or None."""
+    row = session.execute(project_query(tenant_id, project_id)).one_or_none()
     return None if row is None else ProjectRecord(*row)
 
 
 def get_user(session: Session, tenant_id: uuid.UUID, user_id: uuid.UUID) -> UserRecord | None:
-    """The user's id, names, email, type and inactive flag."""
-    row = session.execute(
-        select(User.user_id, User.first_name, User.last_name, User.email, User.user_type, User.is_inactive).where(
-            User.tenant == tenant_id, User.user_id == user_id
-        )
-    ).one_or_none()
+    """The user of :func:`user_query`, or None."""
+    row = session.execute(user_query(tenant_id, user_id)).one_or_none()
     return None if row is None else UserRecord(*row)
 
 

@@ -7,9 +7,9 @@ statuses only. Every lookup returns :class:`StatusRecord` values.
 from __future__ import annotations
 
 import uuid
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from crm_core.db.models import Status
@@ -24,13 +24,28 @@ class StatusRecord(NamedTuple):
     is_closed: bool
 
 
+def _status_columns() -> Select[*tuple[Any, ...]]:
+    return select(Status.status_id, Status.name, Status.status_type, Status.is_closed)
+
+
+def status_query(tenant_id: uuid.UUID, status_id: uuid.UUID) -> Select[*tuple[Any, ...]]:
+    """A status of any type by id (the caller checks it is an interaction status)."""
+    return _status_columns().where(Status.tenant == tenant_id, Status.status_id == status_id)
+
+
+def default_interaction_status_query(tenant_id: uuid.UUID) -> Select[*tuple[Any, ...]]:
+    """The tenant's default interaction status (``is_default``; the first in display order)."""
+    return (
+        _status_columns()
+        .where(Status.tenant == tenant_id, Status.status_type == "interaction", Status.is_default.is_(True))
+        .order_by(Status.order_number)
+        .limit(1)
+    )
+
+
 def get_status(session: Session, tenant_id: uuid.UUID, status_id: uuid.UUID) -> StatusRecord | None:
     """A status of any type (the caller checks it is an interaction status)."""
-    row = session.execute(
-        select(Status.status_id, Status.name, Status.status_type, Status.is_closed).where(
-            Status.tenant == tenant_id, Status.status_id == status_id
-        )
-    ).one_or_none()
+    row = session.execute(status_query(tenant_id, status_id)).one_or_none()
     return None if row is None else StatusRecord(*row)
 
 
@@ -62,10 +77,5 @@ def interaction_status_names(session: Session, tenant_id: uuid.UUID) -> list[str
 
 def default_interaction_status(session: Session, tenant_id: uuid.UUID) -> StatusRecord | None:
     """The tenant's default interaction status (``is_default``), if it has one."""
-    row = session.execute(
-        select(Status.status_id, Status.name, Status.status_type, Status.is_closed)
-        .where(Status.tenant == tenant_id, Status.status_type == "interaction", Status.is_default.is_(True))
-        .order_by(Status.order_number)
-        .limit(1)
-    ).one_or_none()
+    row = session.execute(default_interaction_status_query(tenant_id)).one_or_none()
     return None if row is None else StatusRecord(*row)

@@ -13,13 +13,15 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import literal, select, update
+from sqlalchemy import ARRAY, Text, and_, literal, select, true, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from crm_core.dal.writes import StatementSink
 from crm_core.db.models import Client, Contact, Interaction, TagDefinition, TagMapping, Ticket
 
 # The records tags can be applied to, by tagged type: (model, id column).
@@ -43,6 +45,63 @@ class MappingOutcome(NamedTuple):
 
     mapping_id: uuid.UUID
     created: bool
+
+
+@dataclass(frozen=True)
+class TaggingState:
+    """What tagging a record starts from, read in one statement.
+
+    ``current_tags`` is an interaction's ``tags`` column, read ``FOR UPDATE`` (None for other records, or when
+    the column is NULL); ``known`` maps requested texts to their existing definitions; ``mapped`` maps those
+    definitions to their mappings on the record.
+    """
+
+    target_exists: bool
+    current_tags: list[str] | None
+    known: dict[str, uuid.UUID]
+    mapped: dict[uuid.UUID, uuid.UUID]
+
+
+def read_tagging_state(
+    session: Session, tenant_id: uuid.UUID, record_type: str, record_id: uuid.UUID, tag_texts: Sequence[str]
+) -> TaggingState:
+    """The record's existence (and an interaction's tags, locked), the requested texts' definitions for
+    ``record_type`` and their mappings on the record: one statement."""
+    model, id_column = TAGGABLE_RECORDS[record_type]
+    tags_column: Any = Interaction.tags if record_type == "interaction" else literal(None, ARRAY(Text))
+    target_query = select(literal(True).label("found"), tags_column.label("tags")).where(
+        model.tenant == tenant_id, id_column == record_id
+    )
+    if record_type == "interaction":
+        target_query = target_query.with_for_update()
+    target = target_query.subquery("target")
+    anchor = select(literal(1).label("one")).subquery("anchor")
+    definition, mapping = TagDefinition, TagMapping
+    rows = session.execute(
+        select(target.c.found, target.c.tags, definition.tag_text, definition.tag_id, mapping.mapping_id)
+        .select_from(anchor)
+        .outerjoin(target, true())
+        .outerjoin(
+            definition,
+            and_(
+                definition.tenant == tenant_id,
+                definition.tagged_type == record_type,
+                definition.tag_text.in_(list(tag_texts)),
+            ),
+        )
+        .outerjoin(
+            mapping,
+            and_(
+                mapping.tenant == definition.tenant,
+                mapping.tag_id == definition.tag_id,
+                mapping.tagged_id == record_id,
+            ),
+        )
+    ).all()
+    first = rows[0]
+    known = {row.tag_text: row.tag_id for row in rows if row.tag_id is not None}
+    mapped = {row.tag_id: row.mapping_id for row in rows if row.mapping_id is not None}
+    return TaggingState(bool(first.found), first.tags, known, mapped)
 
 
 def taggable_record_exists(session: Session, tenant_id: uuid.UUID, record_type: str, record_id: uuid.UUID) -> bool:
@@ -175,6 +234,23 @@ def get_or_create_mappings(
             }
         )
     return found
+
+
+def appended_interaction_tags(current: Sequence[str] | None, tag_texts: Sequence[str]) -> list[str]:
+    """The texts of ``tag_texts`` missing from an interaction's ``current`` tags, in order, each once."""
+    present = set(current or [])
+    return [text for text in dict.fromkeys(tag_texts) if text not in present]
+
+
+def set_interaction_tags(
+    session: StatementSink, tenant_id: uuid.UUID, interaction_id: uuid.UUID, tags: list[str]
+) -> None:
+    """Store ``tags`` as the interaction's ``tags`` column."""
+    session.execute(
+        update(Interaction)
+        .where(Interaction.tenant == tenant_id, Interaction.interaction_id == interaction_id)
+        .values(tags=tags)
+    )
 
 
 def add_interaction_tags(

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from crm_core.dal.access import PermissionNeed, require_permissions
 from crm_core.dal.audit import AuditEntry
+from crm_core.dal.writes import DeferredWrites
 from crm_core.jsonable import jsonable
 from crm_core.runtime.effects import PendingEffect
 
@@ -38,10 +39,14 @@ class ActionContext:
     dry_run: bool = False
     effects: list[PendingEffect] = field(default_factory=list)
     audit_entry: AuditEntry | None = None
+    # Every MSP permission the actor holds, read by the call's first statement.
+    held_permissions: frozenset[PermissionNeed] = frozenset()
+    # Writes the action does not read back: sent with the call's closing statement (see dal/writes.py).
+    writes: DeferredWrites = field(default_factory=DeferredWrites)
 
     def require(self, *needs: PermissionNeed) -> None:
-        """PermissionDeniedError unless the actor holds every one of ``needs`` (checked in one query)."""
-        require_permissions(self.session, self.tenant_id, self.actor_user_id, needs)
+        """PermissionDeniedError unless the actor holds every one of ``needs`` (no query: the call read them)."""
+        require_permissions(self.held_permissions, needs)
 
     def emit(
         self, event_type: str, idempotency_key: str, payload: dict[str, Any], *, occurred_at: datetime | None = None

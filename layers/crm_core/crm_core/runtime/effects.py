@@ -26,20 +26,22 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session
 
 from crm_core.aws.event_publisher import OutgoingEvent
 from crm_core.aws.ports import EffectPorts
+from crm_core.dal.calls import close_call
 from crm_core.dal.effects import (
     EffectMark,
     EffectRow,
-    insert_effects,
     lock_due_effects,
-    lock_pending_effects,
     mark_effects,
+    record_marks,
+    record_marks_at_once,
 )
-from crm_core.dal.ledger import patch_invocation_output
+from crm_core.dal.ledger import output_patch_statement, patch_invocation_output
+from crm_core.dal.writes import DeferredWrites, StatementSink
 from crm_core.db.engine import set_tenant
 
 logger = logging.getLogger(__name__)
@@ -87,7 +89,9 @@ class EffectOutcome:
     error: str | None = None
 
 
-OutcomeRecorder = Callable[[Session, EffectRow, EffectOutcome], dict[str, Any] | None]
+# A recorder writes through a StatementSink: right after the commit its writes go out in one statement with the
+# ledger patch; in the relay they run at once, in a savepoint.
+OutcomeRecorder = Callable[[StatementSink, EffectRow, EffectOutcome], dict[str, Any] | None]
 _RECORDERS: dict[str, OutcomeRecorder] = {}
 
 
@@ -133,8 +137,7 @@ class DeliveryReport:
         return {"delivered": self.delivered, "retrying": self.retrying, "failed": self.failed}
 
 
-def write_effects(
-    session: Session,
+def effect_rows(
     effects: Sequence[PendingEffect],
     *,
     tenant_id: uuid.UUID,
@@ -142,9 +145,9 @@ def write_effects(
     run_id: str,
     invocation_id: uuid.UUID | None,
     now: datetime,
-) -> list[uuid.UUID]:
-    """Write the call's effects to the outbox (one statement); returns the ids of rows really written."""
-    rows = [
+) -> list[dict[str, Any]]:
+    """The call's outbox rows (written by ``close_call`` with the call's other closing writes)."""
+    return [
         {
             "tenant": tenant_id,
             "event_id": effect.effect_id,
@@ -162,27 +165,74 @@ def write_effects(
         }
         for effect in effects
     ]
-    return insert_effects(session, rows)
 
 
 def deliver_after_commit(
-    engine: Engine, tenant_id: uuid.UUID, effects: Sequence[PendingEffect], ports: EffectPorts, now: datetime
+    connection: Connection,
+    tenant_id: uuid.UUID,
+    effects: Sequence[PendingEffect],
+    ports: EffectPorts,
+    now: datetime,
+    *,
+    invocation_id: uuid.UUID | None = None,
 ) -> DeliveryReport:
-    """Deliver a call's committed effects: documents, then emails (one transaction each), then events (one)."""
+    """Deliver a call's committed effects on the call's own connection, right after its commit.
+
+    Documents go first, then emails, then the events in one batch; then every outcome is recorded in one
+    statement (``crm_mark_effects``), or, when an effect names an outcome recorder, in one transaction with the
+    recorders and the ledger patches they return. No lock is taken: the rows were committed with
+    ``available_at`` one ``RELAY_GRACE`` ahead, so the relay leaves them to this dispatcher meanwhile, and
+    marks only touch rows still PENDING. A crash between a send and the mark leaves the row PENDING: the relay
+    delivers it again after the grace (the window is the sends that follow plus one round trip).
+    """
+    ordered = [e for e in effects if e.kind == "document"] + [e for e in effects if e.kind == "email"]
+    ordered += [e for e in effects if e.kind == "event"]
+    rows = [_row_of(effect, tenant_id, invocation_id) for effect in ordered]
+    outcomes = [_deliver_one(row, ports) for row in rows if row.kind != "event"]
+    events = [row for row in rows if row.kind == "event"]
+    if events:
+        outcomes += _publish_events(events, ports)
     report = DeliveryReport()
-    one_by_one = [e for e in effects if e.kind == "document"] + [e for e in effects if e.kind == "email"]
-    for effect in one_by_one:
-        with Session(engine, expire_on_commit=False) as session, session.begin():
-            set_tenant(session, tenant_id)
-            rows = lock_pending_effects(session, tenant_id, [effect.effect_id], [effect.kind])
-            report.merge(_deliver_rows(session, rows, ports, now))
-    event_ids = [e.effect_id for e in effects if e.kind == "event"]
-    if event_ids:
-        with Session(engine, expire_on_commit=False) as session, session.begin():
-            set_tenant(session, tenant_id)
-            rows = lock_pending_effects(session, tenant_id, event_ids, ["event"])
-            report.merge(_deliver_rows(session, rows, ports, now))
+    for row, outcome in zip(rows, outcomes, strict=True):
+        report.add(outcome)
+        if outcome.status != "DELIVERED":
+            logger.warning("effect %s (%s) not delivered: %s", row.effect_id, row.kind, outcome.error)
+    marks = [_mark(row, outcome, now) for row, outcome in zip(rows, outcomes, strict=True)]
+    recorded = [(row, outcome) for row, outcome in zip(rows, outcomes, strict=True) if row.recorder is not None]
+    if not recorded:
+        record_marks_at_once(connection, tenant_id, marks)
+        return report
+    try:
+        with Session(bind=connection, expire_on_commit=False) as session, session.begin():
+            record_marks(session, tenant_id, marks)  # also scopes this transaction to the tenant
+            writes = DeferredWrites()
+            for row, outcome in recorded:
+                report.output_patch.update(_RECORDERS[row.recorder or ""](writes, row, outcome) or {})
+            if report.output_patch and invocation_id is not None:
+                writes.execute(output_patch_statement(tenant_id, invocation_id, report.output_patch))
+            close_call(session, writes=writes)  # the recorders' writes and the ledger patch: one statement
+    except Exception:
+        logger.exception("outcome recorders failed; the deliveries are recorded without them")
+        report.output_patch.clear()
+        report.patched_calls.clear()
+        record_marks_at_once(connection, tenant_id, marks)
     return report
+
+
+def _row_of(effect: PendingEffect, tenant_id: uuid.UUID, invocation_id: uuid.UUID | None) -> EffectRow:
+    """A just-committed effect as delivery sees it (no attempt made yet)."""
+    return EffectRow(
+        tenant=tenant_id,
+        effect_id=effect.effect_id,
+        kind=effect.kind,
+        event_type=effect.event_type,
+        idempotency_key=effect.key,
+        payload=effect.payload,
+        content=effect.content,
+        attempts=0,
+        recorder=effect.recorder,
+        invocation_id=invocation_id,
+    )
 
 
 def relay_pending_effects(
@@ -249,26 +299,34 @@ def _deliver_rows(session: Session, rows: Sequence[EffectRow], ports: EffectPort
         if outcome.status != "DELIVERED":
             logger.warning("effect %s (%s) not delivered: %s", row.effect_id, row.kind, outcome.error)
         if row.recorder is not None:
-            _record(session, row, outcome, report)
+            _record_isolated(session, row, outcome, report)
     return report
 
 
 def _record(session: Session, row: EffectRow, outcome: EffectOutcome, report: DeliveryReport) -> None:
-    """Run the row's recorder in a savepoint: if it fails, the delivery is still marked (never sent twice)."""
+    """Run the row's recorder and patch its call's ledger output with what it returns."""
+    patch = _RECORDERS[row.recorder or ""](session, row, outcome)
+    if not patch:
+        return
+    if row.invocation_id is not None:
+        patched = patch_invocation_output(session, row.tenant, row.invocation_id, patch)
+        if patched is not None:
+            report.patched_calls.append(patched)
+    report.output_patch.update(patch)
+
+
+def _record_isolated(session: Session, row: EffectRow, outcome: EffectOutcome, report: DeliveryReport) -> None:
+    """:func:`_record` in a savepoint: if it fails, the delivery is still marked (never sent twice)."""
+    attempt = DeliveryReport()
     try:
         with session.begin_nested():
-            patch = _RECORDERS[row.recorder or ""](session, row, outcome)
-            if patch and row.invocation_id is not None:
-                patched = patch_invocation_output(session, row.tenant, row.invocation_id, patch)
-                if patched is not None:
-                    report.patched_calls.append(patched)
+            _record(session, row, outcome, attempt)
     except Exception:
         logger.exception(
             "outcome recorder %r failed for effect %s; the delivery stays recorded", row.recorder, row.effect_id
         )
         return
-    if patch:
-        report.output_patch.update(patch)
+    report.merge(attempt)  # only the patches: the attempt counted no deliveries
 
 
 def _send(rows: Sequence[EffectRow], ports: EffectPorts) -> list[EffectOutcome]:

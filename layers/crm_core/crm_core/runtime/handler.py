@@ -20,16 +20,18 @@ from typing import Any
 import pydantic
 from aws_lambda_powertools.metrics import MetricUnit
 from pydantic import BaseModel
+from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from crm_core.aws.ports import EffectPorts
 from crm_core.dal.access import require_active_internal_actor, require_permissions
-from crm_core.dal.audit import write_run_audit
-from crm_core.dal.ledger import claim_invocation, complete_invocation
-from crm_core.db.engine import get_engine, set_tenant
+from crm_core.dal.audit import run_audit_row
+from crm_core.dal.calls import Completion, LedgerClaim, close_call, open_call
+from crm_core.dal.ledger import replay_output
+from crm_core.db.engine import get_engine
 from crm_core.errors import InternalError
 from crm_core.runtime.context import ActionContext
-from crm_core.runtime.effects import PendingEffect, deliver_after_commit, write_effects
+from crm_core.runtime.effects import PendingEffect, deliver_after_commit, effect_rows
 from crm_core.runtime.envelope import Envelope, parse_envelope, validation_error_from
 from crm_core.runtime.error_mapping import to_action_failure
 from crm_core.runtime.idempotency import (
@@ -76,6 +78,7 @@ class Outcome:
     output: dict[str, Any]
     commit: bool
     effects: list[PendingEffect] = field(default_factory=list)
+    invocation_id: uuid.UUID | None = None
 
 
 class ActionRunner:
@@ -162,45 +165,49 @@ class ActionRunner:
 
     @tracer.capture_method(capture_response=False)
     def _execute(self, call: Call) -> dict[str, Any]:
-        engine = get_engine()
         now = self._clock()
-        with Session(engine, expire_on_commit=False) as session:
-            try:
-                outcome = self._transaction(session, call, now)
-                if outcome.commit:
-                    session.commit()
-                else:
+        # One connection for the call: its transaction, then the marks of what was delivered after the commit.
+        with get_engine().connect() as connection:
+            with Session(bind=connection, expire_on_commit=False) as session:
+                try:
+                    outcome = self._transaction(session, call, now)
+                    if outcome.commit:
+                        session.commit()
+                    else:
+                        session.rollback()
+                except BaseException:
                     session.rollback()
-            except BaseException:
-                session.rollback()
-                raise
-        patch = self._deliver(call.tenant_id, outcome.effects, engine, now)
+                    raise
+            patch = self._deliver(connection, call.tenant_id, outcome, now)
         return {**outcome.output, **patch}
 
     def _transaction(self, session: Session, call: Call, now: datetime) -> Outcome:
-        """Everything of the call that happens inside its one database transaction."""
+        """Everything of the call that happens inside its one database transaction.
+
+        Its first statement opens the call (tenant, actor, permissions, ledger claim) and its last closes it
+        (audit row, outbox rows, ledger completion); in between are the action's own statements.
+        """
         spec, envelope = self.spec, call.envelope
-        set_tenant(session, call.tenant_id)
-        require_active_internal_actor(session, call.tenant_id, envelope.actor_user_id)
-        require_permissions(session, call.tenant_id, envelope.actor_user_id, spec.permissions(call.payload))
-        invocation_id = None
+        claim = None
         if call.recorded:
-            claim = claim_invocation(
-                session,
-                tenant_id=call.tenant_id,
+            claim = LedgerClaim(
+                invocation_id=uuid.uuid4(),
                 action_id=spec.id,
                 action_version=spec.version,
                 key=call.key,
-                payload_hash=call.payload_hash,
+                input_hash=call.payload_hash,
                 input_json=canonical_input(call.payload),
                 run_id=call.run_id,
                 step_path=call.step_path,
-                now=now,
+                started_at=now,
             )
-            if claim.replay_output is not None:
-                logger.info("replayed stored output", extra={"idempotency_key": call.key})
-                return Outcome(claim.replay_output, commit=False)
-            invocation_id = claim.invocation_id
+        opened = open_call(session, call.tenant_id, envelope.actor_user_id, claim)
+        require_active_internal_actor(opened.actor)
+        require_permissions(opened.held, spec.permissions(call.payload))
+        if opened.stored is not None:
+            output = replay_output(opened.stored, key=call.key, action_id=spec.id, input_hash=call.payload_hash)
+            logger.info("replayed stored output", extra={"idempotency_key": call.key})
+            return Outcome(output, commit=False)
         ctx = ActionContext(
             session=session,
             tenant_id=call.tenant_id,
@@ -212,26 +219,35 @@ class ActionRunner:
             idempotency_key=call.key,
             now=now,
             dry_run=envelope.dry_run,
+            held_permissions=opened.held,
         )
         output = self._serialize_output(spec.run(ctx, call.payload))
         if envelope.dry_run:  # validated, checked and computed: nothing is written, sent, stored or published
+            close_call(session, writes=ctx.writes)  # the writes still meet the database's rules, then roll back
             return Outcome(output, commit=False)
-        if ctx.audit_entry is not None:
-            write_run_audit(session, ctx, ctx.audit_entry)
+        invocation_id = opened.invocation_id
         written = set(
-            write_effects(
+            close_call(
                 session,
-                ctx.effects,
-                tenant_id=call.tenant_id,
-                action_id=spec.id,
-                run_id=call.run_id,
-                invocation_id=invocation_id,
-                now=now,
+                writes=ctx.writes,
+                audit=None if ctx.audit_entry is None else run_audit_row(ctx, ctx.audit_entry),
+                effects=effect_rows(
+                    ctx.effects,
+                    tenant_id=call.tenant_id,
+                    action_id=spec.id,
+                    run_id=call.run_id,
+                    invocation_id=invocation_id,
+                    now=now,
+                ),
+                completion=None if invocation_id is None else Completion(call.tenant_id, invocation_id, output, now),
             )
         )
-        if invocation_id is not None:
-            complete_invocation(session, call.tenant_id, invocation_id, output, now)
-        return Outcome(output, commit=True, effects=[e for e in ctx.effects if e.effect_id in written])
+        return Outcome(
+            output,
+            commit=True,
+            effects=[e for e in ctx.effects if e.effect_id in written],
+            invocation_id=invocation_id,
+        )
 
     def _serialize_output(self, result: BaseModel) -> dict[str, Any]:
         model = self.spec.output_model
@@ -248,17 +264,17 @@ class ActionRunner:
             raise InternalError("Action output exceeds 256 KiB", {"bytes": size, "limit": MAX_OUTPUT_BYTES})
         return output
 
-    def _deliver(
-        self, tenant_id: uuid.UUID, effects: list[PendingEffect], engine: Any, now: datetime
-    ) -> dict[str, Any]:
+    def _deliver(self, connection: Connection, tenant_id: uuid.UUID, outcome: Outcome, now: datetime) -> dict[str, Any]:
         """Deliver the committed effects; returns the output patch their recorders made (empty when none)."""
-        if not effects:
+        if not outcome.effects:
             return {}
         try:
-            report = deliver_after_commit(engine, tenant_id, effects, self.ports, now)
+            report = deliver_after_commit(
+                connection, tenant_id, outcome.effects, self.ports, now, invocation_id=outcome.invocation_id
+            )
         except Exception:  # the effect is committed; the relay delivers what is still pending
             logger.exception("effect delivery deferred to the relay")
-            metrics.add_metric(name="EffectDeliveryDeferred", unit=MetricUnit.Count, value=len(effects))
+            metrics.add_metric(name="EffectDeliveryDeferred", unit=MetricUnit.Count, value=len(outcome.effects))
             return {}
         metrics.add_metric(name="EffectsDelivered", unit=MetricUnit.Count, value=report.delivered)
         if report.retrying or report.failed:

@@ -143,7 +143,9 @@ def find_activities(ctx: ActionContext, data: FindActivitiesInput) -> FindActivi
     after = decode_cursor(data.cursor, filters) if data.cursor is not None else None
     _check_status_filter(ctx, filters)
 
-    rows = activities.find_activity_page(ctx.session, ctx.tenant_id, filters, after=after, limit=data.limit + 1)
+    rows, total = activities.find_activity_page(
+        ctx.session, ctx.tenant_id, filters, after=after, limit=data.limit + 1, with_total=data.include_total
+    )
     page, has_more = paging.fit_page(rows, data.limit, activity_summary)
     if not page and after is None and data.on_empty == "error":
         raise NotFoundError(
@@ -157,7 +159,6 @@ def find_activities(ctx: ActionContext, data: FindActivitiesInput) -> FindActivi
     if has_more and page:
         last = page[-1]
         next_cursor = encode_cursor(filters, Keyset(last.interaction_date, last.activity_id))
-    total = activities.count_activities(ctx.session, ctx.tenant_id, filters) if data.include_total else None
     return FindActivitiesOutput(
         activities=page,
         count=len(page),

@@ -36,6 +36,14 @@ def require_interaction_status(ctx: ActionContext, status_id: uuid.UUID, *, fiel
     AlgaPSA, "Target interaction status was not found"), so a workflow's ``Catch`` sees a ValidationError.
     """
     status = statuses.get_status(ctx.session, ctx.tenant_id, status_id)
+    return checked_interaction_status(status, status_id, field=field)
+
+
+def checked_interaction_status(
+    status: StatusRecord | None, status_id: uuid.UUID, *, field: str = "status_id"
+) -> StatusRecord:
+    """``status`` (looked up by ``status_id``) when it is an interaction status of the tenant; else as
+    :func:`require_interaction_status` says."""
     if status is None:
         raise guard_failed(
             "status_exists",
@@ -67,6 +75,14 @@ def require_interaction_type(
 ) -> InteractionTypeRecord:
     """The tenant or system interaction type; ValidationError when neither has ``type_id`` (a bad input)."""
     found = interaction_types.get_interaction_type(ctx.session, ctx.tenant_id, type_id)
+    return checked_interaction_type(found, type_id, field=field)
+
+
+def checked_interaction_type(
+    found: InteractionTypeRecord | None, type_id: uuid.UUID, *, field: str = "type_id"
+) -> InteractionTypeRecord:
+    """``found`` (looked up by ``type_id``); ValidationError when there was none (see
+    :func:`require_interaction_type`)."""
     if found is None:
         raise guard_failed(
             "interaction_type_exists",

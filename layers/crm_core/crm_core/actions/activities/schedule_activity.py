@@ -8,17 +8,17 @@ is stored and returned in UTC. Emits INTERACTION_LOGGED (key ``interaction_logge
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator
 
 from crm_core.actions.activities.events import emit_interaction_logged
 from crm_core.actions.activities.rules import (
-    load_activity,
-    require_interaction_status,
-    require_interaction_type,
+    checked_interaction_status,
+    checked_interaction_type,
     require_start_not_after_end,
     scheduled_duration,
 )
@@ -34,10 +34,13 @@ from crm_core.actions.fields import (
     iso_utc,
     picker,
 )
-from crm_core.dal import records, statuses
+from crm_core.dal import interaction_types, records, statuses
+from crm_core.dal.activities import ActivityRecord
+from crm_core.dal.batch import Lookup, fetch_lookups
+from crm_core.dal.interaction_types import InteractionTypeRecord
 from crm_core.dal.interactions import insert_interaction
 from crm_core.dal.lookups import require_found
-from crm_core.dal.records import ClientRecord, ContactRecord
+from crm_core.dal.records import ClientRecord, ContactRecord, TicketRecord, UserRecord
 from crm_core.dal.statuses import StatusRecord
 from crm_core.errors import InternalError, guard_failed
 from crm_core.runtime.context import ActionContext
@@ -108,13 +111,66 @@ class ScheduleActivityOutput(ActionOutput):
     activity: ActivitySummary
 
 
-def _resolve_client(ctx: ActionContext, data: ScheduleActivityInput) -> tuple[ClientRecord, ContactRecord | None]:
+@dataclass(frozen=True)
+class _Found:
+    """Everything the call refers to, read in one statement (None where a record is not in the tenant)."""
+
+    contact: ContactRecord | None
+    client: ClientRecord | None
+    ticket: TicketRecord | None
+    interaction_type: InteractionTypeRecord | None
+    status: StatusRecord | None
+    owner: UserRecord | None
+    owner_id: uuid.UUID
+    owner_field: str | None  # the input field that named the owner (None: the actor)
+
+
+def _look_up(ctx: ActionContext, data: ScheduleActivityInput) -> _Found:
+    """Contact, client (given, or the contact's), ticket, type, status (given, or the default) and owner."""
+    tenant = ctx.tenant_id
+    contact = Lookup(records.contact_query(tenant, data.contact_id), ContactRecord) if data.contact_id else None
+    client_key: Any = data.client_id
+    if client_key is None and data.contact_id is not None:
+        client_key = records.contact_client_id(tenant, data.contact_id)
+    client = Lookup(records.client_query(tenant, client_key), ClientRecord) if client_key is not None else None
+    ticket = Lookup(records.ticket_query(tenant, data.ticket_id), TicketRecord) if data.ticket_id else None
+    interaction_type = Lookup(interaction_types.interaction_type_query(tenant, data.type_id), InteractionTypeRecord)
+    status = Lookup(
+        statuses.status_query(tenant, data.status_id)
+        if data.status_id is not None
+        else statuses.default_interaction_status_query(tenant),
+        StatusRecord,
+    )
+    owner_field, owner_id = next(
+        (
+            (name, value)
+            for name, value in (("assigned_user_id", data.assigned_user_id), ("owner_user_id", data.owner_user_id))
+            if value is not None
+        ),
+        (None, ctx.actor_user_id),
+    )
+    owner = Lookup(records.user_query(tenant, owner_id), UserRecord)
+    wanted = [lookup for lookup in (contact, client, ticket, interaction_type, status, owner) if lookup is not None]
+    found = fetch_lookups(ctx.session, *wanted)
+    return _Found(
+        contact=None if contact is None else found[contact],
+        client=None if client is None else found[client],
+        ticket=None if ticket is None else found[ticket],
+        interaction_type=found[interaction_type],
+        status=found[status],
+        owner=found[owner],
+        owner_id=owner_id,
+        owner_field=owner_field,
+    )
+
+
+def _resolve_client(data: ScheduleActivityInput, found: _Found) -> tuple[ClientRecord, ContactRecord | None]:
     """The client and the contact (or None), checked against each other."""
     contact = None
     client_id = data.client_id
     if data.contact_id is not None:
         contact = require_found(
-            records.get_contact(ctx.session, ctx.tenant_id, data.contact_id),
+            found.contact,
             resource="contact",
             record_id=data.contact_id,
             field="contact_id",
@@ -149,7 +205,7 @@ def _resolve_client(ctx: ActionContext, data: ScheduleActivityInput) -> tuple[Cl
             actual=None,
         )
     client = require_found(
-        records.get_client(ctx.session, ctx.tenant_id, client_id),
+        found.client,
         resource="client",
         record_id=client_id,
         field="client_id",
@@ -158,11 +214,11 @@ def _resolve_client(ctx: ActionContext, data: ScheduleActivityInput) -> tuple[Cl
     return client, contact
 
 
-def _check_ticket(ctx: ActionContext, data: ScheduleActivityInput, client_id: uuid.UUID) -> None:
+def _check_ticket(data: ScheduleActivityInput, found: _Found, client_id: uuid.UUID) -> None:
     if data.ticket_id is None:
         return
     ticket = require_found(
-        records.get_ticket(ctx.session, ctx.tenant_id, data.ticket_id),
+        found.ticket,
         resource="ticket",
         record_id=data.ticket_id,
         field="ticket_id",
@@ -188,31 +244,30 @@ def _check_ticket(ctx: ActionContext, data: ScheduleActivityInput, client_id: uu
         )
 
 
-def _status(ctx: ActionContext, status_id: uuid.UUID | None) -> StatusRecord:
-    if status_id is not None:
-        return require_interaction_status(ctx, status_id)
-    default = statuses.default_interaction_status(ctx.session, ctx.tenant_id)
-    if default is None:
+def _status(data: ScheduleActivityInput, found: _Found) -> StatusRecord:
+    if data.status_id is not None:
+        return checked_interaction_status(found.status, data.status_id)
+    if found.status is None:
         raise InternalError(
             "No default interaction status found for this tenant; give status_id or mark one interaction status "
             "as the default",
             {"rule": "default_status_required", "setup": "statuses", "status_type": "interaction", "is_default": True},
         )
-    return default
+    return found.status
 
 
-def _owner(ctx: ActionContext, data: ScheduleActivityInput) -> uuid.UUID:
-    for field, user_id in (("assigned_user_id", data.assigned_user_id), ("owner_user_id", data.owner_user_id)):
-        if user_id is not None:
-            require_found(
-                records.get_user(ctx.session, ctx.tenant_id, user_id),
-                resource="user",
-                record_id=user_id,
-                field=field,
-                message="User not found",
-            )
-            return user_id
-    return ctx.actor_user_id
+def _owner(ctx: ActionContext, found: _Found) -> UserRecord:
+    if found.owner_field is None:  # the actor, whom the call's first statement found
+        if found.owner is None:
+            raise InternalError("The actor was not found again", {"actor_user_id": str(ctx.actor_user_id)})
+        return found.owner
+    return require_found(
+        found.owner,
+        resource="user",
+        record_id=found.owner_id,
+        field=found.owner_field,
+        message="User not found",
+    )
 
 
 class _LocalTimeReader:
@@ -260,12 +315,17 @@ class _LocalTimeReader:
 
 
 def schedule_activity(ctx: ActionContext, data: ScheduleActivityInput) -> ScheduleActivityOutput:
-    """Validate the links, derive client, status, owner and duration, insert, emit INTERACTION_LOGGED."""
-    client, contact = _resolve_client(ctx, data)
-    _check_ticket(ctx, data, client.client_id)
-    interaction_type = require_interaction_type(ctx, data.type_id)
-    status = _status(ctx, data.status_id)
-    owner = _owner(ctx, data)
+    """Validate the links, derive client, status, owner and duration, insert, emit INTERACTION_LOGGED.
+
+    Everything the activity refers to is read in one statement; the returned summary is built from those
+    records and the inserted values, not read back.
+    """
+    found = _look_up(ctx, data)
+    client, contact = _resolve_client(data, found)
+    _check_ticket(data, found, client.client_id)
+    interaction_type = checked_interaction_type(found.interaction_type, data.type_id)
+    status = _status(data, found)
+    owner = _owner(ctx, found)
 
     times = _LocalTimeReader(data, client)
     start = times.to_utc(data.start_time, "start_time")
@@ -274,27 +334,24 @@ def schedule_activity(ctx: ActionContext, data: ScheduleActivityInput) -> Schedu
     duration = data.duration if data.duration is not None else scheduled_duration(start, end)
 
     contact_id = contact.contact_name_id if contact is not None else None
-    activity_id = insert_interaction(
-        ctx.session,
-        ctx.tenant_id,
-        {
-            "type_id": data.type_id,
-            "client_id": client.client_id,
-            "contact_name_id": contact_id,
-            "ticket_id": data.ticket_id,
-            "user_id": owner,
-            "title": data.title,
-            "notes": data.notes,
-            "status_id": status.status_id,
-            "interaction_date": start,
-            "start_time": start,
-            "end_time": end,
-            "duration": duration,
-            "visibility": data.visibility,
-            "category": data.category,
-            "tags": data.tags or None,
-        },
-    )
+    values = {
+        "type_id": data.type_id,
+        "client_id": client.client_id,
+        "contact_name_id": contact_id,
+        "ticket_id": data.ticket_id,
+        "user_id": owner.user_id,
+        "title": data.title,
+        "notes": data.notes,
+        "status_id": status.status_id,
+        "interaction_date": start,
+        "start_time": start,
+        "end_time": end,
+        "duration": duration,
+        "visibility": data.visibility,
+        "category": data.category,
+        "tags": data.tags or None,
+    }
+    activity_id = insert_interaction(ctx.session, ctx.tenant_id, values)
     emit_interaction_logged(
         ctx,
         interaction_id=activity_id,
@@ -303,7 +360,7 @@ def schedule_activity(ctx: ActionContext, data: ScheduleActivityInput) -> Schedu
         type_id=data.type_id,
         type_name=interaction_type.type_name,
         occurred_at=start,
-        logged_by_user_id=owner,
+        logged_by_user_id=owner.user_id,
         subject=data.title,
         outcome=status.name,
     )
@@ -318,11 +375,38 @@ def schedule_activity(ctx: ActionContext, data: ScheduleActivityInput) -> Schedu
             "start_time": iso_utc(start),
             "end_time": iso_utc(end),
             "duration": duration,
-            "assigned_user_id": owner,
+            "assigned_user_id": owner.user_id,
         },
         {"activity_id": activity_id},
     )
-    return ScheduleActivityOutput(activity=activity_summary(load_activity(ctx, activity_id)))
+    record = ActivityRecord(
+        activity_id=activity_id,
+        type_id=data.type_id,
+        type_name=interaction_type.type_name,
+        status_id=status.status_id,
+        status_name=status.name,
+        client_id=client.client_id,
+        client_name=client.client_name,
+        contact_id=contact_id,
+        contact_name=contact.full_name if contact is not None else None,
+        ticket_id=data.ticket_id,
+        ticket_number=found.ticket.ticket_number if found.ticket is not None else None,
+        title=data.title,
+        notes=data.notes,
+        notes_truncated=False,
+        interaction_date=start,
+        start_time=start,
+        end_time=end,
+        duration=duration,
+        user_id=owner.user_id,
+        user_first_name=owner.first_name,
+        user_last_name=owner.last_name,
+        user_email=owner.email,
+        visibility=data.visibility,
+        category=data.category,
+        tags=data.tags or None,
+    )
+    return ScheduleActivityOutput(activity=activity_summary(record))
 
 
 def _permissions(data: ScheduleActivityInput) -> list[PermissionNeed]:

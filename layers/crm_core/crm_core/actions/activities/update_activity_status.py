@@ -104,10 +104,9 @@ def update_activity_status(ctx: ActionContext, data: UpdateActivityStatusInput) 
         return output(before, no_op=True)
 
     if not unchanged:
-        activities.update_activity_columns(
-            ctx.session, ctx.tenant_id, data.activity_id, {"status_id": target.status_id}
-        )
-    after = load_activity(ctx, data.activity_id)
+        activities.update_activity_columns(ctx.writes, ctx.tenant_id, data.activity_id, {"status_id": target.status_id})
+    # The row is locked and only its status changes: the summary after is the one before with the new status.
+    after = before._replace(status_id=target.status_id, status_name=target.name)
     ctx.audit(
         {
             "activity_id": data.activity_id,

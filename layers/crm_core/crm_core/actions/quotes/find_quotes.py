@@ -208,7 +208,9 @@ def find_quotes(ctx: ActionContext, data: FindQuotesInput) -> FindQuotesOutput:
     _check_guards(data, filters)
     after = decode_cursor(data.cursor, filters, sort) if data.cursor is not None else None
 
-    rows = quote_search.find_quote_page(ctx.session, ctx.tenant_id, filters, sort, after=after, limit=data.limit + 1)
+    rows, total = quote_search.find_quote_page(
+        ctx.session, ctx.tenant_id, filters, sort, after=after, limit=data.limit + 1, with_total=data.include_total
+    )
 
     def render(row: QuotePageRow) -> QuoteDetail:
         return quote_detail(row.quote)
@@ -226,7 +228,6 @@ def find_quotes(ctx: ActionContext, data: FindQuotesInput) -> FindQuotesOutput:
     if has_more and page:
         last = rows[len(page) - 1]
         next_cursor = encode_cursor(filters, sort, QuotePosition(last.sort_value, last.quote.quote_id))
-    total = quote_search.count_quotes(ctx.session, ctx.tenant_id, filters) if data.include_total else None
     return FindQuotesOutput(
         quotes=page,
         first_quote=page[0] if page else None,

@@ -9,10 +9,11 @@ email sent through SES; their outcome recorders write the message id, ``email_se
 activity, the email log and the ledger's stored output, so a replay returns what really happened.
 
 Exactly once: twenty concurrent sends of one quote serialise on the quote's row lock; the first sends, the
-others find it ``sent`` and return ``no_op``. A retry of the same call replays the ledger. A delivery is locked
-and marked in one transaction, so the relay and the call never both send it. The one window for a duplicate
-email is a crash after SES accepted the message and before that transaction committed (one commit round trip):
-the row is still pending then, and the relay sends it again. A failed email leaves the quote sent and reports
+others find it ``sent`` and return ``no_op``. A retry of the same call replays the ledger. The relay leaves a
+committed effect alone for its grace period, during which the call delivers it and marks it, so the relay and
+the call never both send it. The one window for a duplicate email is a crash after SES accepted the message
+and before the marks committed: the row is still pending then, and the relay sends it again. (A PDF stored in
+that window is stored again under the same key: still one object.) A failed email leaves the quote sent and reports
 ``email_sent: false`` with the reason; the relay retries transient SES failures with back-off, a bounded number
 of times.
 """
@@ -226,7 +227,7 @@ def _send(
     items = quotes_dal.quote_items(ctx.session, ctx.tenant_id, quote.quote_id)
     totals = totals_of(quote, items)
     quotes_dal.update_quote(
-        ctx.session,
+        ctx.writes,
         ctx.tenant_id,
         quote.quote_id,
         {
@@ -245,7 +246,7 @@ def _send(
     send_stamp = ctx.now.astimezone(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     object_key = f"{ctx.tenant_id}/quotes/{quote.quote_id}/{send_stamp}/{pdf_file_name(number)}"
     document_id = quotes_dal.file_quote_document(
-        ctx.session,
+        ctx.writes,
         ctx.tenant_id,
         quote.quote_id,
         name=pdf_file_name(number),
@@ -256,7 +257,7 @@ def _send(
         now=ctx.now,
     )
     activity_id = quotes_dal.insert_quote_activity(
-        ctx.session,
+        ctx.writes,
         ctx.tenant_id,
         quote.quote_id,
         activity_type="sent",
@@ -327,7 +328,7 @@ def _queue_email(
     )
     key = f"quote_email:{quote.quote_id}:{send_stamp}"
     log_id = quotes_dal.insert_email_log(
-        ctx.session,
+        ctx.writes,
         ctx.tenant_id,
         delivery_key=key,
         sender=sender,

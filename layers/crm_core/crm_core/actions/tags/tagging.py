@@ -43,9 +43,14 @@ RECORD_LABELS: dict[str, str] = {
 }
 
 
+def _printable(text: str) -> str:
+    """``text`` with lone surrogates (valid in a JSON string, not in UTF-8) escaped, so the message renders."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def _quoted(text: str, limit: int = 80) -> str:
     shown = text if len(text) <= limit else text[:limit] + "…"
-    return json.dumps(shown, ensure_ascii=False)
+    return _printable(json.dumps(shown, ensure_ascii=False))
 
 
 def clean_tag_text(value: str) -> str:
@@ -67,7 +72,7 @@ def clean_tag_text(value: str) -> str:
             "use letters, digits, spaces and {allowed}",
             {
                 "tag": _quoted(text),
-                "characters": " ".join(forbidden),
+                "characters": _printable(" ".join(forbidden)),
                 "allowed": ALLOWED_PUNCTUATION,
             },
         )
@@ -181,17 +186,16 @@ def apply_tags(
     a definition is new. With ``if_exists="error"`` an already applied tag is a ConflictError naming it.
     """
     session, tenant = ctx.session, ctx.tenant_id
-    exists = tag_store.taggable_record_exists(session, tenant, target_type, target_id)
+    state = tag_store.read_tagging_state(session, tenant, target_type, target_id, tag_texts)
     target = require_found(
-        TaggedRecord(type=target_type, id=target_id) if exists else None,
+        TaggedRecord(type=target_type, id=target_id) if state.target_exists else None,
         resource=target_type,
         record_id=target_id,
         message=f"{RECORD_LABELS[target_type]} not found",
     )
 
-    known = tag_store.find_definitions(session, tenant, target_type, tag_texts)
+    known, mapped = state.known, state.mapped
     if if_exists == "error":
-        mapped = tag_store.find_mappings(session, tenant, target_id, known.values())
         applied = [
             AppliedTag(tag_id=known[t], tag_text=t, mapping_id=mapped[known[t]])
             for t in tag_texts
@@ -268,8 +272,12 @@ def apply_tags(
         "created_definitions": created_definitions,
     }
     if target_type == "interaction":
-        # Every requested text, not only the new mappings: the column converges on the mappings.
-        changed["activity_tags_appended"] = tag_store.add_interaction_tags(session, tenant, target_id, tag_texts)
+        # Every requested text, not only the new mappings: the column converges on the mappings. The row was read
+        # FOR UPDATE, so a concurrent tagger of the same activity waits, then sees the texts appended here.
+        appended = tag_store.appended_interaction_tags(state.current_tags, tag_texts)
+        if appended:
+            tag_store.set_interaction_tags(ctx.writes, tenant, target_id, [*(state.current_tags or []), *appended])
+        changed["activity_tags_appended"] = appended
     ctx.audit(
         changed,
         {

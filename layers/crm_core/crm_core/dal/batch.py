@@ -1,0 +1,62 @@
+"""Several single-row lookups answered by one statement.
+
+An action that needs a contact, a client, a type and a status sends one query for all of them instead of one
+each: every lookup is a subquery of at most one row, LEFT JOINed ``ON true`` to a one-row anchor, so the single
+result row carries each lookup's columns, all NULL where the record is not there.
+
+    contact = Lookup(contact_query(tenant, contact_id), ContactRecord)
+    client = Lookup(client_query(tenant, client_id), ClientRecord)
+    found = fetch_lookups(session, contact, client)
+    found[contact]  # ContactRecord | None
+
+A lookup's first column must be its record's key (never NULL in a found row): it tells found from missing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import Select, literal, select, true
+from sqlalchemy.orm import Session
+
+T = TypeVar("T")
+
+
+class Lookup(Generic[T]):
+    """One single-row query and how to build its record from the row's values."""
+
+    def __init__(self, query: Select[*tuple[Any, ...]], build: Callable[..., T]):
+        self.query = query
+        self.build = build
+
+
+class LookupResults:
+    """The records :func:`fetch_lookups` found, by lookup."""
+
+    def __init__(self, found: dict[int, Any]):
+        self._found = found
+
+    def __getitem__(self, lookup: Lookup[T]) -> T | None:
+        result: T | None = self._found[id(lookup)]
+        return result
+
+
+def fetch_lookups(session: Session, *lookups: Lookup[Any]) -> LookupResults:
+    """Run ``lookups`` in one statement; each record, or None when its query found no row."""
+    anchor = select(literal(1).label("one")).subquery("anchor")
+    joined: Any = anchor
+    columns: list[Any] = []
+    spans: list[tuple[Lookup[Any], int, int]] = []
+    for number, lookup in enumerate(lookups):
+        subquery = lookup.query.limit(1).subquery(f"lookup_{number}")
+        joined = joined.outerjoin(subquery, true())
+        start = len(columns)
+        columns += [column.label(f"l{number}_{index}") for index, column in enumerate(subquery.c)]
+        spans.append((lookup, start, len(columns)))
+    row: Sequence[Any] = session.execute(select(*columns).select_from(joined)).one()
+    found: dict[int, Any] = {}
+    for lookup, start, end in spans:
+        values = row[start:end]
+        found[id(lookup)] = None if values[0] is None else lookup.build(*values)
+    return LookupResults(found)

@@ -1,0 +1,159 @@
+"""The first and the last statement of every call: opening it (tenant, actor, permissions, ledger claim) and
+closing it (the action's deferred writes, audit row, outbox rows, ledger completion).
+
+A call's transaction is ``open_call`` -> the action's own reads and writes -> ``close_call`` -> COMMIT. Opening
+is one statement (the ``crm_open_call`` function of migration 0005); closing is one statement whose
+data-modifying CTEs write everything else together (see ``dal/writes.py``).
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import CTE, Select, insert, literal, select, text, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.orm import Session
+
+from crm_core.dal.access import Actor, PermissionNeed
+from crm_core.dal.writes import DeferredWrites
+from crm_core.db.models import AuditLog, WorkflowActionInvocation, WorkflowEventOutbox
+
+_OPEN_CALL = text("select * from crm_open_call(:tenant, :actor, cast(:claim as jsonb))")
+
+
+@dataclass(frozen=True)
+class LedgerClaim:
+    """The ledger row a recorded call claims for its idempotency key."""
+
+    invocation_id: uuid.UUID
+    action_id: str
+    action_version: int
+    key: str
+    input_hash: str
+    input_json: dict[str, Any]
+    run_id: str
+    step_path: str
+    started_at: datetime
+
+    def as_json(self) -> str:
+        return json.dumps(
+            {
+                "invocation_id": str(self.invocation_id),
+                "action_id": self.action_id,
+                "action_version": self.action_version,
+                "idempotency_key": self.key,
+                "input_hash": self.input_hash,
+                "input_json": self.input_json,
+                "run_id": self.run_id,
+                "step_path": self.step_path,
+                "started_at": self.started_at.isoformat(),
+            },
+            separators=(",", ":"),
+        )
+
+
+@dataclass(frozen=True)
+class StoredCall:
+    """What the ledger holds for a key another call already used."""
+
+    input_hash: str
+    status: str
+    output: dict[str, Any] | None
+
+
+@dataclass(frozen=True)
+class OpenedCall:
+    """The facts of a call's first statement: the actor, what it holds, and the claim's outcome (if any).
+
+    ``invocation_id`` is set when the key was claimed by this call; ``stored`` when another call had used it.
+    Both are None when nothing was claimed (no claim asked, or an actor that may not act).
+    """
+
+    actor: Actor
+    held: frozenset[PermissionNeed]
+    invocation_id: uuid.UUID | None
+    stored: StoredCall | None
+
+
+def open_call(
+    session: Session, tenant_id: uuid.UUID, actor_user_id: uuid.UUID, claim: LedgerClaim | None
+) -> OpenedCall:
+    """Scope the transaction to ``tenant_id``, read the actor and its permissions, claim the key: one statement."""
+    row = session.execute(
+        _OPEN_CALL,
+        {"tenant": tenant_id, "actor": actor_user_id, "claim": None if claim is None else claim.as_json()},
+    ).one()
+    stored = None
+    if row.stored_status is not None:
+        stored = StoredCall(row.stored_input_hash, row.stored_status, row.stored_output)
+    return OpenedCall(
+        actor=Actor(actor_user_id, bool(row.actor_found), row.actor_type, row.actor_inactive),
+        held=frozenset(PermissionNeed(*held.split(":", 1)) for held in row.held_permissions or ()),
+        invocation_id=row.claimed_invocation_id,
+        stored=stored,
+    )
+
+
+@dataclass(frozen=True)
+class Completion:
+    """The ledger row a call completes, with the output a replay returns."""
+
+    tenant_id: uuid.UUID
+    invocation_id: uuid.UUID
+    output: dict[str, Any]
+    completed_at: datetime
+
+
+def close_call(
+    session: Session,
+    *,
+    writes: DeferredWrites | None = None,
+    audit: dict[str, Any] | None = None,
+    effects: Sequence[dict[str, Any]] = (),
+    completion: Completion | None = None,
+) -> list[uuid.UUID]:
+    """Write the action's deferred writes, the audit row, the outbox rows and the ledger completion in one
+    statement (each a data-modifying CTE).
+
+    Returns the ids of the outbox rows really written (a key already queued is skipped). Nothing is sent when
+    there is nothing to write.
+    """
+    ctes: list[CTE] = [
+        statement.cte(f"write_{number}") for number, statement in enumerate(writes.statements if writes else ())
+    ]
+    if audit is not None:
+        ctes.append(insert(AuditLog).values(**audit).cte("audit_row"))
+    if completion is not None:
+        ctes.append(
+            update(WorkflowActionInvocation)
+            .where(
+                WorkflowActionInvocation.tenant == completion.tenant_id,
+                WorkflowActionInvocation.invocation_id == completion.invocation_id,
+            )
+            .values(status="SUCCEEDED", output_json=completion.output, completed_at=completion.completed_at)
+            .cte("ledger_row")
+        )
+    statement: Select[Any]
+    if effects:
+        outbox = WorkflowEventOutbox
+        written = (
+            pg_insert(outbox)
+            .values(list(effects))
+            .on_conflict_do_nothing(index_elements=["tenant", "idempotency_key"])
+            .returning(outbox.event_id)
+            .cte("written")
+        )
+        statement = select(written.c.event_id)
+    elif ctes:
+        statement = select(literal(1))
+    else:
+        return []
+    if ctes:
+        statement = statement.add_cte(*ctes)
+    rows = session.execute(statement).all()
+    return [row[0] for row in rows] if effects else []
