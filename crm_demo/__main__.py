@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 
 # Quiet, human-readable output: warnings only, no EMF metric lines.
 os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
@@ -12,4 +13,4 @@ os.environ.setdefault("AWS_LAMBDA_FUNCTION_NAME", "crm-demo")
 
 from crm_demo.run import main
 
-raise SystemExit(main())
+raise SystemExit(main(sys.argv[1:]))

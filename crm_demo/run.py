@@ -1,7 +1,9 @@
-"""The demo run: local AWS emulator, database migration, demo tenant, scenes, summary."""
+"""The demo run: local AWS emulator, database migration, demo tenant, the action scenes, then every workflow of
+statemachines/ as Step Functions executions, and a summary. ``--flow NAME`` runs that one workflow alone."""
 
 from __future__ import annotations
 
+import argparse
 import logging
 import os
 import socket
@@ -15,10 +17,13 @@ from sqlalchemy import text
 from crm_core.db.engine import database_url, get_engine, tenant_session
 from crm_core.db.migrate import upgrade
 from crm_demo import ids
+from crm_demo.flows import FLOWS
+from crm_demo.flows.common import output_folder
 from crm_demo.scenes import scenes
 from crm_demo.seed import seed_demo_tenant
 from crm_demo.stage import Stage
 from crm_dev.aws_resources import apply_local_defaults, provision
+from crm_dev.step_functions import on_server
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -70,7 +75,18 @@ def _tenant_counts() -> dict[str, int]:
         return {t: int(session.execute(text(f"select count(*) from {t}")).scalar_one()) for t in tables}
 
 
-def main() -> int:
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="scripts/demo.sh", description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--flow",
+        choices=list(FLOWS),
+        help="run only this workflow (statemachines/<NAME>.asl.json), without the action scenes",
+    )
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
     started = time.perf_counter()
     color = sys.stdout.isatty() and os.environ.get("NO_COLOR") is None
     url = database_url()
@@ -84,10 +100,15 @@ def main() -> int:
         upgrade()  # as the schema owner (MIGRATION_DATABASE_URL); the actions run as DATABASE_URL
         resources = provision()
         seed_demo_tenant(get_engine())
-        print("Tenant     : Northwind MSP (3 clients, 4 users with the default roles, activities, quotes)")
+        print("Tenant     : Northwind MSP (4 clients, 4 users with the default roles, activities, quotes)")
+        print(f"Output     : {output_folder()}  (the quote PDFs and the sent emails, .eml)")
         stage = Stage(resources, color=color)
-        for _name, play in scenes():
-            play(stage)
+        if args.flow is None:
+            for _name, play in scenes():
+                play(stage)
+        with on_server(resources=resources) as runner:
+            for name in [args.flow] if args.flow else list(FLOWS):
+                FLOWS[name](stage, runner)
         counts = _tenant_counts()
         published = Counter(e["DetailType"] for e in stage.events())
         stage.scene("Summary")

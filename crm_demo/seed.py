@@ -20,7 +20,7 @@ def reset_demo_tenant(engine: Engine) -> None:
 
 
 def seed_demo_tenant(engine: Engine, now: datetime | None = None) -> TenantSeeder:
-    """Users with the default roles, three clients with contacts, tickets, a project, activities and quotes."""
+    """Users with the default roles, four clients with contacts, tickets, a project, activities and quotes."""
     now = now or datetime.now(UTC)
     reset_demo_tenant(engine)
     seed = TenantSeeder(engine, tenant_id=ids.TENANT, name="Northwind MSP").create(
@@ -58,10 +58,14 @@ def seed_demo_tenant(engine: Engine, now: datetime | None = None) -> TenantSeede
         region_code="DE",
     )
     seed.client("Initech", client_id=ids.INITECH)
+    seed.client(
+        "Umbrella Corp", client_id=ids.UMBRELLA, timezone="America/Chicago", billing_email="ap@umbrella.example"
+    )
     seed.contact(ids.ACME, "Carol Chen", email="carol@acme.example", contact_id=ids.ACME_CAROL)
     seed.contact(ids.ACME, "Dave Diaz", email="dave@acme.example", contact_id=ids.ACME_DAVE)
     seed.contact(ids.GLOBEX, "Hank Hoffmann", email="hank@globex.example", contact_id=ids.GLOBEX_HANK)
     seed.contact(ids.INITECH, "Peter Gibbons", email="peter@initech.example", contact_id=ids.INITECH_PETER)
+    seed.contact(ids.UMBRELLA, "Alice Abernathy", email="alice@umbrella.example", contact_id=ids.UMBRELLA_ALICE)
     seed.ticket(ids.ACME, ids.ACME_CAROL, title="Firewall firmware upgrade", number="T-1001", ticket_id=ids.ACME_TICKET)
     seed.ticket(ids.GLOBEX, ids.GLOBEX_HANK, title="VPN drops every hour", number="T-1002", ticket_id=ids.GLOBEX_TICKET)
     seed.ticket(
@@ -69,6 +73,10 @@ def seed_demo_tenant(engine: Engine, now: datetime | None = None) -> TenantSeede
     )
     seed.project(ids.ACME, "Office move to Brooklyn", project_id=ids.ACME_PROJECT)
     seed.interaction_type("Quarterly Business Review", icon="presentation", display_order=1, type_id=ids.QBR_TYPE)
+    # The activity types the branch-on-recent-activity flow looks at (with the QBR type above).
+    seed.interaction_type("Sales", icon="handshake", display_order=2, type_id=ids.SALES_TYPE)
+    seed.interaction_type("Onboarding", icon="rocket", display_order=3, type_id=ids.ONBOARDING_TYPE)
+    seed.interaction_type("Support", icon="lifebuoy", display_order=4, type_id=ids.SUPPORT_TYPE)
 
     planned, completed = seed.status_ids["Planned"], seed.status_ids["Completed"]
     seed.interaction(
@@ -94,6 +102,8 @@ def seed_demo_tenant(engine: Engine, now: datetime | None = None) -> TenantSeede
         (ids.GLOBEX, ids.GLOBEX_HANK, "VPN escalation call", 2, ids.CALL_TYPE),
         (ids.GLOBEX, ids.GLOBEX_HANK, "Quarterly business review", 40, ids.QBR_TYPE),
         (ids.INITECH, None, "Intro meeting", 60, ids.CALL_TYPE),
+        (ids.UMBRELLA, ids.UMBRELLA_ALICE, "Renewal pitch", 200, ids.SALES_TYPE),
+        (ids.UMBRELLA, ids.UMBRELLA_ALICE, "Password reset help", 130, ids.SUPPORT_TYPE),
     ]
     for client_id, contact_id, title, days_ago, type_id in history:
         seed.interaction(
@@ -107,6 +117,19 @@ def seed_demo_tenant(engine: Engine, now: datetime | None = None) -> TenantSeede
             duration=30,
             notes=f"{title} with the client.",
         )
+
+    seed.interaction(
+        interaction_id=ids.GLOBEX_SITE_VISIT,
+        type_id=ids.CALL_TYPE,
+        user_id=ids.TECHNICIAN,
+        interaction_date=now - timedelta(hours=2),
+        client_id=ids.GLOBEX,
+        contact_name_id=ids.GLOBEX_HANK,
+        title="VPN site visit",
+        notes="Check the VPN concentrator.",
+        status_id=planned,
+        visibility="internal",
+    )
 
     managed = {
         "description": "Managed endpoint protection (per device)",

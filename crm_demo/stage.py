@@ -79,6 +79,9 @@ class Stage:
     def ok(self, text: str) -> str:
         return self._c(GREEN, "✔ ") + text
 
+    def failed(self, text: str) -> str:
+        return self._c(RED, "✘ ") + text
+
     def refused(self, failure: ActionFailure) -> str:
         return self._c(RED, "✘ ") + f"{type(failure).__name__} ({failure.code}): {failure.message}"
 

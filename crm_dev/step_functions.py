@@ -355,22 +355,19 @@ class StateMachineRunner:
 
     # -- executions
 
-    def run(
-        self,
-        state_machine_arn: str,
-        execution_input: dict[str, Any],
-        *,
-        name: str | None = None,
-        timeout: float = 30.0,
-        poll: float = 0.02,
-    ) -> Execution:
-        """Start an execution (always named: moto needs it) and wait until it is no longer RUNNING."""
+    def start(self, state_machine_arn: str, execution_input: dict[str, Any], *, name: str | None = None) -> str:
+        """Start an execution (always named: moto needs it); its ARN."""
+        return str(
+            self.sfn.start_execution(
+                stateMachineArn=state_machine_arn,
+                name=name or f"run-{uuid.uuid4().hex}",
+                input=json.dumps(execution_input, default=str),
+            )["executionArn"]
+        )
+
+    def wait(self, arn: str, *, timeout: float = 30.0, poll: float = 0.02) -> Execution:
+        """Wait until the execution is no longer RUNNING (stopping it after ``timeout`` seconds); what it did."""
         started = time.monotonic()
-        arn = self.sfn.start_execution(
-            stateMachineArn=state_machine_arn,
-            name=name or f"run-{uuid.uuid4().hex}",
-            input=json.dumps(execution_input, default=str),
-        )["executionArn"]
         while True:
             described = self.sfn.describe_execution(executionArn=arn)
             if described["status"] != "RUNNING":
@@ -389,6 +386,26 @@ class StateMachineRunner:
             seconds=time.monotonic() - started,
             history=history,
         )
+
+    def run(
+        self,
+        state_machine_arn: str,
+        execution_input: dict[str, Any],
+        *,
+        name: str | None = None,
+        timeout: float = 30.0,
+        poll: float = 0.02,
+    ) -> Execution:
+        """Start an execution and wait until it is no longer RUNNING."""
+        started = time.monotonic()
+        arn = self.start(state_machine_arn, execution_input, name=name)
+        execution = self.wait(arn, timeout=timeout, poll=poll)
+        execution.seconds = time.monotonic() - started
+        return execution
+
+    def invocations_of(self, execution_arn: str) -> list[Invocation]:
+        """The Lambda invocations one execution made, in order (every payload carries run_id = the execution)."""
+        return [i for i in self.invocations if i.payload.get("run_id") == execution_arn]
 
 
 # ---- the two ways to run -------------------------------------------------------------------------------------

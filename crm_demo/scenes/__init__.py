@@ -1,4 +1,5 @@
-"""Demo scenes: each module exposes ``play(stage)``; they run in ``ORDER``, then any others by name."""
+"""Demo scenes of single actions: each module exposes ``play(stage)``; they run in ``ORDER``, then any others by
+name. The workflows are in crm_demo/flows."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import pkgutil
 from collections.abc import Callable
 from typing import Any
 
-ORDER = ["notes", "activities", "tags", "quotes", "workflow"]
+ORDER = ["notes", "activities", "tags", "quotes"]
 
 
 def scenes() -> list[tuple[str, Callable[[Any], None]]]:

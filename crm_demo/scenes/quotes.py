@@ -35,7 +35,7 @@ def _accept_in_portal(quote_id: str) -> None:
         )
 
 
-def _save_artifacts(sent: dict[str, Any]) -> list[str]:
+def save_artifacts(sent: dict[str, Any]) -> list[str]:
     """Write the stored PDF (read back from S3) and the sent email (from the emulator) to the output folder."""
     OUTPUT.mkdir(parents=True, exist_ok=True)
     endpoint = os.environ.get("AWS_ENDPOINT_URL")
@@ -43,7 +43,7 @@ def _save_artifacts(sent: dict[str, Any]) -> list[str]:
     pdf_path = OUTPUT / Path(sent["pdf"]["key"]).name
     pdf_path.write_bytes(s3.get_object(Bucket=sent["pdf"]["bucket"], Key=sent["pdf"]["key"])["Body"].read())
     lines = [f"PDF   : {pdf_path}"]
-    raw = _sent_email(endpoint, sent["message_id"])
+    raw = _sent_email(sent["message_id"])
     if raw is not None:
         eml_path = OUTPUT / f"{pdf_path.stem}.eml"
         eml_path.write_text(raw)
@@ -52,17 +52,18 @@ def _save_artifacts(sent: dict[str, Any]) -> list[str]:
     return lines
 
 
-def _sent_email(endpoint: str | None, message_id: str | None) -> str | None:
-    if not endpoint or not message_id:
+def _sent_email(message_id: str | None) -> str | None:
+    """The raw message SES accepted: the demo's moto server runs in this process, so its backend is read directly
+    (``/moto-api/data.json`` fails once Lambda functions exist: it asks Docker about them)."""
+    if not message_id:
         return None
-    import json
-    import urllib.request
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.ses.models import ses_backends
 
-    with urllib.request.urlopen(f"{endpoint}/moto-api/data.json", timeout=10) as response:
-        data = json.load(response)
-    for message in data.get("ses", {}).get("RawMessage", []):
-        if message.get("id") == message_id:
-            return str(message.get("raw_data"))
+    backend = ses_backends[DEFAULT_ACCOUNT_ID][os.environ.get("AWS_REGION", "us-east-1")]
+    for message in backend.sent_messages:
+        if message.id == message_id and getattr(message, "raw_data", None) is not None:
+            return str(message.raw_data)
     return None
 
 
@@ -127,7 +128,7 @@ def play(stage: Stage) -> None:
         [
             stage.ok(f"{sent['previous_status']} -> {sent['new_status']} to {', '.join(sent['recipients'])}; "
                      f"email sent: {sent['email_sent']} (message {sent['message_id']})"),
-            *[stage.ok(line) for line in _save_artifacts(sent)],
+            *[stage.ok(line) for line in save_artifacts(sent)],
         ],
     )  # fmt: skip
 
