@@ -353,6 +353,25 @@ def test_client_with_recent_activity_of_one_type_is_left_alone(
 
 
 @executes
+def test_onboarding_call_whose_response_was_lost_is_retried_to_exactly_one_call(
+    harness: StateMachineRunner, branch_on_recent: str, tenant: Tenant, engine: Any, activity_types: dict[str, Any]
+) -> None:
+    harness.fail_once("ScheduleActivityFunction", TransientError("connection reset (injected)"), when="after")
+
+    execution = harness.run(branch_on_recent, branch_input(tenant, activity_types))
+
+    output = assert_succeeded(execution)
+    assert output["outcome"] == "onboarding_scheduled"
+    calls = harness.calls("ScheduleActivityFunction")
+    assert [c.error for c in calls] == ["TransientError", None]
+    assert calls[0].payload == calls[1].payload
+    assert count_rows(engine, tenant.id, "interactions") == 1  # the committed call, replayed
+    assert output["activity_id"] == str(
+        fetch_one(engine, tenant.id, "select interaction_id from interactions where tenant = :tenant")["interaction_id"]
+    )
+
+
+@executes
 def test_actor_who_may_not_schedule_is_refused_and_nothing_is_written(
     harness: StateMachineRunner, branch_on_recent: str, tenant: Tenant, engine: Any, activity_types: dict[str, Any]
 ) -> None:
@@ -582,6 +601,20 @@ def test_submitter_cannot_approve_and_the_execution_keeps_waiting(
     assert harness.sfn.describe_execution(executionArn=arn)["status"] == "RUNNING"
     assert quote_row(engine, tenant.id, request.quote_id)["status"] == "pending_approval"
     harness.sfn.stop_execution(executionArn=arn)
+
+
+@executes
+def test_send_whose_response_was_lost_is_retried_to_exactly_one_email(
+    harness: StateMachineRunner, quote_to_cash: str, tenant: Tenant, engine: Any
+) -> None:
+    harness.fail_once("SendQuoteFunction", TransientError("connection reset (injected)"), when="after")
+
+    execution = harness.run(quote_to_cash, quote_input(tenant, approval_required=False))
+
+    output = assert_succeeded(execution)
+    assert [c.error for c in harness.calls("SendQuoteFunction")] == ["TransientError", None]
+    assert_sent_with_pdf(harness, engine, tenant, output)  # exactly one email, with the PDF
+    assert len([e for e in execution.history if e["type"] == "TaskFailed"]) == 1
 
 
 @executes
