@@ -348,17 +348,17 @@ def child(args: argparse.Namespace) -> int:
                     getattr(raw, name)(statement, *margs, **mkwargs)
                 return (time.perf_counter() - started) * 1000
 
+            # The floor first: the dry run's SQL is replayed as it was, before new calls change the data it read
+            # (a dry run may insert rows and roll back; a new call may then take the values it inserted).
             floor_once()
-            real, dry_runs, floors = [], [], []
+            floors = [floor_once() for _ in range(args.calls)]
+            dry_runs = [call(event(plan.dry_input, dry=True)) for _ in range(args.calls)]
+            real = []
             entities[0] = 0
             for _ in range(args.calls):
                 e = event(plan.new_input(next(counter)))  # seeding (if any) is not timed
                 real.append(call(e))
             per_call = entities[0] / args.calls
-            for _ in range(args.calls):
-                dry_runs.append(call(event(plan.dry_input, dry=True)))
-            for _ in range(args.calls):
-                floors.append(floor_once())
             report["actions"][spec.id] = {
                 "counts": counts,
                 "ms": {"real": percentiles(real), "dry": percentiles(dry_runs), "floor": percentiles(floors)},

@@ -189,6 +189,8 @@ def scenarios(t: BenchTenant) -> dict[str, Scenario]:
             "template_id": str(t.template),
             "client_id": str(t.client),
             "title": "Managed services",
+            "quote_date": NOW.date().isoformat(),
+            "valid_until": (NOW + timedelta(days=30)).date().isoformat(),
             "idempotency_key": key(i),
         }
 

@@ -2,5 +2,7 @@
 
 from crm_core.actions.quotes.submit_quote_for_approval import SPEC
 from crm_core.runtime import build_handler
+from crm_core.runtime.warmup import warm_up
 
 lambda_handler = build_handler(SPEC)
+warm_up(lambda_handler)  # the first call's one-time work, done in the init phase

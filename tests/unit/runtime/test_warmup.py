@@ -1,0 +1,48 @@
+"""The init phase's warm-up: mappers configured, the engine created without connecting (sockets are disabled in
+the unit tests), and nothing that needs configuration attempted without it."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy.orm import Mapper
+
+from crm_core.actions.activities.find_activities import SPEC
+from crm_core.db import engine as engine_module
+from crm_core.db.models import Interaction
+from crm_core.runtime import build_handler
+from crm_core.runtime.warmup import warm_up
+from crm_core.settings import reset_settings
+
+URL = "postgresql+pg8000://nobody:secret@db.invalid:5432/crm"
+
+
+@pytest.fixture
+def environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("DATABASE_URL", "DB_SECRET_ARN", "IDEMPOTENCY_TABLE"):
+        monkeypatch.delenv(name, raising=False)
+    reset_settings()
+
+
+def test_without_configuration_only_the_mappers_are_configured(environment: None) -> None:
+    steps = warm_up(build_handler(SPEC))
+
+    assert set(steps) == {"mappers"}
+    mapper: Mapper[Interaction] = Interaction.__mapper__
+    assert mapper.configured
+
+
+def test_the_engine_is_created_without_connecting(environment: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", URL)
+    monkeypatch.setenv("DB_SSLMODE", "disable")
+    reset_settings()
+    try:
+        steps = warm_up(build_handler(SPEC))
+
+        assert "engine" in steps
+        engine = engine_module._engines[URL]
+        assert engine.pool.checkedin() == 0 and engine.pool.checkedout() == 0  # no connection was opened
+    finally:
+        created = engine_module._engines.pop(URL, None)
+        if created is not None:
+            created.dispose()
+        reset_settings()
