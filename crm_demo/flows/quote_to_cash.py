@@ -43,8 +43,9 @@ def _input() -> dict[str, Any]:
     }  # fmt: skip
 
 
-def _request(runner: StateMachineRunner, arn: str, round_number: int, timeout: float = 15.0) -> ApprovalRequest:
-    """The approval request of that round, once the execution has written it (the approver's tool reads it)."""
+def _request(runner: StateMachineRunner, arn: str, round_number: int, timeout: float = 15.0) -> ApprovalRequest | None:
+    """The approval request of that round, once the execution has written it (the approver's tool reads it); None
+    when the execution ended without asking."""
     started = time.monotonic()
     while time.monotonic() - started < timeout:
         created = [i for i in runner.invocations_of(arn) if i.action == "crm.create_quote" and i.output]
@@ -57,9 +58,9 @@ def _request(runner: StateMachineRunner, arn: str, round_number: int, timeout: f
             if request is not None and request.round == round_number:
                 return request
         if runner.sfn.describe_execution(executionArn=arn)["status"] != "RUNNING":
-            break
+            return None
         time.sleep(0.05)
-    raise RuntimeError(f"execution {arn} did not ask for approval round {round_number}")
+    raise RuntimeError(f"execution {arn} did not ask for approval round {round_number} in {timeout} s")
 
 
 def play(stage: Stage, runner: StateMachineRunner) -> None:
@@ -73,6 +74,8 @@ def play(stage: Stage, runner: StateMachineRunner) -> None:
         (2, "approve", "Good to go"),
     ]:
         request = _request(runner, arn, round_number)
+        if request is None:
+            break
         answer = decide(ids.TENANT, ids.ADMIN, request.quote_id, decision, comment, sfn=runner.sfn)
         stage.calls += 1  # crm.approve_quote, run by the approver's tool
         answers.append(
