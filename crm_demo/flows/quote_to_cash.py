@@ -86,7 +86,7 @@ def play(stage: Stage, runner: StateMachineRunner) -> None:
         )
     execution = runner.wait(arn)
     tasks = account(stage, runner, arn)
-    extra = ["the approver's tool (crm_dev/approvals.py) answered the task token:", *answers]
+    extra = ["the approver's tool (crm_dev/approvals.py) answered the task token:", *answers] if answers else []
     sent = [t.output for t in tasks if t.action == "crm.send_quote" and t.output]
     if sent:
         extra += [stage.ok(line) for line in save_artifacts(sent[0])]
