@@ -8,6 +8,7 @@ from sqlalchemy.pool import NullPool
 
 from crm_core.db import engine as engine_module
 from crm_core.db.engine import engine_pool_arguments, get_engine
+from crm_core.runtime import warmup
 from crm_dev.sql_count import count_statements
 
 
@@ -41,3 +42,18 @@ def test_a_busy_connection_is_not_pinged_and_an_idle_dropped_one_is_replaced(
     finally:
         engine_module._engines.pop(url, None)
         engine.dispose()
+
+
+def test_snapstart_hooks_close_the_connection_before_the_snapshot_and_reopen_it_after_restore(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    engine = get_engine(database_url)
+    warmup._open_connection()
+    assert engine.pool.checkedin() == 1
+
+    warmup.close_connections_before_snapshot()
+    assert engine.pool.checkedin() == 0
+
+    warmup.reconnect_after_restore()
+    assert engine.pool.checkedin() == 1

@@ -36,11 +36,28 @@ def test_the_engine_is_created_without_connecting(environment: None, monkeypatch
     monkeypatch.setenv("DB_SSLMODE", "disable")
     reset_settings()
     try:
-        steps = warm_up(build_handler(SPEC))
+        steps = warm_up(build_handler(SPEC), connect=False)
 
-        assert "engine" in steps
+        assert "engine" in steps and "connection" not in steps
         engine = engine_module._engines[URL]
         assert engine.pool.checkedin() == 0 and engine.pool.checkedout() == 0  # no connection was opened
+    finally:
+        created = engine_module._engines.pop(URL, None)
+        if created is not None:
+            created.dispose()
+        reset_settings()
+
+
+def test_a_connection_that_fails_at_init_is_logged_not_raised(
+    environment: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", URL)  # sockets are disabled here: connecting fails
+    monkeypatch.setenv("DB_SSLMODE", "disable")
+    reset_settings()
+    try:
+        steps = warm_up(build_handler(SPEC))
+
+        assert {"engine", "connection"} <= set(steps)
     finally:
         created = engine_module._engines.pop(URL, None)
         if created is not None:

@@ -1,13 +1,14 @@
 """The init phase's one-time work, so that a container's first call costs about what its later calls cost.
 
 A function module calls ``warm_up(lambda_handler)`` right after building its handler. Lambda runs module
-code in the init phase, before the first request (and with the full CPU, whatever the memory size); without
-this, the first call pays for it:
+code in the init phase, before the first request; without this, the first call pays for:
 
 - **mapper configuration**: SQLAlchemy configures every ORM mapper (32 tables, their relationships) on the
   first ORM query;
-- **the engine**: ``create_engine`` imports the pg8000 dialect and builds the pool (no connection is opened:
-  the first checkout connects, so an idle pre-initialised container holds no database connection);
+- **the engine**: ``create_engine`` imports the pg8000 dialect and builds the pool;
+- **the connection**: the TCP (and TLS) connection, the login (SCRAM in pure Python) and SQLAlchemy's dialect
+  initialisation (a few queries the first connection runs). The container's one pooled connection is opened
+  here and returned to the pool; it is pinged before use only if it sat idle for 30 s (``crm_core.db.engine``);
 - **AWS clients** of side-effectful actions: the DynamoDB first line of idempotency (Powertools' persistence
   layer and a boto3 client; boto3 loads the service's model on creation). Read-only actions create none:
   with ``DATABASE_URL`` they never import boto3 (with ``DB_SECRET_ARN`` the engine step reads the secret, which
@@ -15,11 +16,17 @@ this, the first call pays for it:
 
 Each step is skipped when its configuration is missing (importing a module outside Lambda needs none) and
 any failure is logged, never raised: the first call then does the work, and reports the error, as before.
+
+Lambda SnapStart (Python 3.12+): a snapshot must not hold an open connection. When the runtime provides
+``snapshot_restore_py``, the pooled connections are closed before the snapshot is taken, and after a restore
+any connection the snapshot still holds is discarded (never closed: its socket belongs to another machine)
+and the connection is opened again, within the restore phase rather than by the first call.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 from crm_core.runtime.observability import logger
@@ -29,20 +36,23 @@ from crm_core.settings import get_settings
 timings: dict[str, float] = {}
 
 
-def warm_up(handler: Any) -> dict[str, float]:
+def warm_up(handler: Any, *, connect: bool = True) -> dict[str, float]:
     """Do ``handler``'s one-time work now (see the module docstring); returns the milliseconds of each step."""
     spec = handler.spec
     _step("mappers", _configure_mappers)
     settings = get_settings()
     if settings.database_url or settings.db_secret_arn:
         _step("engine", _create_engine)
+        if connect:
+            _step("connection", _open_connection)
+            _register_snapshot_hooks()
     if spec.records_invocations and settings.idempotency_table:
         _step("idempotency", lambda: _create_first_line(spec.qualified_id))
     logger.debug("init warm-up", extra={"warm_up_ms": timings})
     return dict(timings)
 
 
-def _step(name: str, work: Any) -> None:
+def _step(name: str, work: Callable[[], Any]) -> None:
     started = time.perf_counter()
     try:
         work()
@@ -63,7 +73,40 @@ def _create_engine() -> None:
     get_engine()
 
 
+def _open_connection() -> None:
+    """Open the pool's connection (and run the dialect's first-connect queries), then give it back."""
+    from crm_core.db.engine import get_engine
+
+    get_engine().connect().close()
+
+
 def _create_first_line(qualified_id: str) -> None:
     from crm_core.runtime.idempotency import first_line_for
 
     first_line_for(qualified_id)
+
+
+def close_connections_before_snapshot() -> None:
+    """SnapStart's before-snapshot hook: close the pooled connections, so the snapshot holds none."""
+    from crm_core.db.engine import get_engine
+
+    get_engine().dispose()
+
+
+def reconnect_after_restore() -> None:
+    """SnapStart's after-restore hook: forget the snapshot's connections without closing them (their sockets
+    are not this machine's) and open a new one, so the first call finds it ready."""
+    from crm_core.db.engine import get_engine
+
+    engine = get_engine()
+    engine.dispose(close=False)
+    _step("connection after restore", _open_connection)
+
+
+def _register_snapshot_hooks() -> None:
+    try:  # part of Lambda's managed Python runtimes (3.12 and later); absent elsewhere
+        from snapshot_restore_py import register_after_restore, register_before_snapshot  # type: ignore[import-not-found]
+    except ImportError:
+        return
+    register_before_snapshot(close_connections_before_snapshot)
+    register_after_restore(reconnect_after_restore)
