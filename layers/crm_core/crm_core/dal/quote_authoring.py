@@ -139,4 +139,4 @@ def copy_items(
         }
         for item in source
     ]
-    session.execute(insert(QuoteItem), rows)
+    session.execute(insert(QuoteItem).values(rows))  # one multi-row INSERT (an executemany is one per row)

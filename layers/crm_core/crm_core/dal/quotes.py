@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, cast, func, insert, select, type_coerce, update
+from sqlalchemy import BigInteger, Uuid, and_, cast, column, func, insert, select, type_coerce, update
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.schema import Table
@@ -366,32 +366,39 @@ def get_quote(session: Session, tenant_id: uuid.UUID, quote_id: uuid.UUID, *, lo
 
 
 def store_totals(
-    session: Session,
+    session: StatementSink,
     tenant_id: uuid.UUID,
     quote_id: uuid.UUID,
     totals: dict[str, int],
     lines: list[dict[str, Any]],
 ) -> None:
     """Write the quote's totals (``subtotal``, ``discount_total``, ``tax``, ``total_amount``) and each item's
-    ``total_price``, ``tax_amount`` and ``net_amount`` (``lines``: dicts with ``quote_item_id`` and those three)."""
-    update_quote(session, tenant_id, quote_id, totals)
-    if lines:
-        items = cast_table(QuoteItem.__table__)  # Core, not the ORM: one executemany of a parameterised UPDATE
-        session.execute(
-            update(items)
-            .where(
-                items.c.tenant == tenant_id,
-                items.c.quote_id == quote_id,
-                items.c.quote_item_id == bindparam("item_id"),
-            )
-            .values(total_price=bindparam("total"), tax_amount=bindparam("tax"), net_amount=bindparam("net")),
-            [
-                {
-                    "item_id": line["quote_item_id"],
-                    "total": line["total_price"],
-                    "tax": line["tax_amount"],
-                    "net": line["net_amount"],
-                }
-                for line in lines
-            ],
+    ``total_price``, ``tax_amount`` and ``net_amount`` (``lines``: dicts with ``quote_item_id`` and those three):
+    one statement whatever the number of items (the items' UPDATE reads its values from a JSON recordset)."""
+    quote_update = update(Quote).where(Quote.tenant == tenant_id, Quote.quote_id == quote_id).values(**totals)
+    if not lines:
+        session.execute(quote_update)
+        return
+    line_values = [
+        {
+            "item_id": str(line["quote_item_id"]),
+            "total": line["total_price"],
+            "tax": line["tax_amount"],
+            "net": line["net_amount"],
+        }
+        for line in lines
+    ]
+    values = (
+        func.jsonb_to_recordset(cast(type_coerce(line_values, JSONB), JSONB))
+        .table_valued(
+            column("item_id", Uuid), column("total", BigInteger), column("tax", BigInteger), column("net", BigInteger)
         )
+        .render_derived(name="line", with_types=True)
+    )
+    items = cast_table(QuoteItem.__table__)
+    session.execute(
+        update(items)
+        .where(items.c.tenant == tenant_id, items.c.quote_id == quote_id, items.c.quote_item_id == values.c.item_id)
+        .values(total_price=values.c.total, tax_amount=values.c.tax, net_amount=values.c.net)
+        .add_cte(quote_update.cte("quote_totals"))
+    )
