@@ -7,10 +7,11 @@ import uuid
 import boto3
 import pytest
 
-from crm_core.errors import ConflictError, NotFoundError
+from crm_core.errors import ConflictError, NotFoundError, PermissionDeniedError
+from crm_dev.sql_count import count_statements
 from tests.support.concurrency import run_in_threads
 from tests.support.handlers import invoke_action
-from tests.support.rows import count_rows, fetch_one
+from tests.support.rows import count_rows, execute, fetch_one
 from tests.support.tenants import Tenant
 
 ACTION = "crm.create_activity_note"
@@ -136,4 +137,27 @@ def test_concurrent_duplicates_produce_one_effect(aws, tenant: Tenant, engine) -
     assert others == []
     assert len(outputs) + len(in_progress) == 8
     assert outputs and all(o == outputs[0] for o in outputs)
+    assert count_rows(engine, tenant.id, "interactions") == 1
+
+
+@pytest.mark.parametrize(
+    ("change", "rule"),
+    [
+        ("update users set is_inactive = true where user_id = :actor", "actor_is_active"),
+        ("delete from user_roles where user_id = :actor", None),
+    ],
+)
+def test_a_replay_answered_by_dynamodb_still_checks_the_actor(
+    invoke, tenant: Tenant, engine, change: str, rule: str | None
+) -> None:
+    """The stored output is not handed to an actor who has since been deactivated or lost the permission."""
+    first = invoke(ACTION, note(tenant), idempotency_key="note-replay")
+    assert invoke(ACTION, note(tenant), idempotency_key="note-replay") == first
+    execute(engine, tenant.id, change, actor=tenant.actor)
+
+    with count_statements() as log, pytest.raises(PermissionDeniedError) as refused:
+        invoke(ACTION, note(tenant), idempotency_key="note-replay")
+
+    assert refused.value.details.get("rule") == rule
+    assert log.statements == 1 and log.transactions == 0, log.summary()  # one statement of its own
     assert count_rows(engine, tenant.id, "interactions") == 1

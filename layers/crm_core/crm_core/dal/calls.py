@@ -15,11 +15,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CTE, Select, insert, literal, select, text, update
+from sqlalchemy import CTE, Connection, Select, insert, literal, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
 from crm_core.dal.access import Actor, PermissionNeed
+from crm_core.dal.alone import execute_alone
 from crm_core.dal.writes import DeferredWrites
 from crm_core.db.models import AuditLog, WorkflowActionInvocation, WorkflowEventOutbox
 
@@ -96,6 +97,25 @@ def open_call(
         held=frozenset(PermissionNeed(*held.split(":", 1)) for held in row.held_permissions or ()),
         invocation_id=row.claimed_invocation_id,
         stored=stored,
+    )
+
+
+def read_actor_alone(connection: Connection, tenant_id: uuid.UUID, actor_user_id: uuid.UUID) -> OpenedCall:
+    """The actor and its permissions, as :func:`open_call` reads them, in one statement of its own (no claim).
+
+    For a call whose output DynamoDB replays: the actor must still be an active user holding the permissions.
+    """
+    rows = execute_alone(
+        connection,
+        "select actor_found, actor_type, actor_inactive, held_permissions from crm_open_call(%s, %s, null)",
+        (str(tenant_id), str(actor_user_id)),
+    )
+    found, user_type, inactive, held = rows[0]
+    return OpenedCall(
+        actor=Actor(actor_user_id, bool(found), user_type, inactive),
+        held=frozenset(PermissionNeed(*text.split(":", 1)) for text in held or ()),
+        invocation_id=None,
+        stored=None,
     )
 
 

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import Connection, Row, Select, select, text, update
 from sqlalchemy.orm import Session
 
+from crm_core.dal.alone import execute_alone
 from crm_core.db.engine import set_tenant
 from crm_core.db.models import WorkflowEventOutbox
 
@@ -135,21 +136,10 @@ def record_marks(session: Session, tenant_id: uuid.UUID, marks: Sequence[EffectM
 
 
 def record_marks_at_once(connection: Connection, tenant_id: uuid.UUID, marks: Sequence[EffectMark]) -> None:
-    """:func:`record_marks` as one statement in its own implicit transaction, on a connection between transactions.
-
-    pg8000 in autocommit mode sends the statement alone: no BEGIN, no COMMIT. The driver's mode is switched on
-    this connection only for the statement (SQLAlchemy's AUTOCOMMIT isolation level would cost two statements to
-    restore the connection's isolation afterwards).
-    """
-    dbapi_connection: Any = connection.connection.dbapi_connection
-    dbapi_connection.autocommit = True
-    try:
-        cursor = dbapi_connection.cursor()
-        try:
-            cursor.execute(
-                "select crm_mark_effects(cast(%s as uuid), cast(%s as jsonb))", (str(tenant_id), _marks_json(marks))
-            )
-        finally:
-            cursor.close()
-    finally:
-        dbapi_connection.autocommit = False
+    """:func:`record_marks` as one statement in its own implicit transaction (``dal/alone.py``), on a connection
+    between transactions."""
+    execute_alone(
+        connection,
+        "select crm_mark_effects(cast(%s as uuid), cast(%s as jsonb))",
+        (str(tenant_id), _marks_json(marks)),
+    )

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from crm_core.aws.ports import EffectPorts
 from crm_core.dal.access import require_active_internal_actor, require_permissions
 from crm_core.dal.audit import run_audit_row
-from crm_core.dal.calls import Completion, LedgerClaim, close_call, open_call
+from crm_core.dal.calls import Completion, LedgerClaim, close_call, open_call, read_actor_alone
 from crm_core.dal.ledger import replay_output
 from crm_core.db.engine import get_engine
 from crm_core.errors import InternalError
@@ -151,10 +151,26 @@ class ActionRunner:
         )
         recorded = self.spec.records_invocations and not envelope.dry_run
         call = Call(envelope, payload, run_id, step_path, key, payload_hash, recorded)
-        if call.recorded:
-            first_line = first_line_for(self.spec.qualified_id)
-            return first_line.run(key, payload_hash, context, lambda: self._execute(call))
-        return self._execute(call)
+        if not call.recorded:
+            return self._execute(call)
+        executed: list[bool] = []
+
+        def work() -> dict[str, Any]:
+            executed.append(True)
+            return self._execute(call)
+
+        output = first_line_for(self.spec.qualified_id).run(key, payload_hash, context, work)
+        if not executed:  # DynamoDB replayed a stored output: the actor must still be allowed to see it
+            self._check_replaying_actor(call)
+        return output
+
+    def _check_replaying_actor(self, call: Call) -> None:
+        """PermissionDeniedError unless the actor is still an active internal user holding the action's
+        permissions (one statement of its own; a replay the ledger answers checks this in its first statement)."""
+        with get_engine().connect() as connection:
+            opened = read_actor_alone(connection, call.tenant_id, call.envelope.actor_user_id)
+        require_active_internal_actor(opened.actor)
+        require_permissions(opened.held, self.spec.permissions(call.payload))
 
     def _parse_input(self, raw: dict[str, Any]) -> BaseModel:
         try:
