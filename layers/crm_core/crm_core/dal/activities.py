@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from datetime import datetime
+from functools import lru_cache
 from typing import Any, NamedTuple
 
 from sqlalchemy import ColumnElement, Select, and_, false, func, literal, select, text, tuple_, update
@@ -109,8 +110,10 @@ def lookup_join_plan(session: Session) -> Iterator[None]:
     yield
 
 
+@lru_cache(maxsize=2)
 def _summary_select(*, full_notes: bool) -> Select[*tuple[Any, ...]]:
-    """The summary query's columns, in the order of :class:`ActivityRecord`, and its joins."""
+    """The summary query's columns, in the order of :class:`ActivityRecord`, and its joins (built once: a
+    statement is immutable, and building this one took milliseconds per call)."""
     i = Interaction
     if full_notes:
         notes: Any = i.notes

@@ -21,6 +21,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session
 
+from crm_core.db import pg8000_cache
 from crm_core.db.tls import tls_connect_arguments
 from crm_core.errors import InternalError
 from crm_core.settings import ConnectionMode, get_settings
@@ -109,6 +110,7 @@ def get_engine(url: str | None = None) -> Engine:
             engine = _engines.get(url)
             if engine is None:
                 target, connect_args = _engine_arguments(url)
+                pg8000_cache.install()
                 engine = create_engine(
                     target,
                     connect_args=connect_args,
