@@ -13,7 +13,6 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
-    ForeignKeyConstraint,
     Index,
     Integer,
     String,
@@ -23,6 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from crm_core.db.base import Base, Cents, CreatedAt, EmptyJson, IdPk, TenantPk
+from crm_core.db.models.columns import Timestamps, tenant_fk
 
 # The statuses of the quotes CHECK constraint, in lifecycle order (null is a template's).
 QuoteStatus = Literal[
@@ -42,7 +42,7 @@ QUOTE_STATUSES: tuple[str, ...] = get_args(QuoteStatus)
 _QUOTE_STATUS_SQL = ", ".join(f"'{s}'" for s in QUOTE_STATUSES)
 
 
-class Quote(Base):
+class Quote(Timestamps, Base):
     __tablename__ = "quotes"
     __table_args__ = (
         CheckConstraint(f"status is null or status in ({_QUOTE_STATUS_SQL})", name="status"),
@@ -54,10 +54,10 @@ class Quote(Base):
             unique=True,
             postgresql_where=text("quote_number is not null"),
         ),
-        ForeignKeyConstraint(["tenant", "client_id"], ["clients.tenant", "clients.client_id"]),
-        ForeignKeyConstraint(["tenant", "contact_id"], ["contacts.tenant", "contacts.contact_name_id"]),
-        ForeignKeyConstraint(["tenant", "converted_contract_id"], ["contracts.tenant", "contracts.contract_id"]),
-        ForeignKeyConstraint(["tenant", "converted_invoice_id"], ["invoices.tenant", "invoices.invoice_id"]),
+        tenant_fk("client_id", "clients"),
+        tenant_fk("contact_id", "contacts", "contact_name_id"),
+        tenant_fk("converted_contract_id", "contracts", "contract_id"),
+        tenant_fk("converted_invoice_id", "invoices", "invoice_id"),
         Index("ix_quotes_quote_date", "tenant", "is_template", text("quote_date DESC"), "quote_id"),
         Index("ix_quotes_client_date", "tenant", "client_id", text("quote_date DESC"), "quote_id"),
         Index("ix_quotes_status_date", "tenant", "status", text("quote_date DESC"), "quote_id"),
@@ -109,14 +109,12 @@ class Quote(Base):
     archived_at: Mapped[datetime | None]
     created_by: Mapped[uuid.UUID | None]
     updated_by: Mapped[uuid.UUID | None]
-    created_at: Mapped[CreatedAt]
-    updated_at: Mapped[CreatedAt]
 
 
-class QuoteItem(Base):
+class QuoteItem(Timestamps, Base):
     __tablename__ = "quote_items"
     __table_args__ = (
-        ForeignKeyConstraint(["tenant", "quote_id"], ["quotes.tenant", "quotes.quote_id"], ondelete="CASCADE"),
+        tenant_fk("quote_id", "quotes", ondelete="CASCADE"),
         CheckConstraint("discount_type is null or discount_type in ('percentage', 'fixed')", name="discount_type"),
         CheckConstraint(
             "billing_method is null or billing_method in ('fixed', 'hourly', 'usage', 'per_unit')",
@@ -159,14 +157,12 @@ class QuoteItem(Base):
     location_id: Mapped[uuid.UUID | None]
     created_by: Mapped[uuid.UUID | None]
     updated_by: Mapped[uuid.UUID | None]
-    created_at: Mapped[CreatedAt]
-    updated_at: Mapped[CreatedAt]
 
 
 class QuoteActivity(Base):
     __tablename__ = "quote_activities"
     __table_args__ = (
-        ForeignKeyConstraint(["tenant", "quote_id"], ["quotes.tenant", "quotes.quote_id"], ondelete="CASCADE"),
+        tenant_fk("quote_id", "quotes", ondelete="CASCADE"),
         Index("ix_quote_activities_quote", "tenant", "quote_id", "created_at"),
     )
 
@@ -180,7 +176,7 @@ class QuoteActivity(Base):
     created_at: Mapped[CreatedAt]
 
 
-class Contract(Base):
+class Contract(Timestamps, Base):
     __tablename__ = "contracts"
 
     tenant: Mapped[TenantPk]
@@ -193,16 +189,12 @@ class Contract(Base):
     is_active: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
     owner_client_id: Mapped[uuid.UUID | None]
     template_metadata: Mapped[dict[str, Any] | None]
-    created_at: Mapped[CreatedAt]
-    updated_at: Mapped[CreatedAt]
 
 
 class ContractLine(Base):
     __tablename__ = "contract_lines"
     __table_args__ = (
-        ForeignKeyConstraint(
-            ["tenant", "contract_id"], ["contracts.tenant", "contracts.contract_id"], ondelete="CASCADE"
-        ),
+        tenant_fk("contract_id", "contracts", ondelete="CASCADE"),
         CheckConstraint("contract_line_type in ('Fixed', 'Hourly', 'Usage')", name="contract_line_type"),
         CheckConstraint("billing_timing in ('advance', 'arrears')", name="billing_timing"),
     )
@@ -229,8 +221,8 @@ class ContractLine(Base):
 class ClientContract(Base):
     __tablename__ = "client_contracts"
     __table_args__ = (
-        ForeignKeyConstraint(["tenant", "client_id"], ["clients.tenant", "clients.client_id"]),
-        ForeignKeyConstraint(["tenant", "contract_id"], ["contracts.tenant", "contracts.contract_id"]),
+        tenant_fk("client_id", "clients"),
+        tenant_fk("contract_id", "contracts"),
     )
 
     tenant: Mapped[TenantPk]
@@ -243,11 +235,11 @@ class ClientContract(Base):
     created_at: Mapped[CreatedAt]
 
 
-class Invoice(Base):
+class Invoice(Timestamps, Base):
     __tablename__ = "invoices"
     __table_args__ = (
         UniqueConstraint("tenant", "invoice_number"),
-        ForeignKeyConstraint(["tenant", "client_id"], ["clients.tenant", "clients.client_id"]),
+        tenant_fk("client_id", "clients"),
     )
 
     tenant: Mapped[TenantPk]
@@ -264,15 +256,11 @@ class Invoice(Base):
     currency_code: Mapped[str] = mapped_column(String(3), server_default=text("'USD'"))
     tax_source: Mapped[str] = mapped_column(String(20), server_default=text("'internal'"))
     po_number: Mapped[str | None]
-    created_at: Mapped[CreatedAt]
-    updated_at: Mapped[CreatedAt]
 
 
 class InvoiceCharge(Base):
     __tablename__ = "invoice_charges"
-    __table_args__ = (
-        ForeignKeyConstraint(["tenant", "invoice_id"], ["invoices.tenant", "invoices.invoice_id"], ondelete="CASCADE"),
-    )
+    __table_args__ = (tenant_fk("invoice_id", "invoices", ondelete="CASCADE"),)
 
     tenant: Mapped[TenantPk]
     item_id: Mapped[IdPk]

@@ -20,11 +20,12 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
 from crm_core.db.base import Base, CreatedAt, IdPk, TenantPk
+from crm_core.db.models.columns import Timestamps, tenant_fk
 
 BILLING_CYCLES = "'weekly', 'bi-weekly', 'monthly', 'quarterly', 'semi-annually', 'annually'"
 
 
-class Client(Base):
+class Client(Timestamps, Base):
     __tablename__ = "clients"
     __table_args__ = (
         UniqueConstraint("tenant", "client_name"),
@@ -44,14 +45,12 @@ class Client(Base):
     is_inactive: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
     account_manager_id: Mapped[uuid.UUID | None]
     billing_contact_id: Mapped[uuid.UUID | None]
-    created_at: Mapped[CreatedAt]
-    updated_at: Mapped[CreatedAt]
 
 
-class Contact(Base):
+class Contact(Timestamps, Base):
     __tablename__ = "contacts"
     __table_args__ = (
-        ForeignKeyConstraint(["tenant", "client_id"], ["clients.tenant", "clients.client_id"]),
+        tenant_fk("client_id", "clients"),
         Index("ix_contacts_client", "tenant", "client_id"),
     )
 
@@ -63,16 +62,14 @@ class Contact(Base):
     role: Mapped[str | None]
     notes: Mapped[str | None]
     is_inactive: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
-    created_at: Mapped[CreatedAt]
-    updated_at: Mapped[CreatedAt]
 
 
 class Ticket(Base):
     __tablename__ = "tickets"
     __table_args__ = (
         UniqueConstraint("tenant", "ticket_number"),
-        ForeignKeyConstraint(["tenant", "client_id"], ["clients.tenant", "clients.client_id"]),
-        ForeignKeyConstraint(["tenant", "contact_name_id"], ["contacts.tenant", "contacts.contact_name_id"]),
+        tenant_fk("client_id", "clients"),
+        tenant_fk("contact_name_id", "contacts"),
         Index("ix_tickets_client", "tenant", "client_id"),
     )
 
@@ -91,7 +88,7 @@ class Ticket(Base):
 
 class Project(Base):
     __tablename__ = "projects"
-    __table_args__ = (ForeignKeyConstraint(["tenant", "client_id"], ["clients.tenant", "clients.client_id"]),)
+    __table_args__ = (tenant_fk("client_id", "clients"),)
 
     tenant: Mapped[TenantPk]
     project_id: Mapped[IdPk]
@@ -100,7 +97,7 @@ class Project(Base):
     created_at: Mapped[CreatedAt]
 
 
-class SystemInteractionType(Base):
+class SystemInteractionType(Timestamps, Base):
     """Global interaction types (no tenant): Call, Email, Meeting, Note, General, Online Meeting."""
 
     __tablename__ = "system_interaction_types"
@@ -109,8 +106,6 @@ class SystemInteractionType(Base):
     type_name: Mapped[str] = mapped_column(unique=True)
     icon: Mapped[str | None]
     display_order: Mapped[int | None] = mapped_column(Integer)
-    created_at: Mapped[CreatedAt]
-    updated_at: Mapped[CreatedAt]
 
 
 class InteractionType(Base):
@@ -185,12 +180,12 @@ class Interaction(Base):
     __table_args__ = (
         CheckConstraint("visibility in ('internal', 'client_visible')", name="visibility"),
         CheckConstraint("duration is null or duration >= 0", name="duration"),
-        ForeignKeyConstraint(["tenant", "contact_name_id"], ["contacts.tenant", "contacts.contact_name_id"]),
-        ForeignKeyConstraint(["tenant", "client_id"], ["clients.tenant", "clients.client_id"]),
-        ForeignKeyConstraint(["tenant", "user_id"], ["users.tenant", "users.user_id"]),
-        ForeignKeyConstraint(["tenant", "ticket_id"], ["tickets.tenant", "tickets.ticket_id"]),
-        ForeignKeyConstraint(["tenant", "status_id"], ["statuses.tenant", "statuses.status_id"]),
-        ForeignKeyConstraint(["tenant", "project_id"], ["projects.tenant", "projects.project_id"]),
+        tenant_fk("contact_name_id", "contacts"),
+        tenant_fk("client_id", "clients"),
+        tenant_fk("user_id", "users"),
+        tenant_fk("ticket_id", "tickets"),
+        tenant_fk("status_id", "statuses"),
+        tenant_fk("project_id", "projects"),
         _activity_index("date"),
         _activity_index("client_date", "client_id"),
         _activity_index("contact_date", "contact_name_id"),
@@ -240,9 +235,7 @@ class TagMapping(Base):
     __tablename__ = "tag_mappings"
     __table_args__ = (
         UniqueConstraint("tenant", "tag_id", "tagged_id"),
-        ForeignKeyConstraint(
-            ["tenant", "tag_id"], ["tag_definitions.tenant", "tag_definitions.tag_id"], ondelete="CASCADE"
-        ),
+        tenant_fk("tag_id", "tag_definitions", ondelete="CASCADE"),
         Index("ix_tag_mappings_tagged", "tenant", "tagged_type", "tagged_id"),
     )
 

@@ -9,7 +9,6 @@ from typing import Any
 from sqlalchemy import (
     Boolean,
     CheckConstraint,
-    ForeignKeyConstraint,
     Index,
     Integer,
     LargeBinary,
@@ -21,6 +20,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
 from crm_core.db.base import Base, CreatedAt, EmptyJson, IdPk, TenantPk
+from crm_core.db.models.columns import Timestamps, tenant_fk
 
 
 class Tenant(Base):
@@ -32,16 +32,14 @@ class Tenant(Base):
     created_at: Mapped[CreatedAt]
 
 
-class TenantSettings(Base):
+class TenantSettings(Timestamps, Base):
     __tablename__ = "tenant_settings"
 
     tenant: Mapped[TenantPk]
     settings: Mapped[EmptyJson]
-    created_at: Mapped[CreatedAt]
-    updated_at: Mapped[CreatedAt]
 
 
-class User(Base):
+class User(Timestamps, Base):
     __tablename__ = "users"
     __table_args__ = (CheckConstraint("user_type in ('internal', 'client')", name="user_type"),)
 
@@ -55,8 +53,6 @@ class User(Base):
     user_type: Mapped[str] = mapped_column(server_default=text("'internal'"))
     is_inactive: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
     contact_id: Mapped[uuid.UUID | None]
-    created_at: Mapped[CreatedAt]
-    updated_at: Mapped[CreatedAt]
 
 
 class Role(Base):
@@ -70,7 +66,7 @@ class Role(Base):
     client: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
 
 
-class Permission(Base):
+class Permission(Timestamps, Base):
     __tablename__ = "permissions"
     __table_args__ = (Index("ix_permissions_resource_action", "tenant", "resource", "action"),)
 
@@ -81,19 +77,13 @@ class Permission(Base):
     msp: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
     client: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
     description: Mapped[str | None]
-    created_at: Mapped[CreatedAt]
-    updated_at: Mapped[CreatedAt]
 
 
 class RolePermission(Base):
     __tablename__ = "role_permissions"
     __table_args__ = (
-        ForeignKeyConstraint(["tenant", "role_id"], ["roles.tenant", "roles.role_id"], ondelete="CASCADE"),
-        ForeignKeyConstraint(
-            ["tenant", "permission_id"],
-            ["permissions.tenant", "permissions.permission_id"],
-            ondelete="CASCADE",
-        ),
+        tenant_fk("role_id", "roles", ondelete="CASCADE"),
+        tenant_fk("permission_id", "permissions", ondelete="CASCADE"),
     )
 
     tenant: Mapped[TenantPk]
@@ -104,8 +94,8 @@ class RolePermission(Base):
 class UserRole(Base):
     __tablename__ = "user_roles"
     __table_args__ = (
-        ForeignKeyConstraint(["tenant", "user_id"], ["users.tenant", "users.user_id"], ondelete="CASCADE"),
-        ForeignKeyConstraint(["tenant", "role_id"], ["roles.tenant", "roles.role_id"], ondelete="CASCADE"),
+        tenant_fk("user_id", "users", ondelete="CASCADE"),
+        tenant_fk("role_id", "roles", ondelete="CASCADE"),
     )
 
     tenant: Mapped[TenantPk]
@@ -225,9 +215,7 @@ class Document(Base):
 class DocumentAssociation(Base):
     __tablename__ = "document_associations"
     __table_args__ = (
-        ForeignKeyConstraint(
-            ["tenant", "document_id"], ["documents.tenant", "documents.document_id"], ondelete="CASCADE"
-        ),
+        tenant_fk("document_id", "documents", ondelete="CASCADE"),
         Index("ix_document_associations_entity", "tenant", "entity_type", "entity_id"),
     )
 
