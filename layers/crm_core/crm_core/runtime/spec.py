@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, cast, get_type_hints
 
 from pydantic import BaseModel
 
@@ -13,7 +13,7 @@ from crm_core.dal.access import PermissionNeed
 if TYPE_CHECKING:
     from crm_core.runtime.context import ActionContext
 
-__all__ = ["ActionSpec", "IdempotencyMode", "PermissionNeed", "requires"]
+__all__ = ["ActionSpec", "IdempotencyMode", "PermissionNeed", "action_spec", "requires"]
 
 InputT = TypeVar("InputT", bound=BaseModel)
 OutputT = TypeVar("OutputT", bound=BaseModel)
@@ -81,3 +81,38 @@ class ActionSpec(Generic[InputT, OutputT]):
             "inputFieldNames": sorted(input_schema.get("properties", {})),
             "outputFieldNames": sorted(output_schema.get("properties", {})),
         }
+
+
+def action_spec(
+    run: Callable[[ActionContext, InputT], OutputT],
+    *,
+    label: str,
+    description: str,
+    permissions: Callable[[InputT], Sequence[PermissionNeed]],
+    side_effectful: bool = True,
+    idempotency: IdempotencyMode = "engineProvided",
+    version: int = 1,
+) -> ActionSpec[InputT, OutputT]:
+    """The spec of the action whose logic is ``run``: its id is ``crm.`` and the function's name, its input and
+    output models are the ones the function's signature names, so an action module states each of them once.
+    """
+    from crm_core.runtime.context import ActionContext
+
+    hints = get_type_hints(run, localns={"ActionContext": ActionContext})
+    *_, data_param = (name for name in hints if name != "return")
+    input_model, output_model = hints[data_param], hints["return"]
+    for model in (input_model, output_model):
+        if not (isinstance(model, type) and issubclass(model, BaseModel)):
+            raise TypeError(f"{run.__qualname__} must take and return pydantic models, not {model!r}")
+    return ActionSpec(
+        id=f"crm.{run.__name__}",
+        version=version,
+        label=label,
+        description=description,
+        input_model=cast("type[InputT]", input_model),
+        output_model=cast("type[OutputT]", output_model),
+        run=run,
+        permissions=permissions,
+        side_effectful=side_effectful,
+        idempotency=idempotency,
+    )

@@ -18,7 +18,7 @@ from crm_core.dal.interactions import insert_interaction
 from crm_core.dal.lookups import require_found
 from crm_core.errors import InternalError, guard_failed
 from crm_core.runtime.context import ActionContext
-from crm_core.runtime.spec import ActionSpec, PermissionNeed
+from crm_core.runtime.spec import PermissionNeed, action_spec
 
 TargetType = Literal["client", "contact", "ticket", "project"]
 
@@ -163,13 +163,9 @@ def create_activity_note(ctx: ActionContext, data: CreateActivityNoteInput) -> C
     )
 
 
-SPEC = ActionSpec(
-    id="crm.create_activity_note",
-    version=1,
+SPEC = action_spec(
+    create_activity_note,
     label="Create Activity Note",
     description="Log a note as a CRM activity on a client, contact, ticket or project.",
-    input_model=CreateActivityNoteInput,
-    output_model=CreateActivityNoteOutput,
-    run=create_activity_note,
     permissions=lambda data: [PermissionNeed(data.target.type, "update")],
 )

@@ -15,7 +15,7 @@ from crm_core.actions.fields import ActionInput, ActionOutput, idempotency_key_f
 from crm_core.dal import interaction_types
 from crm_core.errors import ConflictError
 from crm_core.runtime.context import ActionContext
-from crm_core.runtime.spec import ActionSpec, requires
+from crm_core.runtime.spec import action_spec, requires
 
 TypeName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
 
@@ -116,14 +116,10 @@ def create_interaction_type(ctx: ActionContext, data: CreateInteractionTypeInput
     return CreateInteractionTypeOutput(interaction_type=InteractionTypeResult(**created._asdict(), created=True))
 
 
-SPEC = ActionSpec(
-    id="crm.create_interaction_type",
-    version=1,
+SPEC = action_spec(
+    create_interaction_type,
     label="Create Activity Type",
     description="Create a tenant activity type (e.g. Site Visit), or return the existing one of the same name.",
-    input_model=CreateInteractionTypeInput,
-    output_model=CreateInteractionTypeOutput,
-    run=create_interaction_type,
     permissions=requires("settings:update"),
     idempotency="actionProvided",
 )

@@ -21,7 +21,7 @@ from crm_core.dal.activities import ActivityFilters, Keyset
 from crm_core.errors import NotFoundError, guard_failed
 from crm_core.jsonable import jsonable
 from crm_core.runtime.context import ActionContext
-from crm_core.runtime.spec import ActionSpec, PermissionNeed
+from crm_core.runtime.spec import PermissionNeed, action_spec
 
 SPEC_ID = "crm.find_activities"
 FILTER_NAMES = ("client_id", "contact_id", "ticket_id", "user_id", "type_id", "status_id", "date_from", "date_to")
@@ -180,17 +180,13 @@ def _permissions(data: FindActivitiesInput) -> list[PermissionNeed]:
     return needs
 
 
-SPEC = ActionSpec(
-    id=SPEC_ID,
-    version=1,
+SPEC = action_spec(
+    find_activities,
     label="Find CRM Activities",
     description=(
         "Find CRM activities by client, contact, ticket, user, type, status or date range, newest first, "
         "one page at a time."
     ),
-    input_model=FindActivitiesInput,
-    output_model=FindActivitiesOutput,
-    run=find_activities,
     permissions=_permissions,
     side_effectful=False,
 )

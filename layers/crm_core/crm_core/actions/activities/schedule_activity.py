@@ -44,7 +44,7 @@ from crm_core.dal.records import ClientRecord, ContactRecord, TicketRecord, User
 from crm_core.dal.statuses import StatusRecord
 from crm_core.errors import InternalError, guard_failed
 from crm_core.runtime.context import ActionContext
-from crm_core.runtime.spec import ActionSpec, PermissionNeed
+from crm_core.runtime.spec import PermissionNeed, action_spec
 
 LOCAL_TIME = (
     "ISO 8601 date-time with seconds, e.g. 2027-03-02T15:00:00+01:00. Without an offset it is read in "
@@ -416,14 +416,10 @@ def _permissions(data: ScheduleActivityInput) -> list[PermissionNeed]:
     return needs
 
 
-SPEC = ActionSpec(
-    id="crm.schedule_activity",
-    version=1,
+SPEC = action_spec(
+    schedule_activity,
     label="Schedule CRM Activity",
     description="Schedule a CRM activity (call, meeting, follow-up) with a client or contact, optionally on a ticket.",
-    input_model=ScheduleActivityInput,
-    output_model=ScheduleActivityOutput,
-    run=schedule_activity,
     permissions=_permissions,
     idempotency="actionProvided",
 )

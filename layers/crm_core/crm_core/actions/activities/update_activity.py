@@ -37,7 +37,7 @@ from crm_core.dal.activities import ActivityRecord
 from crm_core.errors import guard_failed
 from crm_core.jsonable import jsonable
 from crm_core.runtime.context import ActionContext
-from crm_core.runtime.spec import ActionSpec, requires
+from crm_core.runtime.spec import action_spec, requires
 
 # Fields that may be left out of a patch but, when given, must not be null; their schema says so.
 Title = Annotated[NonBlankText | None, WithJsonSchema({"type": "string", "minLength": 1})]
@@ -206,13 +206,9 @@ def update_activity(ctx: ActionContext, data: UpdateActivityInput) -> UpdateActi
     )
 
 
-SPEC = ActionSpec(
-    id="crm.update_activity",
-    version=1,
+SPEC = action_spec(
+    update_activity,
     label="Update CRM Activity",
     description="Change fields of a CRM activity (title, notes, status, type, times, tags, ...) and see what changed.",
-    input_model=UpdateActivityInput,
-    output_model=UpdateActivityOutput,
-    run=update_activity,
     permissions=requires("interaction:update"),
 )

@@ -15,7 +15,7 @@ from crm_core.dal.activities import ActivityRecord
 from crm_core.dal.statuses import StatusRecord
 from crm_core.errors import guard_failed
 from crm_core.runtime.context import ActionContext
-from crm_core.runtime.spec import ActionSpec, requires
+from crm_core.runtime.spec import action_spec, requires
 
 STATUS_NOT_FOUND = "Target interaction status was not found"
 
@@ -129,13 +129,9 @@ def update_activity_status(ctx: ActionContext, data: UpdateActivityStatusInput) 
     return output(after, no_op=False)
 
 
-SPEC = ActionSpec(
-    id="crm.update_activity_status",
-    version=1,
+SPEC = action_spec(
+    update_activity_status,
     label="Update Activity Status",
     description="Set a CRM activity's interaction status, by status id or by name (e.g. mark it Completed).",
-    input_model=UpdateActivityStatusInput,
-    output_model=UpdateActivityStatusOutput,
-    run=update_activity_status,
     permissions=requires("interaction:update"),
 )

@@ -25,12 +25,13 @@ from crm_core.actions.fields import ActionInput, ActionOutput, NonBlankText, Uui
 from crm_core.actions.quotes.common import QuoteDetail, load_quote, quote_detail, recalculate_totals, refuse_template
 from crm_core.actions.quotes.create_quote import CurrencyCode
 from crm_core.actions.quotes.currency import is_known_currency
+from crm_core.actions.quotes.transitions import require_status
 from crm_core.dal import quote_authoring
 from crm_core.dal import quotes as quotes_dal
 from crm_core.dal.quote_authoring import QuoteItemDetailRow
 from crm_core.errors import guard_failed
 from crm_core.runtime.context import ActionContext
-from crm_core.runtime.spec import ActionSpec, requires
+from crm_core.runtime.spec import action_spec, requires
 
 BillingMethod = Literal["fixed", "hourly", "usage", "per_unit"]
 DiscountType = Literal["percentage", "fixed"]
@@ -164,14 +165,10 @@ def check_item_rules(data: AddQuoteItemInput) -> None:
 def require_editable(quote: quotes_dal.QuoteRecord) -> None:
     """Only non-template quotes in draft (a null status counts as draft) take item changes."""
     refuse_template(quote.is_template, "edited by crm.add_quote_item")
-    if (quote.status or "draft") != "draft":
-        raise guard_failed(
-            "quote_editable_status",
-            f"Only draft quotes can be edited; this quote is {quote.status}",
-            field="status",
-            expected=["draft"],
-            actual=quote.status,
-        )
+    status = quote.status or "draft"
+    require_status(
+        status, ["draft"], "quote_editable_status", f"Only draft quotes can be edited; this quote is {status}"
+    )
 
 
 def add_quote_item(ctx: ActionContext, data: AddQuoteItemInput) -> AddQuoteItemOutput:
@@ -231,14 +228,10 @@ def add_quote_item(ctx: ActionContext, data: AddQuoteItemInput) -> AddQuoteItemO
     return AddQuoteItemOutput(quote_item=item, quote=quote_detail(quote))
 
 
-SPEC = ActionSpec(
-    id="crm.add_quote_item",
-    version=1,
+SPEC = action_spec(
+    add_quote_item,
     label="Add Quote Item",
     description="Add a line, an option or a discount to a draft quote and recalculate its totals.",
-    input_model=AddQuoteItemInput,
-    output_model=AddQuoteItemOutput,
-    run=add_quote_item,
     permissions=requires("billing:update", "billing:read"),
     idempotency="actionProvided",
 )

@@ -21,13 +21,12 @@ from crm_core.actions.quotes.common import (
     change_status,
     load_quote,
     quote_detail,
-    recalculate_totals,
-    refuse_template,
 )
+from crm_core.actions.quotes.transitions import require_status
 from crm_core.dal.quote_approvals import latest_submission
 from crm_core.errors import guard_failed
 from crm_core.runtime.context import ActionContext
-from crm_core.runtime.spec import ActionSpec, requires
+from crm_core.runtime.spec import action_spec, requires
 
 Decision = Literal["approve", "request_changes"]
 
@@ -60,16 +59,13 @@ def decision_description(decision: str, comment: str | None) -> str:
 
 
 def approve_quote(ctx: ActionContext, data: ApproveQuoteInput) -> ApproveQuoteOutput:
-    quote = load_quote(ctx, data.quote_id)
-    refuse_template(quote.is_template, "approved")
-    if quote.status != "pending_approval":
-        raise guard_failed(
-            "quote_pending_approval",
-            "Only quotes pending approval can be approved or sent back for changes",
-            field="status",
-            expected=["pending_approval"],
-            actual=quote.status,
-        )
+    quote = load_quote(ctx, data.quote_id, template_refusal="approved")
+    require_status(
+        quote.status,
+        ["pending_approval"],
+        "quote_pending_approval",
+        "Only quotes pending approval can be approved or sent back for changes",
+    )
     submission = latest_submission(ctx.session, ctx.tenant_id, quote.quote_id)
     if submission is not None and submission.submitted_by == ctx.actor_user_id:
         raise guard_failed(
@@ -83,7 +79,7 @@ def approve_quote(ctx: ActionContext, data: ApproveQuoteInput) -> ApproveQuoteOu
         )
     target, activity_type, _ = OUTCOMES[data.decision]
     comment = data.comment.strip() if data.comment and data.comment.strip() else None
-    decided = recalculate_totals(ctx, change_status(ctx, quote, target))
+    decided = change_status(ctx, quote, target)
     add_quote_activity(
         ctx,
         quote.quote_id,
@@ -109,13 +105,9 @@ def approve_quote(ctx: ActionContext, data: ApproveQuoteInput) -> ApproveQuoteOu
     )
 
 
-SPEC = ActionSpec(
-    id="crm.approve_quote",
-    version=1,
+SPEC = action_spec(
+    approve_quote,
     label="Approve Quote",
     description="Approve a quote pending approval, or send it back to draft with requested changes.",
-    input_model=ApproveQuoteInput,
-    output_model=ApproveQuoteOutput,
-    run=approve_quote,
     permissions=requires("billing:read", "quotes:approve"),
 )

@@ -54,8 +54,14 @@ def quote_detail(quote: quotes_dal.QuoteRecord, **changes: Any) -> QuoteDetail:
     return QuoteDetail(**fields, **changes)
 
 
-def load_quote(ctx: ActionContext, quote_id: uuid.UUID, *, field: str = "quote_id") -> quotes_dal.QuoteRecord:
-    """The quote, locked for this transaction; NotFoundError when not in the tenant; expired on access."""
+def load_quote(
+    ctx: ActionContext, quote_id: uuid.UUID, *, field: str = "quote_id", template_refusal: str | None = None
+) -> quotes_dal.QuoteRecord:
+    """The quote, locked for this transaction; NotFoundError when not in the tenant; expired on access.
+
+    With ``template_refusal``, a template is refused as :func:`refuse_template` says (the action cannot act on
+    templates).
+    """
     quote = require_found(
         quotes_dal.get_quote(ctx.session, ctx.tenant_id, quote_id, lock=True),
         resource="quote",
@@ -64,6 +70,8 @@ def load_quote(ctx: ActionContext, quote_id: uuid.UUID, *, field: str = "quote_i
         message="Quote not found",
     )
     status = expire_on_access(ctx, quote_id, quote.status, quote.valid_until)
+    if template_refusal is not None:
+        refuse_template(quote.is_template, template_refusal)
     return quote if status == quote.status else _replace(quote, status=status)
 
 
@@ -108,7 +116,7 @@ def change_status(
     values: dict[str, Any] | None = None,
 ) -> quotes_dal.QuoteRecord:
     """Move ``quote`` to ``target`` (ValidationError unless the transition table allows it), with a
-    ``status_changed`` activity; returns the quote as it now is."""
+    ``status_changed`` activity, and recalculate its totals; returns the quote as it now is."""
     require_transition(quote.status, target)
     quotes_dal.update_quote(
         ctx.session,
@@ -126,7 +134,7 @@ def change_status(
         metadata={"previous_status": quote.status, "next_status": target},
         now=ctx.now,
     )
-    return _replace(quote, status=target, **(values or {}))
+    return recalculate_totals(ctx, _replace(quote, status=target, **(values or {})))
 
 
 def recalculate_totals(ctx: ActionContext, quote: quotes_dal.QuoteRecord) -> quotes_dal.QuoteRecord:

@@ -51,17 +51,16 @@ from crm_core.actions.quotes.common import (
     change_status,
     load_quote,
     quote_detail,
-    recalculate_totals,
-    refuse_template,
     totals_of,
 )
+from crm_core.actions.quotes.transitions import require_status
 from crm_core.dal import conversions as conversions_dal
 from crm_core.dal import quotes as quotes_dal
 from crm_core.dal.numbering import next_number
 from crm_core.dal.quotes import QuoteItemRow
 from crm_core.errors import guard_failed
 from crm_core.runtime.context import ActionContext
-from crm_core.runtime.spec import ActionSpec, requires
+from crm_core.runtime.spec import action_spec, requires
 
 Target = Literal["contract", "invoice", "contract_and_invoice"]
 DEFAULT_BILLING_FREQUENCY = "monthly"
@@ -157,8 +156,7 @@ def contract_billing_frequency(recurring: list[QuoteItemRow]) -> str:
 
 
 def convert_quote(ctx: ActionContext, data: ConvertQuoteInput) -> ConvertQuoteOutput:
-    quote = load_quote(ctx, data.quote_id)
-    refuse_template(quote.is_template, "converted")
+    quote = load_quote(ctx, data.quote_id, template_refusal="converted")
     if already_converted(quote, data.target):
         if data.no_op_if_already_converted:
             return ConvertQuoteOutput(
@@ -190,7 +188,6 @@ def convert_quote(ctx: ActionContext, data: ConvertQuoteInput) -> ConvertQuoteOu
         ids["converted_invoice_id"] = invoice_id
     if data.target == "contract_and_invoice":
         converted = change_status(ctx, quote, "converted", values={"converted_at": ctx.now, **ids})
-        converted = recalculate_totals(ctx, converted)
         add_quote_activity(
             ctx,
             quote.quote_id,
@@ -245,14 +242,7 @@ def _conversion_state(quote: quotes_dal.QuoteRecord) -> dict[str, Any]:
 
 def _require_convertible(quote: quotes_dal.QuoteRecord, target: str, items: list[QuoteItemRow]) -> uuid.UUID:
     """The quote's client, once every guard of a conversion to ``target`` holds."""
-    if quote.status != "accepted":
-        raise guard_failed(
-            "quote_accepted_for_conversion",
-            "Only accepted quotes can be converted",
-            field="status",
-            expected=["accepted"],
-            actual=quote.status,
-        )
+    require_status(quote.status, ["accepted"], "quote_accepted_for_conversion", "Only accepted quotes can be converted")
     if quote.client_id is None:
         raise guard_failed(
             "quote_has_client",
@@ -420,13 +410,9 @@ def _to_invoice(
     return invoice_id, number
 
 
-SPEC = ActionSpec(
-    id="crm.convert_quote",
-    version=1,
+SPEC = action_spec(
+    convert_quote,
     label="Convert Quote",
     description="Convert an accepted quote into a draft contract, a draft invoice, or both.",
-    input_model=ConvertQuoteInput,
-    output_model=ConvertQuoteOutput,
-    run=convert_quote,
     permissions=requires("billing:read", "billing:create", "billing:update"),
 )

@@ -49,7 +49,7 @@ from crm_core.dal.numbering import next_number
 from crm_core.dal.records import ClientRecord, get_client, get_contact
 from crm_core.errors import guard_failed
 from crm_core.runtime.context import ActionContext
-from crm_core.runtime.spec import ActionSpec, requires
+from crm_core.runtime.spec import action_spec, requires
 
 DEFAULT_CURRENCY = "USD"
 
@@ -252,14 +252,10 @@ def create_quote(ctx: ActionContext, data: CreateQuoteInput) -> CreateQuoteOutpu
     return CreateQuoteOutput(quote=quote_detail(record))
 
 
-SPEC = ActionSpec(
-    id="crm.create_quote",
-    version=1,
+SPEC = action_spec(
+    create_quote,
     label="Create Quote",
     description="Create a draft quote for a client, numbered per tenant (QUO-0001, ...).",
-    input_model=CreateQuoteInput,
-    output_model=CreateQuoteOutput,
-    run=create_quote,
     permissions=requires("billing:create", "billing:read"),
     idempotency="actionProvided",
 )

@@ -40,7 +40,7 @@ from crm_core.dal import quotes as quotes_dal
 from crm_core.dal.lookups import require_found
 from crm_core.errors import guard_failed
 from crm_core.runtime.context import ActionContext
-from crm_core.runtime.spec import ActionSpec, requires
+from crm_core.runtime.spec import action_spec, requires
 
 
 class CreateQuoteFromTemplateInput(ActionInput):
@@ -132,14 +132,10 @@ def create_quote_from_template(ctx: ActionContext, data: CreateQuoteFromTemplate
     return CreateQuoteFromTemplateOutput(quote=quote_detail(record), quote_items=items)
 
 
-SPEC = ActionSpec(
-    id="crm.create_quote_from_template",
-    version=1,
+SPEC = action_spec(
+    create_quote_from_template,
     label="Create Quote from Template",
     description="Create a draft quote for a client from a quote template, copying all of its items.",
-    input_model=CreateQuoteFromTemplateInput,
-    output_model=CreateQuoteFromTemplateOutput,
-    run=create_quote_from_template,
     permissions=requires("billing:create", "billing:read"),
     idempotency="actionProvided",
 )

@@ -41,7 +41,7 @@ from crm_core.db.models.billing import QUOTE_STATUSES, QuoteStatus
 from crm_core.errors import NotFoundError, guard_failed
 from crm_core.jsonable import jsonable
 from crm_core.runtime.context import ActionContext
-from crm_core.runtime.spec import ActionSpec, requires
+from crm_core.runtime.spec import action_spec, requires
 
 SPEC_ID = "crm.find_quotes"
 FILTER_NAMES = ("quote_id", "quote_number", "client_id", "status", "date_from", "date_to", "is_template")
@@ -244,17 +244,13 @@ def find_quotes(ctx: ActionContext, data: FindQuotesInput) -> FindQuotesOutput:
     )
 
 
-SPEC = ActionSpec(
-    id=SPEC_ID,
-    version=1,
+SPEC = action_spec(
+    find_quotes,
     label="Find Quotes",
     description=(
         "Find quotes by id, number, client, status or quote date, sorted by date, total, status or creation, "
         "one page at a time."
     ),
-    input_model=FindQuotesInput,
-    output_model=FindQuotesOutput,
-    run=find_quotes,
     permissions=requires("billing:read"),
     side_effectful=False,
 )

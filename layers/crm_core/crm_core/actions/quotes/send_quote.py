@@ -34,6 +34,7 @@ from crm_core.actions.quotes.currency import format_money
 from crm_core.actions.quotes.document import QuotePdfData, QuotePdfLine, render_quote_pdf
 from crm_core.actions.quotes.email import build_quote_email, default_subject, pdf_file_name, portal_link
 from crm_core.actions.quotes.totals import QuoteTotals
+from crm_core.actions.quotes.transitions import require_status
 from crm_core.aws.document_store import S3DocumentStore
 from crm_core.dal import quotes as quotes_dal
 from crm_core.dal.effects import EffectRow
@@ -41,7 +42,7 @@ from crm_core.dal.lookups import require_found
 from crm_core.errors import guard_failed
 from crm_core.runtime.context import ActionContext
 from crm_core.runtime.effects import EffectOutcome, outcome_recorder
-from crm_core.runtime.spec import ActionSpec, requires
+from crm_core.runtime.spec import action_spec, requires
 from crm_core.settings import get_settings
 
 PRESIGNED_URL_SECONDS = 7 * 24 * 3600
@@ -207,15 +208,13 @@ def _require_sendable(quote: quotes_dal.QuoteForSend) -> None:
             actual=quote.status,
             approval_required=True,
         )
-    if status not in ("draft", "approved"):
-        raise guard_failed(
-            "quote_sendable_status",
-            "Only draft or approved quotes can be sent",
-            field="status",
-            expected=["draft", "approved"],
-            actual=quote.status,
-            approval_required=quote.approval_required,
-        )
+    require_status(
+        status,
+        ["draft", "approved"],
+        "quote_sendable_status",
+        "Only draft or approved quotes can be sent",
+        approval_required=quote.approval_required,
+    )
 
 
 def _send(
@@ -435,13 +434,9 @@ def _join(items: list[str]) -> str:
     return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
 
 
-SPEC = ActionSpec(
-    id="crm.send_quote",
-    version=1,
+SPEC = action_spec(
+    send_quote,
     label="Send Quote",
     description="Mark a quote sent, file its PDF in S3 and email it to the client with the PDF attached.",
-    input_model=SendQuoteInput,
-    output_model=SendQuoteOutput,
-    run=send_quote,
     permissions=requires("billing:read", "billing:update"),
 )

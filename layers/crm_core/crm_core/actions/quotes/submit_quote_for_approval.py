@@ -18,12 +18,11 @@ from crm_core.actions.quotes.common import (
     change_status,
     load_quote,
     quote_detail,
-    recalculate_totals,
-    refuse_template,
 )
+from crm_core.actions.quotes.transitions import require_status
 from crm_core.errors import guard_failed
 from crm_core.runtime.context import ActionContext
-from crm_core.runtime.spec import ActionSpec, requires
+from crm_core.runtime.spec import action_spec, requires
 
 PENDING = "pending_approval"
 
@@ -57,8 +56,7 @@ def submission_note(comment: str | None, reason: str | None) -> str | None:
 
 
 def submit_quote_for_approval(ctx: ActionContext, data: SubmitQuoteForApprovalInput) -> SubmitQuoteForApprovalOutput:
-    quote = load_quote(ctx, data.quote_id)
-    refuse_template(quote.is_template, "submitted for approval")
+    quote = load_quote(ctx, data.quote_id, template_refusal="submitted for approval")
     if quote.status == PENDING:
         if data.no_op_if_already_pending:
             return SubmitQuoteForApprovalOutput(
@@ -71,15 +69,10 @@ def submit_quote_for_approval(ctx: ActionContext, data: SubmitQuoteForApprovalIn
             expected=["draft"],
             actual=PENDING,
         )
-    if quote.status != "draft":
-        raise guard_failed(
-            "quote_submittable_status",
-            "Only draft quotes can be submitted for approval",
-            field="status",
-            expected=["draft"],
-            actual=quote.status,
-        )
-    submitted = recalculate_totals(ctx, change_status(ctx, quote, PENDING))
+    require_status(
+        quote.status, ["draft"], "quote_submittable_status", "Only draft quotes can be submitted for approval"
+    )
+    submitted = change_status(ctx, quote, PENDING)
     note = submission_note(data.comment, data.reason)
     if note is not None:
         add_quote_activity(
@@ -99,13 +92,9 @@ def submit_quote_for_approval(ctx: ActionContext, data: SubmitQuoteForApprovalIn
     )
 
 
-SPEC = ActionSpec(
-    id="crm.submit_quote_for_approval",
-    version=1,
+SPEC = action_spec(
+    submit_quote_for_approval,
     label="Submit Quote for Approval",
     description="Move a draft quote to pending approval, with an optional comment for the approver.",
-    input_model=SubmitQuoteForApprovalInput,
-    output_model=SubmitQuoteForApprovalOutput,
-    run=submit_quote_for_approval,
     permissions=requires("billing:read", "billing:update"),
 )

@@ -10,9 +10,10 @@ the reference's ``QUOTE_ALLOWED_STATUS_TRANSITIONS`` table lives in exactly one 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, time
 from types import MappingProxyType
+from typing import Any
 
 from crm_core.db.models.billing import QUOTE_STATUSES
 from crm_core.errors import guard_failed
@@ -25,6 +26,7 @@ __all__ = [
     "allowed_next_statuses",
     "can_transition",
     "is_expired_on_access",
+    "require_status",
     "require_transition",
 ]
 
@@ -88,6 +90,13 @@ def require_transition(current: str | None, target: str) -> None:
         actual=current,
         target=target,
     )
+
+
+def require_status(status: str | None, allowed: Sequence[str], rule: str, message: str, **details: Any) -> None:
+    """ValidationError (rule ``rule``, field ``status``, expected ``allowed``) unless ``status`` is one of
+    ``allowed``: the guard of an action that only acts on quotes in those statuses."""
+    if status not in allowed:
+        raise guard_failed(rule, message, field="status", expected=list(allowed), actual=status, **details)
 
 
 def is_expired_on_access(status: str | None, valid_until: datetime | None, now: datetime) -> bool:

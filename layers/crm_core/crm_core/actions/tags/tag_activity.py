@@ -12,7 +12,7 @@ from pydantic import Field
 from crm_core.actions.fields import ActionInput, Uuid, idempotency_key_field
 from crm_core.actions.tags.tagging import IF_EXISTS_DESCRIPTION, IfExists, TaggingOutput, TagList, apply_tags
 from crm_core.runtime.context import ActionContext
-from crm_core.runtime.spec import ActionSpec, requires
+from crm_core.runtime.spec import action_spec, requires
 
 
 class TagActivityInput(ActionInput):
@@ -36,17 +36,13 @@ def tag_activity(ctx: ActionContext, data: TagActivityInput) -> TagActivityOutpu
     return TagActivityOutput(activity_id=data.activity_id, **result.output_fields())
 
 
-SPEC = ActionSpec(
-    id="crm.tag_activity",
-    version=1,
+SPEC = action_spec(
+    tag_activity,
     label="Tag CRM Activity",
     description=(
         "Apply tags to a CRM activity: stored on the activity and as tag mappings, creating tag definitions "
         "as needed; publishes TAG_DEFINITION_CREATED and TAG_APPLIED."
     ),
-    input_model=TagActivityInput,
-    output_model=TagActivityOutput,
-    run=tag_activity,
     permissions=requires("interaction:update"),
     idempotency="actionProvided",
 )

@@ -18,7 +18,7 @@ from crm_core.actions.tags.tagging import (
     apply_tags,
 )
 from crm_core.runtime.context import ActionContext
-from crm_core.runtime.spec import ActionSpec, PermissionNeed
+from crm_core.runtime.spec import PermissionNeed, action_spec
 
 
 class TagTarget(ActionInput):
@@ -47,17 +47,13 @@ def tag_entity(ctx: ActionContext, data: TagEntityInput) -> TagEntityOutput:
     return TagEntityOutput(**result.output_fields())
 
 
-SPEC = ActionSpec(
-    id="crm.tag_entity",
-    version=1,
+SPEC = action_spec(
+    tag_entity,
     label="Tag Entity",
     description=(
         "Apply tags to a client, contact, ticket or CRM activity, creating tag definitions as needed; "
         "publishes TAG_DEFINITION_CREATED and TAG_APPLIED."
     ),
-    input_model=TagEntityInput,
-    output_model=TagEntityOutput,
-    run=tag_entity,
     permissions=lambda data: [PermissionNeed(data.target.type, "update")],
     idempotency="actionProvided",
 )
