@@ -42,21 +42,38 @@ class LookupResults:
         return result
 
 
+class LookupBatch:
+    """Lookups whose one statement is built once and run many times.
+
+    Build the lookups' queries with ``bindparam`` placeholders instead of values and keep the batch (for example
+    in an ``lru_cache`` keyed by which lookups a call needs); :meth:`fetch` then only binds the values. Building
+    a statement of several subqueries costs more Python time than running it, so a hot path builds it once.
+    """
+
+    def __init__(self, *lookups: Lookup[Any]):
+        anchor = select(literal(1).label("one")).subquery("anchor")
+        joined: Any = anchor
+        columns: list[Any] = []
+        self._spans: list[tuple[Lookup[Any], int, int]] = []
+        for number, lookup in enumerate(lookups):
+            subquery = lookup.query.limit(1).subquery(f"lookup_{number}")
+            joined = joined.outerjoin(subquery, true())
+            start = len(columns)
+            columns += [column.label(f"l{number}_{index}") for index, column in enumerate(subquery.c)]
+            self._spans.append((lookup, start, len(columns)))
+        self.statement = select(*columns).select_from(joined)
+
+    def fetch(self, session: Session, parameters: dict[str, Any] | None = None) -> LookupResults:
+        """Run the batch with ``parameters`` (the values of its bind parameters); each record, or None."""
+        row: Sequence[Any] = session.execute(self.statement, parameters or {}).one()
+        found: dict[int, Any] = {}
+        for lookup, start, end in self._spans:
+            values = row[start:end]
+            found[id(lookup)] = None if values[0] is None else lookup.build(*values)
+        return LookupResults(found)
+
+
 def fetch_lookups(session: Session, *lookups: Lookup[Any]) -> LookupResults:
-    """Run ``lookups`` in one statement; each record, or None when its query found no row."""
-    anchor = select(literal(1).label("one")).subquery("anchor")
-    joined: Any = anchor
-    columns: list[Any] = []
-    spans: list[tuple[Lookup[Any], int, int]] = []
-    for number, lookup in enumerate(lookups):
-        subquery = lookup.query.limit(1).subquery(f"lookup_{number}")
-        joined = joined.outerjoin(subquery, true())
-        start = len(columns)
-        columns += [column.label(f"l{number}_{index}") for index, column in enumerate(subquery.c)]
-        spans.append((lookup, start, len(columns)))
-    row: Sequence[Any] = session.execute(select(*columns).select_from(joined)).one()
-    found: dict[int, Any] = {}
-    for lookup, start, end in spans:
-        values = row[start:end]
-        found[id(lookup)] = None if values[0] is None else lookup.build(*values)
-    return LookupResults(found)
+    """Run ``lookups`` (built with their values) in one statement; each record, or None when its query found no
+    row."""
+    return LookupBatch(*lookups).fetch(session)

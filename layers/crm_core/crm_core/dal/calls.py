@@ -81,6 +81,11 @@ class OpenedCall:
     stored: StoredCall | None
 
 
+def held_permissions(text: str | None) -> frozenset[PermissionNeed]:
+    """The permissions ``crm_open_call`` lists as one ``resource:action,resource:action`` text."""
+    return frozenset(PermissionNeed(*need.split(":", 1)) for need in text.split(",")) if text else frozenset()
+
+
 def open_call(
     session: Session, tenant_id: uuid.UUID, actor_user_id: uuid.UUID, claim: LedgerClaim | None
 ) -> OpenedCall:
@@ -94,7 +99,7 @@ def open_call(
         stored = StoredCall(row.stored_input_hash, row.stored_status, row.stored_output)
     return OpenedCall(
         actor=Actor(actor_user_id, bool(row.actor_found), row.actor_type, row.actor_inactive),
-        held=frozenset(PermissionNeed(*held.split(":", 1)) for held in row.held_permissions or ()),
+        held=held_permissions(row.held_permissions),
         invocation_id=row.claimed_invocation_id,
         stored=stored,
     )
@@ -113,7 +118,7 @@ def read_actor_alone(connection: Connection, tenant_id: uuid.UUID, actor_user_id
     found, user_type, inactive, held = rows[0]
     return OpenedCall(
         actor=Actor(actor_user_id, bool(found), user_type, inactive),
-        held=frozenset(PermissionNeed(*text.split(":", 1)) for text in held or ()),
+        held=held_permissions(held),
         invocation_id=None,
         stored=None,
     )
