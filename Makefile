@@ -1,6 +1,6 @@
 # Everyday commands. The two that matter on a fresh machine are `make demo` and `make test`
 # (the same as scripts/demo.sh and scripts/test.sh, which install what they need).
-.PHONY: demo test test-fast lint format typecheck sam sam-local db-start db-stop catalog bench clean
+.PHONY: demo test test-fast hardening lint format typecheck sam sam-local db-start db-stop catalog bench clean
 
 demo:        ## run the demo (PostgreSQL + local AWS emulator + every action)
 	scripts/demo.sh
@@ -10,6 +10,10 @@ test:        ## lint, types, the pytest suite, SAM validate and build, sam local
 
 test-fast:   ## the pytest suite only (no SAM checks, no sam local)
 	SKIP_SAM=1 scripts/test.sh -q
+
+hardening:   ## the hardening suites, long: 200 fuzz examples per action, the connection killed in every call kind
+	scripts/bootstrap.sh && . scripts/database.sh crm_test && HARDENING_PROFILE=hardening \
+	  .venv/bin/pytest -p no:cacheprovider -n 2 tests/integration/hardening
 
 lint:
 	.venv/bin/ruff check . && .venv/bin/ruff format --check .

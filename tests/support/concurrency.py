@@ -12,6 +12,23 @@ from sqlalchemy import Engine, text
 Call = Callable[[], dict[str, Any]]
 
 
+def with_retries(call: Call, attempts: int = 30) -> dict[str, Any]:
+    """``call()``, sent again as a workflow's ``Retry`` would: after a concurrent duplicate still in progress
+    (Powertools' IdempotencyAlreadyInProgressError) or a TransientError (deadlock, serialization failure)."""
+    from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyAlreadyInProgressError
+
+    from crm_core.errors import TransientError
+
+    for attempt in range(attempts):
+        try:
+            return call()
+        except (IdempotencyAlreadyInProgressError, TransientError):
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.05 * (attempt + 1))
+    raise AssertionError("unreachable")
+
+
 def run_in_threads(calls: list[Call]) -> tuple[list[dict[str, Any]], list[Exception]]:
     """Start every call on its own thread at the same moment; returns the outputs and the errors raised."""
     outputs: list[dict[str, Any]] = []
