@@ -113,13 +113,7 @@ def test_every_tenant_table_is_under_forced_row_level_security(owner_engine: Eng
 
 
 # Known deviations, each described in HARDENING.md; strict, so a fix makes the case fail until removed here.
-KNOWN_BUGS = {
-    "schedule_activity:client_id": (
-        "another tenant's client_id beside the caller's own contact_id is refused as a ValidationError "
-        "(contact_belongs_to_client) instead of NOT_FOUND: schedule_activity compares the contact's client "
-        "with client_id before looking the client up"
-    ),
-}
+KNOWN_BUGS: dict[str, str] = {}
 
 
 def _param(case: Case) -> Any:

@@ -166,6 +166,10 @@ def _look_up(ctx: ActionContext, data: ScheduleActivityInput) -> _Found:
 
 def _resolve_client(data: ScheduleActivityInput, found: _Found) -> tuple[ClientRecord, ContactRecord | None]:
     """The client and the contact (or None), checked against each other."""
+    if data.client_id is not None:  # a client not in the tenant is not found, before it is compared with the contact
+        require_found(
+            found.client, resource="client", record_id=data.client_id, field="client_id", message="Client not found"
+        )
     contact = None
     client_id = data.client_id
     if data.contact_id is not None:
