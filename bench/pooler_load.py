@@ -52,6 +52,7 @@ MIX = [
 ]
 OWNER, ACTIONS = "crm", "crm_actions_login"
 DATABASE = "crm_pooler"
+HUNG_AFTER_SECONDS = 60.0
 SERVER_CONNECTIONS = 15  # PgBouncer's pool: max_connections 20 minus the 3 reserved for superusers, minus 2
 
 
@@ -305,6 +306,29 @@ def build_handlers() -> None:
     configure_mappers()  # as crm_core.runtime.warmup does at init; the forked callers share the result
 
 
+def marks_in_one_simple_query(connection: Any, tenant_id: uuid.UUID, marks: Any) -> None:
+    """``dal.effects.record_marks_at_once`` without parameters (``--simple-protocol-marks``, an experiment).
+
+    The DAL's version sends a statement with parameters in autocommit: pg8000's Parse/Sync then Bind/Sync, which
+    PgBouncer in transaction mode may route to two different server connections (bench/pgbouncer_autocommit_probe.py).
+    Here the values are literals (a UUID, and JSON quoted as a standard SQL string), so the statement goes as
+    one simple-protocol message.
+    """
+    from crm_core.dal.effects import _marks_json
+
+    payload = _marks_json(marks).replace("'", "''")
+    dbapi_connection: Any = connection.connection.dbapi_connection
+    dbapi_connection.autocommit = True
+    try:
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute(f"select crm_mark_effects('{uuid.UUID(str(tenant_id))}'::uuid, '{payload}'::jsonb)")
+        finally:
+            cursor.close()
+    finally:
+        dbapi_connection.autocommit = False
+
+
 def caller(
     index: int,
     seeded: Seeded,
@@ -432,6 +456,10 @@ def run_phase(
     peak = 0
     while any(p.is_alive() for p, _ in processes):
         time.sleep(1.0)
+        if time.time() > stop_at + HUNG_AFTER_SECONDS:  # a caller still waiting for PostgreSQL: it hangs
+            for p, _ in processes:
+                if p.is_alive():
+                    p.terminate()
         if time.time() > start_at:
             peak = max(peak, servers.server_connections())
             if os.environ.get("POOLER_LOAD_DEBUG"):
@@ -446,7 +474,17 @@ def run_phase(
             late += found["late"]
             logged += found["logged_errors"]
         else:
-            errors.append({"at": None, "action": None, "error": f"caller exited with {p.exitcode}", "cause": None})
+            hung = p.exitcode == -signal.SIGTERM
+            errors.append(
+                {
+                    "at": args.seconds if hung else None,
+                    "action": None,
+                    "error": f"caller hung (no answer {HUNG_AFTER_SECONDS:.0f} s after the end)"
+                    if hung
+                    else f"caller exited with {p.exitcode}",
+                    "cause": None,
+                }
+            )
     ms = sorted(m for _, m in latencies)
 
     def pct(f: float) -> float | None:
@@ -481,6 +519,11 @@ def main() -> int:
         action="store_false",
         help="measure from each container's first call (default: one call of each action before the window)",
     )
+    parser.add_argument(
+        "--simple-protocol-marks",
+        action="store_true",
+        help="experiment: record effect marks as one simple-protocol statement (see marks_in_one_simple_query)",
+    )
     parser.add_argument("--phases", nargs="*", default=["pooler", "direct"], choices=["pooler", "direct"])
     parser.add_argument("--json")
     args = parser.parse_args()
@@ -502,7 +545,11 @@ def main() -> int:
     shutil.chown(folder, "postgres")
     os.chmod(folder, 0o755)
     servers = Servers(folder, free_port(), free_port(), bin_dir)
-    results: dict[str, Any] = {"callers": args.callers, "seconds": args.seconds}
+    results: dict[str, Any] = {
+        "callers": args.callers,
+        "seconds": args.seconds,
+        "simple_protocol_marks": args.simple_protocol_marks,
+    }
     try:
         servers.start()
         seeded = seed(servers.url(login=OWNER, pooled=False), servers.url(pooled=False), args.callers)
@@ -512,6 +559,10 @@ def main() -> int:
 
         apply_local_defaults(fake_credentials=True)
         build_handlers()
+        if args.simple_protocol_marks:
+            import crm_core.runtime.effects
+
+            crm_core.runtime.effects.record_marks_at_once = marks_in_one_simple_query  # type: ignore[assignment]
         with mock_aws():
             provision()
             for phase in args.phases:
@@ -533,7 +584,13 @@ def main() -> int:
 def markdown(results: dict[str, Any]) -> str:
     lines = [
         f"{results['callers']} callers (processes), {results['seconds']:.0f} s, PostgreSQL max_connections = 20, "
-        f"PgBouncer transaction mode with {SERVER_CONNECTIONS} server connections; milliseconds.\n",
+        f"PgBouncer transaction mode with {SERVER_CONNECTIONS} server connections; milliseconds"
+        + (
+            "; effect marks as one simple-protocol statement (--simple-protocol-marks)"
+            if results.get("simple_protocol_marks")
+            else ""
+        )
+        + ".\n",
         "| run | calls | calls/s | p50 | p95 | p99 | errors | errors logged, not raised | peak server connections | "
         "first error |",
         "|---|---|---|---|---|---|---|---|---|---|",
@@ -546,7 +603,8 @@ def markdown(results: dict[str, Any]) -> str:
         if first is None:
             error = "none"
         else:
-            when = "in a container's first calls" if first["at"] < 0 else f"after {first['at']:.1f} s"
+            at = first["at"]
+            when = "at exit" if at is None else "in a container's first calls" if at < 0 else f"after {at:.1f} s"
             error = f"{when} ({first['action']}): {first['cause'] or first['error']}"
         error = " ".join(error.split("(Background on this error", maxsplit=1)[0].split())
 
