@@ -33,6 +33,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -125,15 +126,17 @@ def lambda_environment(name: str, code: Path, path: list[Path], traced: bool, aw
     return env
 
 
-def measure(python: str, kind: str, env: dict[str, str], events: Path | None, runs: int) -> dict[str, Any]:
-    """The median of ``runs`` fresh processes."""
+def measure(
+    python: str, kind: str, env: dict[str, str], events: Callable[[], Path] | None, runs: int
+) -> dict[str, Any]:
+    """The median of ``runs`` fresh processes (each app run with events of its own: new calls, never replays)."""
     results = []
     with tempfile.TemporaryDirectory() as scratch:
         for run in range(runs):
             out = Path(scratch) / f"{run}.json"
             command = [python, "-S", str(Path(__file__).resolve()), "--child", kind, "--out", str(out)]
             if events is not None:
-                command += ["--events", str(events)]
+                command += ["--events", str(events())]
             done = subprocess.run(command, env=env, capture_output=True, text=True, check=False, cwd=scratch)
             if done.returncode != 0:
                 raise SystemExit(f"cold_start: {kind} run failed:\n{done.stderr[-4000:]}")
@@ -148,13 +151,17 @@ def measure(python: str, kind: str, env: dict[str, str], events: Path | None, ru
     return merged
 
 
+_counter = iter(range(10_000, 10**9))
+
+
 def prepare_events(plan: Any, tenant: Any, count: int, directory: Path) -> Path:
+    """``count`` new calls of ``plan``'s action (inputs and keys never used before)."""
     events = [
         {
             "tenant_id": str(tenant.id),
             "actor_user_id": str(plan.actor),
             "idempotency_key": f"cold-{time.time_ns()}-{i}",
-            "input": plan.new_input(10_000 + i),
+            "input": plan.new_input(next(_counter)),
         }
         for i in range(count)
     ]
@@ -181,6 +188,9 @@ def parent(args: argparse.Namespace) -> int:
     from crm_dev.aws_resources import FAKE_CREDENTIALS, LOCAL_DEFAULTS, provision
 
     upgrade(database.get("MIGRATION_DATABASE_URL") or database["DATABASE_URL"])
+    import logging
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # the moto server's request log
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=args.moto_port)
     server.start()
     aws = {**LOCAL_DEFAULTS, **FAKE_CREDENTIALS, "AWS_ENDPOINT_URL": f"http://127.0.0.1:{args.moto_port}", **database}
@@ -209,10 +219,16 @@ def parent(args: argparse.Namespace) -> int:
                     env["PYTHONDONTWRITEBYTECODE"] = "1"
                 deps = BASE_DEPS + (TRACED_DEPS if traced else []) + (RECORDED_DEPS if spec.records_invocations else [])
                 deps_env = {**env, "COLD_START_DEPS": json.dumps(deps)}
-                events = prepare_events(plans[spec.id], tenant, args.warm + 1, scratch)
+                plan = plans[spec.id]
                 figures[label] = {
                     "deps": measure(args.python, "deps", deps_env, None, args.runs),
-                    "init": measure(args.python, "app", env, events, args.runs),
+                    "init": measure(
+                        args.python,
+                        "app",
+                        env,
+                        lambda: prepare_events(plan, tenant, args.warm + 1, scratch),  # noqa: B023
+                        args.runs,
+                    ),
                 }
             results["functions"][spec.id] = figures
             print(f"cold_start: {spec.id} done", file=sys.stderr)

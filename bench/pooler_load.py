@@ -38,6 +38,7 @@ import tempfile
 import time
 import traceback
 import uuid
+from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -503,6 +504,12 @@ def run_phase(
         "first_error": min(errors, key=lambda e: e["at"] if e["at"] is not None else 1e9) if errors else None,
         "peak_server_connections": peak,
         "callers_late": late,
+        "error_kinds": dict(
+            Counter(
+                " ".join(str(e["cause"] or e["error"]).split("(Background on this error", maxsplit=1)[0].split())[:160]
+                for e in errors
+            ).most_common(5)
+        ),
         "logged_errors": len(logged),
         "first_logged_error": logged[0] if logged else None,
     }
