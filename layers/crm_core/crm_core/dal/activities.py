@@ -25,6 +25,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import ColumnElement, Select, and_, false, func, literal, select, text, tuple_, update
 from sqlalchemy.orm import Session
 
+from crm_core.dal.filters import given_conditions
 from crm_core.dal.writes import StatementSink
 from crm_core.db.models import (
     Client,
@@ -175,7 +176,6 @@ def get_activity(
 
 def _filter_conditions(tenant_id: uuid.UUID, filters: ActivityFilters) -> list[ColumnElement[bool]]:
     i = Interaction
-    conditions: list[ColumnElement[bool]] = [i.tenant == tenant_id]
     by_column = (
         (i.client_id, filters.client_id),
         (i.contact_name_id, filters.contact_id),
@@ -184,12 +184,7 @@ def _filter_conditions(tenant_id: uuid.UUID, filters: ActivityFilters) -> list[C
         (i.type_id, filters.type_id),
         (i.status_id, filters.status_id),
     )
-    conditions += [column == value for column, value in by_column if value is not None]
-    if filters.date_from is not None:
-        conditions.append(i.interaction_date >= filters.date_from)
-    if filters.date_to is not None:
-        conditions.append(i.interaction_date <= filters.date_to)
-    return conditions
+    return [i.tenant == tenant_id, *given_conditions(by_column, i.interaction_date, filters.date_from, filters.date_to)]
 
 
 def activity_page_query(

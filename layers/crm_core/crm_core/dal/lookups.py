@@ -18,16 +18,17 @@ T = TypeVar("T")
 
 def require_found(
     found: T | None,
-    *,
     resource: str,
     record_id: uuid.UUID,
-    message: str,
+    *,
     field: str | None = None,
+    message: str | None = None,
 ) -> T:
-    """``found`` when it is not ``None``; else NotFoundError(``message``) naming ``resource``, its id and ``field``."""
+    """``found`` when it is not ``None``; else NotFoundError naming ``resource``, its id and ``field``, with
+    ``message`` (by default "<Resource> not found")."""
     if found is None:
         details: dict[str, str] = {"resource": resource, "id": str(record_id)}
         if field is not None:
             details["field"] = field
-        raise NotFoundError(message, details)
+        raise NotFoundError(message or f"{resource.capitalize()} not found", details)
     return found

@@ -8,54 +8,14 @@ Money is integer cents (bigint columns). Totals are not computed here: the actio
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
+from crm_core.dal.quotes import ITEM_COLUMNS, QuoteItemRow
 from crm_core.db.models import Quote, QuoteItem
-
-
-@dataclass(frozen=True)
-class QuoteItemDetailRow:
-    """A quote item's columns as the quote actions return them (amounts in integer cents)."""
-
-    quote_item_id: uuid.UUID
-    quote_id: uuid.UUID
-    service_id: uuid.UUID | None
-    service_item_kind: str | None
-    service_name: str | None
-    service_sku: str | None
-    billing_method: str | None
-    description: str
-    quantity: int
-    unit_price: int
-    total_price: int
-    tax_amount: int
-    net_amount: int
-    unit_of_measure: str | None
-    display_order: int
-    phase: str | None
-    is_optional: bool
-    is_selected: bool
-    is_recurring: bool
-    billing_frequency: str | None
-    is_discount: bool
-    discount_type: str | None
-    discount_percentage: int | None
-    applies_to_item_id: uuid.UUID | None
-    applies_to_service_id: uuid.UUID | None
-    is_taxable: bool
-    tax_region: str | None
-    tax_rate: int | None
-    location_id: uuid.UUID | None
-    cost: int | None
-    cost_currency: str | None
-
-
-ITEM_COLUMNS = tuple(field.name for field in fields(QuoteItemDetailRow))
 
 # The columns a template item hands on to its copy (ids, the owning quote and the computed amounts excepted).
 COPIED_ITEM_COLUMNS = tuple(
@@ -91,28 +51,18 @@ def next_display_order(session: Session, tenant_id: uuid.UUID, quote_id: uuid.UU
     return 0 if highest is None else int(highest) + 1
 
 
-def item_details(session: Session, tenant_id: uuid.UUID, quote_id: uuid.UUID) -> list[QuoteItemDetailRow]:
-    """Every item of the quote with all its columns, in display order."""
-    rows = session.execute(
-        _item_select()
-        .where(QuoteItem.tenant == tenant_id, QuoteItem.quote_id == quote_id)
-        .order_by(QuoteItem.display_order, QuoteItem.created_at, QuoteItem.quote_item_id)
-    ).all()
-    return [QuoteItemDetailRow(**row._asdict()) for row in rows]
-
-
-def item_detail(session: Session, tenant_id: uuid.UUID, quote_item_id: uuid.UUID) -> QuoteItemDetailRow | None:
+def item_detail(session: Session, tenant_id: uuid.UUID, quote_item_id: uuid.UUID) -> QuoteItemRow | None:
     """One item with all its columns; None when not in the tenant."""
     row = session.execute(
         _item_select().where(QuoteItem.tenant == tenant_id, QuoteItem.quote_item_id == quote_item_id)
     ).one_or_none()
-    return None if row is None else QuoteItemDetailRow(**row._asdict())
+    return None if row is None else QuoteItemRow(**row._asdict())
 
 
 def copy_items(
     session: Session,
     tenant_id: uuid.UUID,
-    source: list[QuoteItemDetailRow],
+    source: list[QuoteItemRow],
     *,
     quote_id: uuid.UUID,
     actor: uuid.UUID,

@@ -31,6 +31,7 @@ from typing import Any, Literal
 from sqlalchemy import ColumnElement, Select, func, literal, select, union_all
 from sqlalchemy.orm import Session
 
+from crm_core.dal.filters import given_conditions
 from crm_core.dal.quotes import QUOTE_COLUMNS, QuoteRecord, items_count_column
 from crm_core.db.models import Quote
 
@@ -83,19 +84,17 @@ class QuotePageRow:
 
 
 def _filter_conditions(tenant_id: uuid.UUID, filters: QuoteFilters) -> list[ColumnElement[bool]]:
-    conditions: list[ColumnElement[bool]] = [Quote.tenant == tenant_id, Quote.is_template == filters.is_template]
     by_column = (
         (Quote.quote_id, filters.quote_id),
         (Quote.quote_number, filters.quote_number),
         (Quote.client_id, filters.client_id),
         (Quote.status, filters.status),
     )
-    conditions += [column == value for column, value in by_column if value is not None]
-    if filters.date_from is not None:
-        conditions.append(Quote.quote_date >= filters.date_from)
-    if filters.date_to is not None:
-        conditions.append(Quote.quote_date <= filters.date_to)
-    return conditions
+    return [
+        Quote.tenant == tenant_id,
+        Quote.is_template == filters.is_template,
+        *given_conditions(by_column, Quote.quote_date, filters.date_from, filters.date_to),
+    ]
 
 
 def _sort_column(sort: QuoteSort) -> Any:

@@ -7,7 +7,7 @@ Money is integer cents (bigint columns), as AlgaPSA stores it.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
@@ -66,27 +66,43 @@ class QuoteForSend:
 
 @dataclass(frozen=True)
 class QuoteItemRow:
-    """The columns of a quote item that pricing, the PDF and conversion need."""
+    """A quote item's columns: what pricing, the PDF and conversion need, and what the quote actions return
+    (amounts in integer cents)."""
 
     quote_item_id: uuid.UUID
+    quote_id: uuid.UUID
     service_id: uuid.UUID | None
+    service_item_kind: str | None
     service_name: str | None
+    service_sku: str | None
+    billing_method: str | None
     description: str
     quantity: int
     unit_price: int
-    billing_method: str | None
-    billing_frequency: str | None
+    total_price: int
+    tax_amount: int
+    net_amount: int
+    unit_of_measure: str | None
+    display_order: int
+    phase: str | None
     is_optional: bool
     is_selected: bool
     is_recurring: bool
+    billing_frequency: str | None
     is_discount: bool
     discount_type: str | None
     discount_percentage: int | None
     applies_to_item_id: uuid.UUID | None
     applies_to_service_id: uuid.UUID | None
     is_taxable: bool
+    tax_region: str | None
     tax_rate: int | None
-    display_order: int
+    location_id: uuid.UUID | None
+    cost: int | None
+    cost_currency: str | None
+
+
+ITEM_COLUMNS = tuple(field.name for field in fields(QuoteItemRow))
 
 
 def lock_quote_for_send(session: Session, tenant_id: uuid.UUID, quote_id: uuid.UUID) -> QuoteForSend | None:
@@ -133,7 +149,7 @@ def lock_quote_for_send(session: Session, tenant_id: uuid.UUID, quote_id: uuid.U
 def quote_items(session: Session, tenant_id: uuid.UUID, quote_id: uuid.UUID) -> list[QuoteItemRow]:
     """The quote's items in display order."""
     rows = session.execute(
-        select(*(getattr(QuoteItem, name) for name in QuoteItemRow.__dataclass_fields__))
+        select(*(getattr(QuoteItem, name) for name in ITEM_COLUMNS))
         .where(QuoteItem.tenant == tenant_id, QuoteItem.quote_id == quote_id)
         .order_by(QuoteItem.display_order, QuoteItem.created_at, QuoteItem.quote_item_id)
     ).all()

@@ -12,17 +12,21 @@ this call created the row.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
-from sqlalchemy import ARRAY, Text, and_, literal, select, true, update
+from sqlalchemy import ARRAY, ColumnElement, Text, and_, literal, select, true, update
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy.sql.dml import ReturningInsert
 
 from crm_core.dal.writes import StatementSink
 from crm_core.db.models import Client, Contact, Interaction, TagDefinition, TagMapping, Ticket
+
+KeyT = TypeVar("KeyT", str, uuid.UUID)
+OutcomeT = TypeVar("OutcomeT")
 
 # The records tags can be applied to, by tagged type: (model, id column).
 TAGGABLE_RECORDS: dict[str, tuple[Any, Any]] = {
@@ -117,34 +121,42 @@ def find_definitions(
     session: Session, tenant_id: uuid.UUID, tagged_type: str, tag_texts: Iterable[str]
 ) -> dict[str, uuid.UUID]:
     """``tag_text -> tag_id`` of the existing definitions among ``tag_texts`` for ``tagged_type`` (case-sensitive)."""
-    texts = list(tag_texts)
-    if not texts:
-        return {}
-    rows = session.execute(
-        select(TagDefinition.tag_text, TagDefinition.tag_id).where(
-            TagDefinition.tenant == tenant_id,
-            TagDefinition.tagged_type == tagged_type,
-            TagDefinition.tag_text.in_(texts),
-        )
-    ).all()
-    return dict(rows)
+    return _ids_by_key(
+        session,
+        (TagDefinition.tag_text, TagDefinition.tag_id),
+        tag_texts,
+        TagDefinition.tenant == tenant_id,
+        TagDefinition.tagged_type == tagged_type,
+    )
 
 
 def find_mappings(
     session: Session, tenant_id: uuid.UUID, tagged_id: uuid.UUID, tag_ids: Iterable[uuid.UUID]
 ) -> dict[uuid.UUID, uuid.UUID]:
     """``tag_id -> mapping_id`` of the mappings of ``tagged_id`` among ``tag_ids``."""
-    ids = list(tag_ids)
-    if not ids:
+    return _ids_by_key(
+        session,
+        (TagMapping.tag_id, TagMapping.mapping_id),
+        tag_ids,
+        TagMapping.tenant == tenant_id,
+        TagMapping.tagged_id == tagged_id,
+    )
+
+
+def _ids_by_key(
+    session: Session,
+    key_and_id: tuple[InstrumentedAttribute[KeyT], InstrumentedAttribute[uuid.UUID]],
+    keys: Iterable[KeyT],
+    *conditions: ColumnElement[bool],
+) -> dict[KeyT, uuid.UUID]:
+    """``key -> id`` of the rows meeting ``conditions`` whose key is one of ``keys``; no statement for no keys."""
+    wanted = list(keys)
+    if not wanted:
         return {}
-    rows = session.execute(
-        select(TagMapping.tag_id, TagMapping.mapping_id).where(
-            TagMapping.tenant == tenant_id,
-            TagMapping.tagged_id == tagged_id,
-            TagMapping.tag_id.in_(ids),
-        )
-    ).all()
-    return dict(rows)
+    key_column, id_column = key_and_id
+    return dict(
+        session.execute(select(key_column, id_column).where(*conditions, key_column.in_(wanted))).tuples().all()
+    )
 
 
 def get_or_create_definitions(
@@ -158,35 +170,26 @@ def get_or_create_definitions(
     texts = sorted(set(tag_texts))
     if not texts:
         return {}
-    created = dict(
-        session.execute(
-            insert(TagDefinition)
-            .values(
-                [
-                    {
-                        "tenant": tenant_id,
-                        "tag_id": uuid.uuid4(),
-                        "tag_text": text,
-                        "tagged_type": tagged_type,
-                        "created_at": created_at,
-                    }
-                    for text in texts
-                ]
-            )
-            .on_conflict_do_nothing(index_elements=["tenant", "tag_text", "tagged_type"])
-            .returning(TagDefinition.tag_text, TagDefinition.tag_id)
-        ).all()
+    rows = [
+        {
+            "tenant": tenant_id,
+            "tag_id": uuid.uuid4(),
+            "tag_text": text,
+            "tagged_type": tagged_type,
+            "created_at": created_at,
+        }
+        for text in texts
+    ]
+    return _insert_or_find(
+        session,
+        texts,
+        insert(TagDefinition)
+        .values(rows)
+        .on_conflict_do_nothing(index_elements=["tenant", "tag_text", "tagged_type"])
+        .returning(TagDefinition.tag_text, TagDefinition.tag_id),
+        find_existing=lambda missing: find_definitions(session, tenant_id, tagged_type, missing),
+        outcome=DefinitionOutcome,
     )
-    found = {text: DefinitionOutcome(tag_id, created=True) for text, tag_id in created.items()}
-    missing = [text for text in texts if text not in created]
-    if missing:
-        found.update(
-            {
-                text: DefinitionOutcome(tag_id, created=False)
-                for text, tag_id in find_definitions(session, tenant_id, tagged_type, missing).items()
-            }
-        )
-    return found
 
 
 def get_or_create_mappings(
@@ -203,36 +206,45 @@ def get_or_create_mappings(
     ids = sorted(set(tag_ids))
     if not ids:
         return {}
-    created = dict(
-        session.execute(
-            insert(TagMapping)
-            .values(
-                [
-                    {
-                        "tenant": tenant_id,
-                        "mapping_id": uuid.uuid4(),
-                        "tag_id": tag_id,
-                        "tagged_id": tagged_id,
-                        "tagged_type": tagged_type,
-                        "created_by": created_by,
-                        "created_at": created_at,
-                    }
-                    for tag_id in ids
-                ]
-            )
-            .on_conflict_do_nothing(index_elements=["tenant", "tag_id", "tagged_id"])
-            .returning(TagMapping.tag_id, TagMapping.mapping_id)
-        ).all()
+    rows = [
+        {
+            "tenant": tenant_id,
+            "mapping_id": uuid.uuid4(),
+            "tag_id": tag_id,
+            "tagged_id": tagged_id,
+            "tagged_type": tagged_type,
+            "created_by": created_by,
+            "created_at": created_at,
+        }
+        for tag_id in ids
+    ]
+    return _insert_or_find(
+        session,
+        ids,
+        insert(TagMapping)
+        .values(rows)
+        .on_conflict_do_nothing(index_elements=["tenant", "tag_id", "tagged_id"])
+        .returning(TagMapping.tag_id, TagMapping.mapping_id),
+        find_existing=lambda missing: find_mappings(session, tenant_id, tagged_id, missing),
+        outcome=MappingOutcome,
     )
-    found = {tag_id: MappingOutcome(mapping_id, created=True) for tag_id, mapping_id in created.items()}
-    missing = [tag_id for tag_id in ids if tag_id not in created]
+
+
+def _insert_or_find(
+    session: Session,
+    keys: list[KeyT],
+    insert_skipping_existing: ReturningInsert[KeyT, uuid.UUID],
+    *,
+    find_existing: Callable[[list[KeyT]], dict[KeyT, uuid.UUID]],
+    outcome: Callable[[uuid.UUID, bool], OutcomeT],
+) -> dict[KeyT, OutcomeT]:
+    """``key -> outcome(id, created)`` for each of ``keys``: the rows the insert (``ON CONFLICT DO NOTHING
+    RETURNING key, id``) created, then the ones it skipped, read by ``find_existing`` only when there are."""
+    created = dict(session.execute(insert_skipping_existing).tuples().all())
+    found = {key: outcome(row_id, True) for key, row_id in created.items()}
+    missing = [key for key in keys if key not in created]
     if missing:
-        found.update(
-            {
-                tag_id: MappingOutcome(mapping_id, created=False)
-                for tag_id, mapping_id in find_mappings(session, tenant_id, tagged_id, missing).items()
-            }
-        )
+        found.update({key: outcome(row_id, False) for key, row_id in find_existing(missing).items()})
     return found
 
 

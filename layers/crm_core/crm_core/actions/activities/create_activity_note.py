@@ -54,12 +54,7 @@ class CreateActivityNoteOutput(ActionOutput):
 
 def _load_target(ctx: ActionContext, target: NoteTarget) -> tuple[dict[str, Any], dict[str, Any]]:
     """The interaction's foreign keys and the target summary; NotFoundError when not in the tenant."""
-    return require_found(
-        _target_links(ctx, target),
-        resource=target.type,
-        record_id=target.id,
-        message=f"{target.type.capitalize()} not found",
-    )
+    return require_found(_target_links(ctx, target), target.type, target.id)
 
 
 def _target_links(ctx: ActionContext, target: NoteTarget) -> tuple[dict[str, Any], dict[str, Any]] | None:

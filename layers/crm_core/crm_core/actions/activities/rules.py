@@ -22,8 +22,8 @@ def load_activity(ctx: ActionContext, activity_id: uuid.UUID, *, lock: bool = Fa
     """The activity's summary row (full notes); NotFoundError when it is not in the tenant."""
     return require_found(
         activities.get_activity(ctx.session, ctx.tenant_id, activity_id, lock=lock),
-        resource="interaction",
-        record_id=activity_id,
+        "interaction",
+        activity_id,
         field="activity_id",
         message="Activity not found",
     )

@@ -173,13 +173,7 @@ def _resolve_client(data: ScheduleActivityInput, found: _Found) -> tuple[ClientR
     contact = None
     client_id = data.client_id
     if data.contact_id is not None:
-        contact = require_found(
-            found.contact,
-            resource="contact",
-            record_id=data.contact_id,
-            field="contact_id",
-            message="Contact not found",
-        )
+        contact = require_found(found.contact, "contact", data.contact_id, field="contact_id")
         if client_id is None:
             if contact.client_id is None:
                 raise guard_failed(
@@ -208,26 +202,14 @@ def _resolve_client(data: ScheduleActivityInput, found: _Found) -> tuple[ClientR
             expected="client_id or contact_id",
             actual=None,
         )
-    client = require_found(
-        found.client,
-        resource="client",
-        record_id=client_id,
-        field="client_id",
-        message="Client not found",
-    )
+    client = require_found(found.client, "client", client_id, field="client_id")
     return client, contact
 
 
 def _check_ticket(data: ScheduleActivityInput, found: _Found, client_id: uuid.UUID) -> None:
     if data.ticket_id is None:
         return
-    ticket = require_found(
-        found.ticket,
-        resource="ticket",
-        record_id=data.ticket_id,
-        field="ticket_id",
-        message="Ticket not found",
-    )
+    ticket = require_found(found.ticket, "ticket", data.ticket_id, field="ticket_id")
     if ticket.client_id is not None and ticket.client_id != client_id:
         raise guard_failed(
             "ticket_belongs_to_client",
@@ -265,13 +247,7 @@ def _owner(ctx: ActionContext, found: _Found) -> UserRecord:
         if found.owner is None:
             raise InternalError("The actor was not found again", {"actor_user_id": str(ctx.actor_user_id)})
         return found.owner
-    return require_found(
-        found.owner,
-        resource="user",
-        record_id=found.owner_id,
-        field=found.owner_field,
-        message="User not found",
-    )
+    return require_found(found.owner, "user", found.owner_id, field=found.owner_field)
 
 
 class _LocalTimeReader:

@@ -81,29 +81,16 @@ def parse_tags(value: Any) -> list[str]:
     return [str(value)]
 
 
+# The summary fields the query row holds as they are shown; the others are derived from the row below.
+_DERIVED = ("notes_preview", "user_name", "tags")
+_COPIED = tuple(name for name in ActivitySummary.model_fields if name not in _DERIVED)
+
+
 def activity_summary(row: ActivityRecord) -> ActivitySummary:
     """The summary of one row of the activity summary query (``crm_core.dal.activities``)."""
     return ActivitySummary(
-        activity_id=row.activity_id,
-        type_id=row.type_id,
-        type_name=row.type_name,
-        status_id=row.status_id,
-        status_name=row.status_name,
-        client_id=row.client_id,
-        client_name=row.client_name,
-        contact_id=row.contact_id,
-        contact_name=row.contact_name,
-        ticket_id=row.ticket_id,
-        ticket_number=row.ticket_number,
-        title=row.title,
+        **{name: getattr(row, name) for name in _COPIED},
         notes_preview=notes_preview(row.notes, more_follows=bool(row.notes_truncated)),
-        interaction_date=row.interaction_date,
-        start_time=row.start_time,
-        end_time=row.end_time,
-        duration=row.duration,
-        user_id=row.user_id,
         user_name=user_display_name(row.user_first_name, row.user_last_name, row.user_email),
-        visibility=row.visibility,
-        category=row.category,
         tags=parse_tags(row.tags),
     )

@@ -28,7 +28,7 @@ from crm_core.actions.quotes.currency import is_known_currency
 from crm_core.actions.quotes.transitions import require_status
 from crm_core.dal import quote_authoring
 from crm_core.dal import quotes as quotes_dal
-from crm_core.dal.quote_authoring import QuoteItemDetailRow
+from crm_core.dal.quotes import QuoteItemRow
 from crm_core.errors import guard_failed
 from crm_core.runtime.context import ActionContext
 from crm_core.runtime.spec import action_spec, requires
@@ -120,7 +120,7 @@ class AddQuoteItemOutput(ActionOutput):
     quote: QuoteDetail
 
 
-def item_detail(row: QuoteItemDetailRow) -> QuoteItemDetail:
+def item_detail(row: QuoteItemRow) -> QuoteItemDetail:
     """The output model of an item row."""
     return QuoteItemDetail(**{name: getattr(row, name) for name in QuoteItemDetail.model_fields})
 

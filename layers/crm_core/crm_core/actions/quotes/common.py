@@ -63,11 +63,7 @@ def load_quote(
     templates).
     """
     quote = require_found(
-        quotes_dal.get_quote(ctx.session, ctx.tenant_id, quote_id, lock=True),
-        resource="quote",
-        record_id=quote_id,
-        field=field,
-        message="Quote not found",
+        quotes_dal.get_quote(ctx.session, ctx.tenant_id, quote_id, lock=True), "quote", quote_id, field=field
     )
     status = expire_on_access(ctx, quote_id, quote.status, quote.valid_until)
     if template_refusal is not None:

@@ -157,20 +157,10 @@ def require_valid_until_not_before(quote_date: datetime | None, valid_until: dat
 
 def require_client_and_contact(ctx: ActionContext, client_id: uuid.UUID, contact_id: uuid.UUID | None) -> ClientRecord:
     """The client (NOT_FOUND when missing); the contact must exist (NOT_FOUND) and be the client's (ValidationError)."""
-    client = require_found(
-        get_client(ctx.session, ctx.tenant_id, client_id),
-        resource="client",
-        record_id=client_id,
-        field="client_id",
-        message="Client not found",
-    )
+    client = require_found(get_client(ctx.session, ctx.tenant_id, client_id), "client", client_id, field="client_id")
     if contact_id is not None:
         contact = require_found(
-            get_contact(ctx.session, ctx.tenant_id, contact_id),
-            resource="contact",
-            record_id=contact_id,
-            field="contact_id",
-            message="Contact not found",
+            get_contact(ctx.session, ctx.tenant_id, contact_id), "contact", contact_id, field="contact_id"
         )
         if contact.client_id != client_id:
             raise guard_failed(

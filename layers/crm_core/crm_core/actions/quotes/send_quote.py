@@ -123,10 +123,9 @@ def resolve_recipients(explicit: list[str] | None, contact_email: str | None, bi
 def send_quote(ctx: ActionContext, data: SendQuoteInput) -> SendQuoteOutput:
     quote = require_found(
         quotes_dal.lock_quote_for_send(ctx.session, ctx.tenant_id, data.quote_id),
-        resource="quote",
-        record_id=data.quote_id,
+        "quote",
+        data.quote_id,
         field="quote_id",
-        message="Quote not found",
     )
     status = expire_on_access(ctx, quote.quote_id, quote.status, quote.valid_until)
     if status != quote.status:

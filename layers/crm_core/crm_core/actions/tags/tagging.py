@@ -189,8 +189,8 @@ def apply_tags(
     state = tag_store.read_tagging_state(session, tenant, target_type, target_id, tag_texts)
     target = require_found(
         TaggedRecord(type=target_type, id=target_id) if state.target_exists else None,
-        resource=target_type,
-        record_id=target_id,
+        target_type,
+        target_id,
         message=f"{RECORD_LABELS[target_type]} not found",
     )
 
