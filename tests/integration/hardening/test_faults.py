@@ -31,7 +31,7 @@ from crm_core.aws.document_store import S3DocumentStore
 from crm_core.aws.event_publisher import EventBridgePublisher
 from crm_core.aws.mailer import SesMailer
 from crm_core.aws.ports import EffectPorts
-from crm_core.errors import ActionFailure, InternalError, TransientError
+from crm_core.errors import ActionFailure, TransientError
 from crm_core.runtime import build_handler, get_spec
 from crm_core.runtime.effects import relay_pending_effects
 from crm_core.runtime.error_mapping import to_action_failure
@@ -198,17 +198,6 @@ def _statements_of(engine: Engine, owner_engine: Engine, aws: LocalResources, ma
 KILLED_CALLS = sorted(CALLS) if settings().max_examples > 25 else ["schedule_activity"]
 
 
-# Driver errors the runtime does not map yet (InternalError instead of TransientError): a bare
-# ConnectionResetError from pg8000's read, and pg8000's own InterfaceError from statements sent on the raw
-# connection (dal/alone.py). Each is pinned by a strict xfail below; the kill loop tolerates them so that it
-# still checks everything else.
-KNOWN_UNMAPPED_DRIVER_ERRORS = {"ConnectionResetError", "InterfaceError"}
-
-
-def known_bug(failure: object) -> bool:
-    return isinstance(failure, InternalError) and (failure.details or {}).get("type") in KNOWN_UNMAPPED_DRIVER_ERRORS
-
-
 def as_workflow_retries(send: Callable[[], Any], engine: Engine, attempts: int = 3) -> Any:
     """``send()`` retried on TransientError, as a state machine's ``Retry`` (or the relay's next run) would."""
     for attempt in range(attempts):
@@ -216,12 +205,8 @@ def as_workflow_retries(send: Callable[[], Any], engine: Engine, attempts: int =
             return send()
         except Exception as exc:
             failure = to_action_failure(exc)
-            if not (isinstance(failure, TransientError) or known_bug(failure)) or attempt == attempts - 1:
+            if not isinstance(failure, TransientError) or attempt == attempts - 1:
                 raise
-            if known_bug(failure):
-                # The raw driver error leaves the dead connection in the pool, where every retry finds it again
-                # (pinned below); only a fresh container, here a fresh pool, recovers today.
-                engine.dispose()
     raise AssertionError("unreachable")
 
 
@@ -245,9 +230,7 @@ def test_a_connection_killed_at_any_statement_loses_nothing_and_the_retry_comple
         with killing_connection_at(engine, k):
             first = call.attempt()
         outcomes[k] = type(first).__name__
-        assert isinstance(first, dict | TransientError) or known_bug(first), (
-            f"statement {k}: {first!r}\n{_cause(first)}"
-        )
+        assert isinstance(first, dict | TransientError), f"statement {k}: {first!r}\n{_cause(first)}"
         if isinstance(first, ActionFailure):
             assert ledger_rows(owner_engine, tenant) == [], f"statement {k}: a failed call left its ledger row"
         retried = as_workflow_retries(call.send, engine)
@@ -259,14 +242,6 @@ def test_a_connection_killed_at_any_statement_loses_nothing_and_the_retry_comple
     assert {"TransientError", "dict"} <= set(outcomes.values()), outcomes
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "runtime bug: pg8000 raises a bare ConnectionResetError (an OSError, which SQLAlchemy does not wrap) when the "
-        "server's reset arrives while it reads a reply; runtime/error_mapping.py maps it to InternalError, not "
-        "TransientError. Seen about one run in five of the kill loop above, at statement 1 (begin transaction)."
-    ),
-)
 def test_a_connection_reset_while_reading_is_transient(
     engine: Engine, owner_engine: Engine, shared_aws: LocalResources, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -298,15 +273,6 @@ def test_a_connection_reset_while_reading_is_transient(
     assert isinstance(failure, TransientError), failure
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "runtime bug: after a connection killed at the after-commit mark, a retry answered by DynamoDB checks the "
-        "actor with dal/alone.py's execute_alone on the raw pg8000 connection; the stale connection's "
-        "pg8000.exceptions.InterfaceError is not a SQLAlchemy error, so it becomes InternalError, not TransientError, "
-        "and the dead connection stays in the pool: every later replay in the container fails the same way"
-    ),
-)
 def test_a_replay_after_a_connection_killed_in_the_delivery_is_answered_or_transient(
     engine: Engine, owner_engine: Engine, shared_aws: LocalResources
 ) -> None:
@@ -323,14 +289,6 @@ def test_a_replay_after_a_connection_killed_in_the_delivery_is_answered_or_trans
     assert isinstance(replays[-1], dict)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=TransientError,
-    reason=(
-        "runtime bug: a connection killed while the after-commit delivery marks the outbox (crm_mark_effects) goes "
-        "back to the pool unnoticed (no pre-ping), so the next call of the container fails with TransientError"
-    ),
-)
 def test_the_call_after_a_connection_killed_in_the_delivery_succeeds(
     engine: Engine, owner_engine: Engine, shared_aws: LocalResources
 ) -> None:

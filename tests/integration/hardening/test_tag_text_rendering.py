@@ -1,6 +1,7 @@
 """Found by the fuzz suite: a tag holding a lone surrogate (valid in a JSON string, not in UTF-8) made the tag
-rule's error message unrenderable, so the call failed with InternalError(UnicodeEncodeError) instead of the
-ValidationError naming the tag."""
+rule's error message unrenderable, so the call failed with InternalError(UnicodeEncodeError) instead of a
+ValidationError naming the tag. The runtime now refuses any lone surrogate in an event before the action runs,
+naming the field (runtime/envelope.py ``require_unicode_text``); the tag rule's message escapes one too."""
 
 from __future__ import annotations
 
@@ -21,4 +22,6 @@ def test_a_lone_surrogate_in_a_tag_is_a_validation_error_naming_the_tag(
     payload = {"target": {"type": "client", "id": str(tenant.client)}, "tags": [tag]}
     with pytest.raises(ValidationError) as refused:
         invoke_action("crm.tag_entity", tenant.id, tenant.actor, payload)
-    assert "tag_characters" in json.dumps(refused.value.to_dict())
+    problem = refused.value.details["errors"][0]
+    assert (problem["field"], problem["type"]) == ("input.tags[0]", "unicode_surrogate")
+    json.dumps(refused.value.to_dict(), ensure_ascii=False).encode("utf-8")  # the error itself is valid text

@@ -112,3 +112,19 @@ def test_error_text_is_a_json_object_with_the_four_keys() -> None:
     parsed = json.loads(str(error))
     assert set(parsed) == {"category", "code", "message", "details"}
     assert type(error).__name__ == "ValidationError"
+
+
+def test_a_lone_surrogate_anywhere_in_the_event_is_a_validation_error_naming_its_field() -> None:
+    from crm_core.runtime.envelope import require_unicode_text
+
+    require_unicode_text({"input": {"title": "ok 👩‍💻 \u202e"}})  # pairs and marks are text
+    for event, field in (
+        ({"input": {"patch": {"title": "0\ud800"}}}, "input.patch.title"),
+        ({"input": {"tags": ["a", "\udfff"]}}, "input.tags[1]"),
+        ({"run_id": "\ud83d"}, "run_id"),
+        ({"input": {"\ud800": 1}}, "input.\\ud800"),
+    ):
+        with pytest.raises(ValidationError) as refused:
+            require_unicode_text(event)
+        assert refused.value.details["errors"][0]["field"] == field
+        json.dumps(refused.value.to_dict(), ensure_ascii=False).encode("utf-8")  # the error is valid text

@@ -167,6 +167,62 @@ def validation_error_from(exc: pydantic.ValidationError, *, what: str, prefix: s
     return ValidationError(f"Invalid {what}: {summary}", details)
 
 
+def require_unicode_text(event: Any) -> None:
+    """ValidationError naming the first string (or key) of ``event`` that holds a lone surrogate.
+
+    JSON may carry a lone surrogate (``"\\ud800"``); UTF-8, and so PostgreSQL, DynamoDB and the input hash, cannot.
+    Checked once for the whole event, by encoding its JSON text (a few microseconds); the walk that finds the
+    field runs only when that fails.
+    """
+    try:
+        json.dumps(event, ensure_ascii=False, default=str).encode("utf-8")
+    except UnicodeEncodeError:
+        field, text = _first_lone_surrogate(event, "")
+        shown = text.encode("utf-8", "backslashreplace").decode("utf-8")
+        raise ValidationError(
+            f"Invalid event: {field} is not valid Unicode text (it holds a lone surrogate)",
+            {
+                "rule": "schema",
+                "errors": [
+                    {
+                        "field": field,
+                        "message": "Text must be valid Unicode: a lone surrogate cannot be stored",
+                        "type": "unicode_surrogate",
+                        "expected": "valid Unicode text (surrogates only in pairs)",
+                        "actual": shown[:200],
+                        "actual_type": "string",
+                    }
+                ],
+            },
+        ) from None
+
+
+def _first_lone_surrogate(value: Any, path: str) -> tuple[str, str]:
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return path or "event", value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            key_text = str(key)
+            shown_key = key_text.encode("utf-8", "backslashreplace").decode("utf-8")
+            field = f"{path}.{shown_key}" if path else shown_key
+            try:
+                key_text.encode("utf-8")
+            except UnicodeEncodeError:
+                return field, key_text
+            found = _first_lone_surrogate(item, field)
+            if found[1]:
+                return found
+    elif isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            found = _first_lone_surrogate(item, f"{path}[{index}]")
+            if found[1]:
+                return found
+    return path, ""
+
+
 def parse_envelope(event: Any) -> Envelope:
     """The validated envelope; ValidationError when the event is not an object or a field is wrong."""
     if not isinstance(event, dict):

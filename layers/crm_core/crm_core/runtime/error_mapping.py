@@ -45,7 +45,12 @@ def _from_database(exc: BaseException) -> ActionFailure | None:
     if isinstance(exc, sa_exc.TimeoutError):
         return TransientError("Timed out waiting for a database connection", {"reason": "pool_timeout"})
     code, fields = _sqlstate(exc)
-    if exc.connection_invalidated or isinstance(exc, sa_exc.InterfaceError) or (code or "").startswith("08"):
+    if (
+        exc.connection_invalidated
+        or isinstance(exc, sa_exc.InterfaceError)
+        or (code or "").startswith("08")
+        or code in ("57P01", "57P02", "57P03")  # the server ended the session
+    ):
         return TransientError("Database connection unavailable", {"reason": "connection", "sqlstate": code})
     if code in TRANSIENT_SQLSTATES:
         return TransientError("Database asked to retry the transaction", {"reason": fields.get("M"), "sqlstate": code})
@@ -66,6 +71,16 @@ def _from_database(exc: BaseException) -> ActionFailure | None:
         )
     if isinstance(exc, sa_exc.OperationalError):
         return TransientError("Database unavailable", {"reason": str(exc.orig)[:500], "sqlstate": code})
+    return None
+
+
+def _from_driver(exc: BaseException) -> ActionFailure | None:
+    """A pg8000 error SQLAlchemy did not wrap (a socket reset while reading a reply, a statement sent on the raw
+    connection) that means the connection is gone: TransientError, as for a wrapped one."""
+    from crm_core.dal.alone import connection_lost
+
+    if connection_lost(exc):
+        return TransientError("Database connection lost", {"reason": "connection", "error": type(exc).__name__})
     return None
 
 
@@ -134,7 +149,7 @@ def to_action_failure(exc: BaseException) -> ActionFailure:
         if mapped is not None:
             return mapped
         return TransientError("Idempotency store unavailable", {"reason": str(exc)[:500]})
-    mapped = _from_database(exc) or _from_aws(exc)
+    mapped = _from_database(exc) or _from_driver(exc) or _from_aws(exc)
     if mapped is not None:
         return mapped
     logger.exception("unexpected error", exc_info=exc)

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from crm_core.aws.ports import EffectPorts
 from crm_core.dal.access import require_active_internal_actor, require_permissions
+from crm_core.dal.alone import connection_lost
 from crm_core.dal.audit import run_audit_row
 from crm_core.dal.calls import Completion, LedgerClaim, close_call, open_call, read_actor_alone
 from crm_core.dal.ledger import replay_output
@@ -32,7 +33,7 @@ from crm_core.db.engine import get_engine
 from crm_core.errors import InternalError
 from crm_core.runtime.context import ActionContext
 from crm_core.runtime.effects import PendingEffect, deliver_after_commit, effect_rows
-from crm_core.runtime.envelope import Envelope, parse_envelope, validation_error_from
+from crm_core.runtime.envelope import Envelope, parse_envelope, require_unicode_text, validation_error_from
 from crm_core.runtime.error_mapping import to_action_failure
 from crm_core.runtime.idempotency import (
     canonical_input,
@@ -134,6 +135,7 @@ class ActionRunner:
         return output
 
     def _handle(self, event: Any, context: Any) -> dict[str, Any]:
+        require_unicode_text(event)
         envelope = parse_envelope(event)
         run_id = envelope.run_id or getattr(context, "aws_request_id", None) or str(uuid.uuid4())
         step_path = envelope.step_path or self.spec.id
@@ -184,16 +186,22 @@ class ActionRunner:
         now = self._clock()
         # One connection for the call: its transaction, then the marks of what was delivered after the commit.
         with get_engine().connect() as connection:
-            with Session(bind=connection, expire_on_commit=False) as session:
-                try:
-                    outcome = self._transaction(session, call, now)
-                    if outcome.commit:
-                        session.commit()
-                    else:
+            try:
+                with Session(bind=connection, expire_on_commit=False) as session:
+                    try:
+                        outcome = self._transaction(session, call, now)
+                        if outcome.commit:
+                            session.commit()
+                        else:
+                            session.rollback()
+                    except BaseException:
                         session.rollback()
-                except BaseException:
-                    session.rollback()
-                    raise
+                        raise
+            except Exception as exc:
+                # A socket error pg8000 raised below SQLAlchemy leaves the pool unaware the connection died.
+                if connection_lost(exc) and not connection.invalidated:
+                    connection.invalidate(exc)
+                raise
             patch = self._deliver(connection, call.tenant_id, outcome, now)
         return {**outcome.output, **patch}
 
