@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from crm_core.errors import NotFoundError, PermissionDeniedError, ValidationError
+from crm_core.errors import PermissionDeniedError, ValidationError
+from tests.support.errors import assert_each_not_found, broken_rule
 from tests.support.quotes import NOW, add_quote, quote_activities, quote_items, quote_row
 from tests.support.rows import audit_rows, count_rows, tenant_row_counts
 from tests.support.tenants import Tenant, actor_with
@@ -181,12 +182,7 @@ def test_a_template_is_not_editable(tenant: Tenant, engine, invoke) -> None:
     with pytest.raises(ValidationError) as caught:
         invoke(ACTION, item_input(template_id))
 
-    assert caught.value.details == {
-        "rule": "quote_is_not_template",
-        "field": "quote_id",
-        "expected": False,
-        "actual": True,
-    }
+    assert caught.value.details == broken_rule("quote_is_not_template", "quote_id", False, True)
     assert len(quote_items(engine, tenant.id, template_id)) == 2
 
 
@@ -199,12 +195,7 @@ def test_a_quote_not_in_draft_is_not_editable(tenant: Tenant, engine, invoke, st
     with pytest.raises(ValidationError) as caught:
         invoke(ACTION, item_input(quote_id))
 
-    assert caught.value.details == {
-        "rule": "quote_editable_status",
-        "field": "status",
-        "expected": ["draft"],
-        "actual": status,
-    }
+    assert caught.value.details == broken_rule("quote_editable_status", "status", ["draft"], status)
     assert status in caught.value.message
     assert len(quote_items(engine, tenant.id, quote_id)) == 2
 
@@ -298,22 +289,21 @@ def test_a_discount_aimed_at_an_item_of_another_quote_is_refused(tenant: Tenant,
             ),
         )
 
-    assert caught.value.details == {
-        "rule": "applies_to_item_on_quote",
-        "field": "applies_to_item_id",
-        "expected": "the id of an item of this quote",
-        "actual": str(foreign_item["quote_item_id"]),
-    }
+    assert caught.value.details == broken_rule(
+        "applies_to_item_on_quote",
+        "applies_to_item_id",
+        "the id of an item of this quote",
+        str(foreign_item["quote_item_id"]),
+    )
 
 
 def test_a_missing_quote_and_another_tenants_quote_are_not_found(
     tenant: Tenant, other_tenant: Tenant, engine, invoke
 ) -> None:
-    missing, foreign = uuid.uuid4(), add_quote(other_tenant)
-    for quote_id in (missing, foreign):
-        with pytest.raises(NotFoundError) as caught:
-            invoke(ACTION, item_input(quote_id))
-        assert caught.value.details == {"resource": "quote", "id": str(quote_id), "field": "quote_id"}
+    foreign = add_quote(other_tenant)
+    assert_each_not_found(
+        lambda quote_id: invoke(ACTION, item_input(quote_id)), [uuid.uuid4(), foreign], "quote", "quote_id"
+    )
     assert len(quote_items(engine, other_tenant.id, foreign)) == 2
 
 

@@ -9,6 +9,7 @@ import uuid
 import pytest
 
 from crm_core.errors import NotFoundError, PermissionDeniedError, ValidationError
+from tests.support.errors import broken_rule
 from tests.support.quotes import add_quote, quote_activities, quote_row
 from tests.support.rows import audit_rows, tenant_row_counts
 from tests.support.tenants import Tenant, actor_with
@@ -117,12 +118,7 @@ def test_only_quotes_pending_approval_can_be_decided(tenant: Tenant, engine, inv
     quote_id = add_quote(tenant, status=status)
     with pytest.raises(ValidationError) as caught:
         invoke(ACTION, {"quote_id": str(quote_id), "decision": "approve"})
-    assert caught.value.details == {
-        "rule": "quote_pending_approval",
-        "field": "status",
-        "expected": ["pending_approval"],
-        "actual": status,
-    }
+    assert caught.value.details == broken_rule("quote_pending_approval", "status", ["pending_approval"], status)
     assert quote_row(engine, tenant.id, quote_id)["status"] == status
 
 

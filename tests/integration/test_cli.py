@@ -13,6 +13,8 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from crm_core.catalog import build_catalog
 from crm_dev.approvals import ApprovalRequest
 from crm_dev.cli import main
@@ -98,6 +100,9 @@ def test_cli_invoke_unknown_action(tmp_path: Path) -> None:
 # command's Step Functions client (boto3's default) reaches the same emulator.
 
 
+Waiting = tuple[str, ApprovalRequest]  # a waiting execution's arn and its approval request
+
+
 def approve(*args: str) -> tuple[int, dict[str, Any]]:
     stdout = io.StringIO()
     with contextlib.redirect_stdout(stdout):
@@ -105,7 +110,8 @@ def approve(*args: str) -> tuple[int, dict[str, Any]]:
     return status, json.loads(stdout.getvalue())
 
 
-def waiting_quote(harness: StateMachineRunner, tenant: Tenant, engine: Any) -> tuple[str, ApprovalRequest]:
+@pytest.fixture
+def waiting_quote(harness: StateMachineRunner, tenant: Tenant, engine: Any) -> Waiting:
     """A quote-to-cash execution waiting for the first approval decision, and its request."""
     machine = harness.create_state_machine(STATE_MACHINES / "quote_to_cash.asl.json")
     arn = start(
@@ -126,10 +132,9 @@ def waiting_quote(harness: StateMachineRunner, tenant: Tenant, engine: Any) -> t
 
 @executes
 def test_cli_approve_decides_and_the_execution_sends_the_quote(
-    harness: StateMachineRunner, tenant: Tenant, engine: Any
+    harness: StateMachineRunner, tenant: Tenant, engine: Any, approver: uuid.UUID, waiting_quote: Waiting
 ) -> None:
-    approver = tenant.seed.user(roles=["Admin"], first_name="Abe", last_name="Approver")
-    arn, request = waiting_quote(harness, tenant, engine)
+    arn, request = waiting_quote
 
     status, printed = approve(
         "--tenant", str(tenant.id), "--approver", str(approver), "--quote", str(request.quote_id),
@@ -155,9 +160,9 @@ def test_cli_approve_decides_and_the_execution_sends_the_quote(
 
 @executes
 def test_cli_approve_refused_for_the_submitter_leaves_the_execution_waiting(
-    harness: StateMachineRunner, tenant: Tenant, engine: Any
+    harness: StateMachineRunner, tenant: Tenant, waiting_quote: Waiting
 ) -> None:
-    arn, request = waiting_quote(harness, tenant, engine)
+    arn, request = waiting_quote
 
     status, printed = approve(
         "--tenant", str(tenant.id), "--approver", str(tenant.actor), "--quote", str(request.quote_id),
@@ -192,10 +197,9 @@ def test_cli_approve_without_a_waiting_request_says_so(
 
 @executes
 def test_cli_approve_after_the_execution_ended_says_nothing_waits(
-    harness: StateMachineRunner, tenant: Tenant, engine: Any
+    harness: StateMachineRunner, tenant: Tenant, engine: Any, approver: uuid.UUID, waiting_quote: Waiting
 ) -> None:
-    approver = tenant.seed.user(roles=["Admin"], first_name="Abe", last_name="Approver")
-    arn, request = waiting_quote(harness, tenant, engine)
+    arn, request = waiting_quote
     args = ["--tenant", str(tenant.id), "--approver", str(approver), "--quote", str(request.quote_id)]
     assert approve(*args, "--decision", "approve")[0] == 0
     assert_succeeded(finished(harness, arn))

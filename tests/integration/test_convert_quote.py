@@ -12,6 +12,7 @@ import pytest
 
 from crm_core.errors import NotFoundError, PermissionDeniedError, ValidationError
 from tests.support.concurrency import run_in_threads
+from tests.support.errors import broken_rule
 from tests.support.quotes import NOW, add_quote, quote_activities, quote_row
 from tests.support.rows import audit_rows, count_rows, execute, fetch_all, fetch_one, tenant_row_counts
 from tests.support.tenants import Tenant, actor_with
@@ -46,6 +47,24 @@ def item_ids(engine, tenant: Tenant, quote_id: uuid.UUID) -> dict[str, uuid.UUID
         engine, tenant.id, "select quote_item_id, description from quote_items where quote_id = :q", q=quote_id
     )
     return {row["description"]: row["quote_item_id"] for row in rows}
+
+
+def add_fixed_discount(
+    engine, tenant: Tenant, quote_id: uuid.UUID, description: str, cents: int, target: uuid.UUID
+) -> None:
+    """A fixed discount of ``cents`` aimed at the item ``target``, added to the seeded quote as its last line."""
+    execute(
+        engine,
+        tenant.id,
+        "insert into quote_items (tenant, quote_item_id, quote_id, description, quantity, unit_price, is_discount, "
+        "discount_type, applies_to_item_id, display_order) values (:tenant, :id, :q, :description, 1, "
+        ":cents, true, 'fixed', :target, 9)",
+        id=uuid.uuid4(),
+        q=quote_id,
+        description=description,
+        cents=cents,
+        target=target,
+    )
 
 
 def contract_rows(engine, tenant: Tenant, contract_id: str) -> tuple[dict, list[dict], list[dict]]:
@@ -173,16 +192,7 @@ def test_converts_to_a_draft_invoice_with_hand_computed_cents(tenant: Tenant, en
     )
     # a fixed discount aimed at the recurring item does not reach the invoice
     ids = item_ids(engine, tenant, quote_id)
-    execute(
-        engine,
-        tenant.id,
-        "insert into quote_items (tenant, quote_item_id, quote_id, description, quantity, unit_price, is_discount, "
-        "discount_type, applies_to_item_id, display_order) values (:tenant, :id, :q, 'Y monitoring discount', 1, "
-        "2000, true, 'fixed', :target, 9)",
-        id=uuid.uuid4(),
-        q=quote_id,
-        target=ids["R monitoring"],
-    )
+    add_fixed_discount(engine, tenant, quote_id, "Y monitoring discount", 2_000, ids["R monitoring"])
 
     out = invoke(ACTION, {"quote_id": str(quote_id), "target": "invoice"})
 
@@ -254,16 +264,7 @@ def test_converts_to_a_draft_invoice_with_hand_computed_cents(tenant: Tenant, en
 def test_an_item_discount_points_at_the_items_charge(tenant: Tenant, engine, invoke) -> None:
     quote_id = accepted_quote(tenant, [one_time("A setup", tax_rate=0), recurring()])
     ids = item_ids(engine, tenant, quote_id)
-    execute(
-        engine,
-        tenant.id,
-        "insert into quote_items (tenant, quote_item_id, quote_id, description, quantity, unit_price, is_discount, "
-        "discount_type, applies_to_item_id, display_order) values (:tenant, :id, :q, 'Setup discount', 1, "
-        "300000, true, 'fixed', :target, 9)",
-        id=uuid.uuid4(),
-        q=quote_id,
-        target=ids["A setup"],
-    )
+    add_fixed_discount(engine, tenant, quote_id, "Setup discount", 300_000, ids["A setup"])
     out = invoke(ACTION, {"quote_id": str(quote_id), "target": "invoice"})
     invoice, charges = invoice_rows(engine, tenant, out["invoice_id"])
     setup, discount = charges
@@ -382,12 +383,7 @@ def test_only_accepted_quotes_are_converted(tenant: Tenant, engine, invoke, stat
     before = tenant_row_counts(engine, tenant.id)
     with pytest.raises(ValidationError) as caught:
         invoke(ACTION, {"quote_id": str(quote_id), "target": "contract_and_invoice"})
-    assert caught.value.details == {
-        "rule": "quote_accepted_for_conversion",
-        "field": "status",
-        "expected": ["accepted"],
-        "actual": status,
-    }
+    assert caught.value.details == broken_rule("quote_accepted_for_conversion", "status", ["accepted"], status)
     assert tenant_row_counts(engine, tenant.id) == before
 
 
@@ -395,24 +391,14 @@ def test_a_template_is_refused(tenant: Tenant, engine, invoke) -> None:
     template = tenant.seed.quote(client_id=None, title="Template", is_template=True, items=[recurring()])
     with pytest.raises(ValidationError) as caught:
         invoke(ACTION, {"quote_id": str(template), "target": "contract"})
-    assert caught.value.details == {
-        "rule": "quote_is_not_template",
-        "field": "quote_id",
-        "expected": False,
-        "actual": True,
-    }
+    assert caught.value.details == broken_rule("quote_is_not_template", "quote_id", False, True)
 
 
 def test_a_quote_without_a_client_is_refused(tenant: Tenant, engine, invoke) -> None:
     quote_id = accepted_quote(tenant, [recurring()], client_id=None, contact_id=None)
     with pytest.raises(ValidationError) as caught:
         invoke(ACTION, {"quote_id": str(quote_id), "target": "contract"})
-    assert caught.value.details == {
-        "rule": "quote_has_client",
-        "field": "client_id",
-        "expected": "a client",
-        "actual": None,
-    }
+    assert caught.value.details == broken_rule("quote_has_client", "client_id", "a client", None)
 
 
 @pytest.mark.parametrize(
@@ -441,13 +427,7 @@ def test_the_target_needs_its_items(tenant: Tenant, engine, invoke, target, item
     before = tenant_row_counts(engine, tenant.id)
     with pytest.raises(ValidationError) as caught:
         invoke(ACTION, {"quote_id": str(quote_id), "target": target})
-    assert caught.value.details == {
-        "rule": rule,
-        "field": "target",
-        "expected": expected,
-        "actual": actual,
-        "target": target,
-    }
+    assert caught.value.details == broken_rule(rule, "target", expected, actual, target=target)
     assert tenant_row_counts(engine, tenant.id) == before
 
 

@@ -25,12 +25,33 @@ def note_input(target_type: str, target_id: uuid.UUID, **extra: object) -> dict[
     }
 
 
+def target_summary(tenant: Tenant, target_type: str) -> dict[str, str]:
+    """What the output says of a note's target, for each record of the seeded tenant (tests/support/tenants.py)."""
+    client = str(tenant.client)
+    return {
+        "client": {"client_id": client, "client_name": "Acme Corp"},
+        "contact": {
+            "contact_id": str(tenant.contact),
+            "full_name": "Carol Contact",
+            "email": "carol@acme.example",
+            "client_id": client,
+        },
+        "ticket": {
+            "ticket_id": str(tenant.ticket),
+            "ticket_number": "T-1001",
+            "title": "Printer offline",
+            "client_id": client,
+        },
+        "project": {"project_id": str(tenant.project), "project_name": "Office move", "client_id": client},
+    }[target_type]
+
+
 def test_note_on_client(invoke, tenant: Tenant, engine) -> None:
     out = invoke(ACTION, note_input("client", tenant.client, tags=["renewal", " renewal "], category="Renewal"))
 
     assert out["target_type"] == "client"
     assert out["target_id"] == str(tenant.client)
-    assert out["target_summary"] == {"client_id": str(tenant.client), "client_name": "Acme Corp"}
+    assert out["target_summary"] == target_summary(tenant, "client")
     assert out["created_at"].endswith("Z")
     row = activity_row(engine, tenant.id, out["note_id"])
     assert row["type_id"] == NOTE_TYPE_ID
@@ -50,12 +71,7 @@ def test_note_on_client(invoke, tenant: Tenant, engine) -> None:
 def test_note_on_contact_derives_client(invoke, tenant: Tenant, engine) -> None:
     out = invoke(ACTION, note_input("contact", tenant.contact, visibility="client_visible"))
 
-    assert out["target_summary"] == {
-        "contact_id": str(tenant.contact),
-        "full_name": "Carol Contact",
-        "email": "carol@acme.example",
-        "client_id": str(tenant.client),
-    }
+    assert out["target_summary"] == target_summary(tenant, "contact")
     row = activity_row(engine, tenant.id, out["note_id"])
     assert (row["contact_name_id"], row["client_id"]) == (tenant.contact, tenant.client)
     assert row["visibility"] == "client_visible"
@@ -66,12 +82,7 @@ def test_note_on_contact_derives_client(invoke, tenant: Tenant, engine) -> None:
 def test_note_on_ticket_derives_client_and_contact(invoke, tenant: Tenant, engine) -> None:
     out = invoke(ACTION, note_input("ticket", tenant.ticket))
 
-    assert out["target_summary"] == {
-        "ticket_id": str(tenant.ticket),
-        "ticket_number": "T-1001",
-        "title": "Printer offline",
-        "client_id": str(tenant.client),
-    }
+    assert out["target_summary"] == target_summary(tenant, "ticket")
     row = activity_row(engine, tenant.id, out["note_id"])
     assert (row["ticket_id"], row["client_id"], row["contact_name_id"]) == (
         tenant.ticket,
@@ -83,11 +94,7 @@ def test_note_on_ticket_derives_client_and_contact(invoke, tenant: Tenant, engin
 def test_note_on_project(invoke, tenant: Tenant, engine) -> None:
     out = invoke(ACTION, note_input("project", tenant.project))
 
-    assert out["target_summary"] == {
-        "project_id": str(tenant.project),
-        "project_name": "Office move",
-        "client_id": str(tenant.client),
-    }
+    assert out["target_summary"] == target_summary(tenant, "project")
     row = activity_row(engine, tenant.id, out["note_id"])
     assert (row["project_id"], row["client_id"]) == (tenant.project, tenant.client)
 

@@ -8,6 +8,7 @@ import pytest
 
 from crm_core.errors import ConflictError, PermissionDeniedError, ValidationError
 from tests.support.concurrency import run_in_threads
+from tests.support.errors import broken_rule
 from tests.support.events import published
 from tests.support.handlers import invoke_action
 from tests.support.rows import audit_rows, count_rows, fetch_one, tenant_row_counts
@@ -71,14 +72,10 @@ def test_taken_display_order_is_conflict(invoke, tenant: Tenant, engine) -> None
     with pytest.raises(ConflictError) as caught:
         create(invoke, "Workshop", display_order=3)
 
-    assert caught.value.details == {
-        "rule": "display_order_unique",
-        "field": "display_order",
-        "expected": "a display_order no other type of this tenant has",
-        "actual": 3,
-        "existing_type_id": str(qbr),
-        "existing_type_name": "QBR",
-    }
+    expected = "a display_order no other type of this tenant has"
+    assert caught.value.details == broken_rule(
+        "display_order_unique", "display_order", expected, 3, existing_type_id=str(qbr), existing_type_name="QBR"
+    )
     assert count_rows(engine, tenant.id, "interaction_types") == 1
 
 
@@ -107,14 +104,10 @@ def test_existing_name_with_if_exists_error_is_conflict(invoke, tenant: Tenant) 
 
     assert caught.value.code == "CONFLICT"
     assert caught.value.message == "An interaction type named 'QBR' already exists"
-    assert caught.value.details == {
-        "rule": "type_name_unique",
-        "field": "type_name",
-        "expected": "a name no other type of this tenant has (ignoring case and spacing)",
-        "actual": "qbr",
-        "existing_type_id": str(qbr),
-        "existing_type_name": "QBR",
-    }
+    expected = "a name no other type of this tenant has (ignoring case and spacing)"
+    assert caught.value.details == broken_rule(
+        "type_name_unique", "type_name", expected, "qbr", existing_type_id=str(qbr), existing_type_name="QBR"
+    )
 
 
 def test_system_type_names_are_not_duplicates(invoke) -> None:

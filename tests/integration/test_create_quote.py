@@ -11,7 +11,8 @@ import pytest
 
 from crm_core.errors import ConflictError, NotFoundError, PermissionDeniedError, ValidationError
 from tests.support.concurrency import run_in_threads
-from tests.support.quotes import quote_activities, quote_row
+from tests.support.errors import broken_rule
+from tests.support.quotes import quote_activities, quote_header_input, quote_row
 from tests.support.rows import audit_rows, count_rows, tenant_row_counts
 from tests.support.tenants import Tenant, actor_with
 
@@ -19,15 +20,7 @@ ACTION = "crm.create_quote"
 
 
 def quote_input(tenant: Tenant, **changes: Any) -> dict[str, Any]:
-    values: dict[str, Any] = {
-        "client_id": str(tenant.client),
-        "contact_id": str(tenant.contact),
-        "title": "Network refresh",
-        "quote_date": "2026-06-01",
-        "valid_until": "2026-06-30T23:59:59+02:00",
-    }
-    values.update(changes)
-    return {name: value for name, value in values.items() if value is not None}
+    return quote_header_input(tenant, {"title": "Network refresh", "valid_until": "2026-06-30T23:59:59+02:00"}, changes)
 
 
 def test_creates_a_numbered_draft_quote_with_its_activity_and_audit(tenant: Tenant, engine, invoke) -> None:
@@ -140,13 +133,9 @@ def test_an_unknown_currency_code_is_refused(tenant: Tenant, engine, invoke) -> 
     with pytest.raises(ValidationError) as caught:
         invoke(ACTION, quote_input(tenant, currency_code="ABC"))
 
-    assert caught.value.details == {
-        "rule": "currency_code_iso4217",
-        "field": "currency_code",
-        "expected": "an active ISO 4217 currency code, e.g. USD",
-        "actual": "ABC",
-        "source": "input",
-    }
+    assert caught.value.details == broken_rule(
+        "currency_code_iso4217", "currency_code", "an active ISO 4217 currency code, e.g. USD", "ABC", source="input"
+    )
     assert count_rows(engine, tenant.id, "quotes") == 0
 
 
@@ -192,12 +181,9 @@ def test_a_contact_of_another_client_is_refused(tenant: Tenant, engine, invoke) 
     with pytest.raises(ValidationError) as caught:
         invoke(ACTION, quote_input(tenant, contact_id=str(hank)))
 
-    assert caught.value.details == {
-        "rule": "contact_belongs_to_client",
-        "field": "contact_id",
-        "expected": str(tenant.client),
-        "actual": str(globex),
-    }
+    assert caught.value.details == broken_rule(
+        "contact_belongs_to_client", "contact_id", str(tenant.client), str(globex)
+    )
     assert count_rows(engine, tenant.id, "quotes") == 0
 
 
@@ -205,12 +191,9 @@ def test_valid_until_before_quote_date_is_refused(tenant: Tenant, engine, invoke
     with pytest.raises(ValidationError) as caught:
         invoke(ACTION, quote_input(tenant, quote_date="2026-06-01T09:00:00Z", valid_until="2026-06-01T08:59:59Z"))
 
-    assert caught.value.details == {
-        "rule": "valid_until_not_before_quote_date",
-        "field": "valid_until",
-        "expected": "on or after 2026-06-01T09:00:00Z",
-        "actual": "2026-06-01T08:59:59Z",
-    }
+    assert caught.value.details == broken_rule(
+        "valid_until_not_before_quote_date", "valid_until", "on or after 2026-06-01T09:00:00Z", "2026-06-01T08:59:59Z"
+    )
     assert count_rows(engine, tenant.id, "quotes") == 0
 
 

@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 
 from crm_core.errors import NotFoundError, PermissionDeniedError, ValidationError
-from tests.support.quotes import add_quote, quote_activities, quote_items, quote_row
+from tests.support.errors import assert_each_not_found, broken_rule
+from tests.support.quotes import add_quote, quote_activities, quote_header_input, quote_items, quote_row
 from tests.support.rows import audit_rows, count_rows, tenant_row_counts
 from tests.support.tenants import Tenant, actor_with
 
@@ -111,15 +112,7 @@ def add_template(tenant: Tenant, **values: Any) -> uuid.UUID:
 
 
 def from_template(tenant: Tenant, template_id: uuid.UUID, **changes: Any) -> dict[str, Any]:
-    values: dict[str, Any] = {
-        "template_id": str(template_id),
-        "client_id": str(tenant.client),
-        "contact_id": str(tenant.contact),
-        "quote_date": "2026-06-01",
-        "valid_until": "2026-07-01",
-    }
-    values.update(changes)
-    return {name: value for name, value in values.items() if value is not None}
+    return quote_header_input(tenant, {"template_id": str(template_id), "valid_until": "2026-07-01"}, changes)
 
 
 def test_creates_a_quote_with_a_copy_of_every_template_item(tenant: Tenant, engine, invoke) -> None:
@@ -279,13 +272,9 @@ def test_dates_must_come_from_the_input_or_the_template(
     with pytest.raises(ValidationError) as caught:
         invoke(ACTION, from_template(tenant, template_id, **given))
 
-    assert caught.value.details == {
-        "rule": "quote_dates_required",
-        "field": missing[0],
-        "expected": "a date in the input or on the template",
-        "actual": None,
-        "missing": missing,
-    }
+    assert caught.value.details == broken_rule(
+        "quote_dates_required", missing[0], "a date in the input or on the template", None, missing=missing
+    )
     assert count_rows(engine, tenant.id, "quotes") == 1
 
 
@@ -295,12 +284,9 @@ def test_valid_until_before_quote_date_is_refused(tenant: Tenant, engine, invoke
     with pytest.raises(ValidationError) as caught:
         invoke(ACTION, from_template(tenant, template_id, quote_date="2026-04-01", valid_until=None))
 
-    assert caught.value.details == {
-        "rule": "valid_until_not_before_quote_date",
-        "field": "valid_until",
-        "expected": "on or after 2026-04-01T00:00:00Z",
-        "actual": "2026-03-31T00:00:00Z",
-    }
+    assert caught.value.details == broken_rule(
+        "valid_until_not_before_quote_date", "valid_until", "on or after 2026-04-01T00:00:00Z", "2026-03-31T00:00:00Z"
+    )
     assert count_rows(engine, tenant.id, "quotes") == 1
 
 
@@ -310,23 +296,20 @@ def test_a_quote_that_is_not_a_template_is_refused(tenant: Tenant, engine, invok
     with pytest.raises(ValidationError) as caught:
         invoke(ACTION, from_template(tenant, quote_id))
 
-    assert caught.value.details == {
-        "rule": "quote_is_template",
-        "field": "template_id",
-        "expected": True,
-        "actual": False,
-    }
+    assert caught.value.details == broken_rule("quote_is_template", "template_id", True, False)
     assert count_rows(engine, tenant.id, "quotes") == 1
 
 
 def test_a_missing_template_and_another_tenants_template_are_not_found(
     tenant: Tenant, other_tenant: Tenant, engine, invoke
 ) -> None:
-    missing, foreign = uuid.uuid4(), add_template(other_tenant)
-    for template_id in (missing, foreign):
-        with pytest.raises(NotFoundError) as caught:
-            invoke(ACTION, from_template(tenant, template_id))
-        assert caught.value.details == {"resource": "quote", "id": str(template_id), "field": "template_id"}
+    foreign = add_template(other_tenant)
+    assert_each_not_found(
+        lambda template_id: invoke(ACTION, from_template(tenant, template_id)),
+        [uuid.uuid4(), foreign],
+        "quote",
+        "template_id",
+    )
     assert count_rows(engine, tenant.id, "quotes") == 0
     assert count_rows(engine, other_tenant.id, "quotes") == 1
 
@@ -344,12 +327,9 @@ def test_client_and_contact_guards(tenant: Tenant, other_tenant: Tenant, engine,
     assert caught.value.details["resource"] == "contact"
     with pytest.raises(ValidationError) as caught:
         invoke(ACTION, from_template(tenant, template_id, contact_id=str(hank)))
-    assert caught.value.details == {
-        "rule": "contact_belongs_to_client",
-        "field": "contact_id",
-        "expected": str(tenant.client),
-        "actual": str(globex),
-    }
+    assert caught.value.details == broken_rule(
+        "contact_belongs_to_client", "contact_id", str(tenant.client), str(globex)
+    )
     assert count_rows(engine, tenant.id, "quotes") == 1
 
 

@@ -11,7 +11,13 @@ import pytest
 
 from crm_core.errors import NotFoundError, PermissionDeniedError, ValidationError
 from tests.support.activities import CALL_TYPE, EMAIL_TYPE, add_activity, at, iso
-from tests.support.rows import count_rows, execute, tenant_row_counts
+from tests.support.errors import broken_rule
+from tests.support.rows import execute
+from tests.support.searches import (
+    assert_120_matches_in_pages_of_25,
+    assert_records_nothing,
+    assert_total_counts_every_match,
+)
 from tests.support.tenants import Tenant, actor_with
 
 ACTION = "crm.find_activities"
@@ -279,11 +285,7 @@ def test_cursor_pages_through_120_rows_in_pages_of_25_each_exactly_once(invoke, 
     pages = [first, *pages_after(invoke, request, first)]
     seen = ids(*pages)
 
-    assert [p["count"] for p in pages] == [25, 25, 25, 25, 20]
-    assert [p["has_more"] for p in pages] == [True, True, True, True, False]
-    assert pages[-1]["next_cursor"] is None
-    assert all(p["total"] == 120 for p in pages)
-    assert len(seen) == len(set(seen)) == 120
+    assert_120_matches_in_pages_of_25(pages, seen)
     assert set(seen) == created
 
 
@@ -362,10 +364,10 @@ def test_on_empty_error_with_matches_returns_them(invoke, world: World) -> None:
 
 
 def test_include_total_counts_every_match(invoke, world: World) -> None:
-    out = invoke(ACTION, {"client_id": str(world.tenant.client), "limit": 2, "include_total": True})
+    matches = world.expected(client_id=world.tenant.client)
+    assert len(matches) == 7
 
-    assert out["count"] == 2
-    assert out["total"] == len(world.expected(client_id=world.tenant.client)) == 7
+    assert_total_counts_every_match(invoke, ACTION, {"client_id": str(world.tenant.client)}, len(matches))
 
 
 def test_at_least_one_filter_is_required(invoke, world: World) -> None:
@@ -373,24 +375,21 @@ def test_at_least_one_filter_is_required(invoke, world: World) -> None:
         invoke(ACTION, {"limit": 10})
 
     assert caught.value.message == "At least one filter or date range is required"
-    assert caught.value.details == {
-        "rule": "at_least_one_filter",
-        "field": "input",
-        "expected": "one of client_id, contact_id, ticket_id, user_id, type_id, status_id, date_from, date_to",
-        "actual": [],
-    }
+    assert caught.value.details == broken_rule(
+        "at_least_one_filter",
+        "input",
+        "one of client_id, contact_id, ticket_id, user_id, type_id, status_id, date_from, date_to",
+        [],
+    )
 
 
 def test_date_from_after_date_to_is_refused(invoke, world: World) -> None:
     with pytest.raises(ValidationError) as caught:
         invoke(ACTION, {"date_from": iso(at(5)), "date_to": iso(at(4))})
 
-    assert caught.value.details == {
-        "rule": "date_range_order",
-        "field": "date_from",
-        "expected": "<= date_to (2026-03-06T09:00:00Z)",
-        "actual": "2026-03-07T09:00:00Z",
-    }
+    assert caught.value.details == broken_rule(
+        "date_range_order", "date_from", "<= date_to (2026-03-06T09:00:00Z)", "2026-03-07T09:00:00Z"
+    )
 
 
 @pytest.mark.parametrize(
@@ -504,16 +503,7 @@ def test_interaction_read_alone_serves_the_other_filters(invoke, world: World) -
 
 
 def test_read_only_records_nothing(invoke, world: World, engine, aws) -> None:
-    before = tenant_row_counts(engine, world.tenant.id)
-
-    first = invoke(ACTION, {"client_id": str(world.tenant.client)}, run_id="run-1", step_path="find")
-    again = invoke(ACTION, {"client_id": str(world.tenant.client)}, run_id="run-1", step_path="find")
-    dry = invoke(ACTION, {"client_id": str(world.tenant.client)}, dry_run=True)
-
-    assert first == again == dry
-    assert tenant_row_counts(engine, world.tenant.id) == before
-    assert count_rows(engine, world.tenant.id, "workflow_action_invocations") == 0
-    assert aws.drain_events() == []
+    assert_records_nothing(invoke, engine, aws, world.tenant.id, ACTION, {"client_id": str(world.tenant.client)})
 
 
 def test_sees_changes_made_after_a_previous_identical_call(invoke, world: World) -> None:

@@ -11,8 +11,14 @@ from typing import Any
 import pytest
 
 from crm_core.errors import NotFoundError, PermissionDeniedError, ValidationError
+from tests.support.errors import broken_rule
 from tests.support.quotes import add_quote
-from tests.support.rows import count_rows, tenant_row_counts
+from tests.support.rows import count_rows
+from tests.support.searches import (
+    assert_120_matches_in_pages_of_25,
+    assert_records_nothing,
+    assert_total_counts_every_match,
+)
 from tests.support.tenants import Tenant, actor_with
 
 ACTION = "crm.find_quotes"
@@ -305,11 +311,7 @@ def test_cursor_pages_through_120_quotes_in_pages_of_25_each_exactly_once_in_ord
     pages = all_pages(invoke, request)
     seen = ids(*pages)
 
-    assert [p["count"] for p in pages] == [25, 25, 25, 25, 20]
-    assert [p["has_more"] for p in pages] == [True, True, True, True, False]
-    assert pages[-1]["next_cursor"] is None
-    assert all(p["total"] == 120 for p in pages)
-    assert len(seen) == len(set(seen)) == 120
+    assert_120_matches_in_pages_of_25(pages, seen)
     by_day: dict[int, list[uuid.UUID]] = {}
     for i, quote_id in enumerate(made):
         by_day.setdefault(i // 4, []).append(quote_id)
@@ -376,12 +378,9 @@ def test_malformed_cursor_is_refused(invoke, world: World) -> None:
         invoke(ACTION, {"cursor": "not-a-cursor"})
 
     assert caught.value.message == "cursor is not a next_cursor returned by crm.find_quotes"
-    assert caught.value.details == {
-        "rule": "cursor_valid",
-        "field": "cursor",
-        "expected": "the next_cursor of a previous page",
-        "actual": "not-a-cursor",
-    }
+    assert caught.value.details == broken_rule(
+        "cursor_valid", "cursor", "the next_cursor of a previous page", "not-a-cursor"
+    )
 
 
 def test_cursor_of_find_activities_is_refused(invoke, world: World) -> None:
@@ -397,10 +396,10 @@ def test_cursor_of_find_activities_is_refused(invoke, world: World) -> None:
 
 
 def test_include_total_counts_every_match(invoke, world: World) -> None:
-    out = invoke(ACTION, {"client_id": str(world.tenant.client), "limit": 2, "include_total": True})
+    matches = world.expected(client_id=world.tenant.client)
+    assert len(matches) == 7
 
-    assert out["count"] == 2
-    assert out["total"] == len(world.expected(client_id=world.tenant.client)) == 7
+    assert_total_counts_every_match(invoke, ACTION, {"client_id": str(world.tenant.client)}, len(matches))
 
 
 # ---- guards and empty results ----
@@ -411,12 +410,9 @@ def test_date_from_after_date_to_is_refused(invoke, world: World) -> None:
         invoke(ACTION, {"date_from": iso(day(5)), "date_to": iso(day(4))})
 
     assert caught.value.message == "date_from must not be after date_to"
-    assert caught.value.details == {
-        "rule": "date_range_order",
-        "field": "date_from",
-        "expected": "<= date_to (2026-03-05T09:00:00Z)",
-        "actual": "2026-03-06T09:00:00Z",
-    }
+    assert caught.value.details == broken_rule(
+        "date_range_order", "date_from", "<= date_to (2026-03-05T09:00:00Z)", "2026-03-06T09:00:00Z"
+    )
 
 
 @pytest.mark.parametrize(
@@ -435,12 +431,9 @@ def test_unbounded_query_is_refused_above_25_a_page(invoke, world: World, reques
         "A page of more than 25 quotes needs a filter (quote_id, quote_number, client_id or status) "
         "or a bounded date range (date_from and date_to)"
     )
-    assert caught.value.details == {
-        "rule": "bounded_query",
-        "field": "limit",
-        "expected": "<= 25, or a filter, or both date_from and date_to",
-        "actual": request_input["limit"],
-    }
+    assert caught.value.details == broken_rule(
+        "bounded_query", "limit", "<= 25, or a filter, or both date_from and date_to", request_input["limit"]
+    )
 
 
 @pytest.mark.parametrize(
@@ -546,17 +539,7 @@ def test_billing_read_alone_serves_every_filter(invoke, world: World) -> None:
 
 
 def test_read_only_records_nothing(invoke, world: World, engine, aws) -> None:
-    before = tenant_row_counts(engine, world.tenant.id)
-
-    first = invoke(ACTION, {"client_id": str(world.tenant.client)}, run_id="run-1", step_path="find")
-    again = invoke(ACTION, {"client_id": str(world.tenant.client)}, run_id="run-1", step_path="find")
-    dry = invoke(ACTION, {"client_id": str(world.tenant.client)}, dry_run=True)
-
-    assert first == again == dry
-    assert tenant_row_counts(engine, world.tenant.id) == before
-    assert count_rows(engine, world.tenant.id, "workflow_action_invocations") == 0
-    assert count_rows(engine, world.tenant.id, "audit_logs") == before.get("audit_logs", 0)
-    assert aws.drain_events() == []
+    assert_records_nothing(invoke, engine, aws, world.tenant.id, ACTION, {"client_id": str(world.tenant.client)})
 
 
 def test_a_stale_sent_quote_is_shown_as_stored(invoke, tenant: Tenant, engine) -> None:

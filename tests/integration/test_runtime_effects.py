@@ -38,12 +38,13 @@ from crm_core.dal.effects import EffectRow
 from crm_core.db.engine import get_engine, tenant_session
 from crm_core.db.migrate import upgrade
 from crm_core.errors import ValidationError
-from crm_core.runtime import ActionContext, ActionSpec, PermissionNeed, build_handler
+from crm_core.runtime import ActionContext, build_handler
 from crm_core.runtime.effects import MAX_ATTEMPTS, EffectOutcome, outcome_recorder, relay_pending_effects
 from crm_core.settings import reset_settings
 from crm_dev.aws_resources import LocalResources
 from crm_dev.lambda_context import LocalLambdaContext
 from crm_dev.seed import TenantSeeder
+from tests.support.handlers import unregistered_spec
 
 RECORDER = "test.effects"
 RECIPIENT = "carol@client.example"
@@ -117,15 +118,8 @@ def record_outcome(session: Session, row: EffectRow, outcome: EffectOutcome) -> 
     return patch
 
 
-EFFECTS = ActionSpec(
-    id="test.effects",
-    version=1,
-    label="Effects",
-    description="Queues an event, an email and a document.",
-    input_model=EffectsInput,
-    output_model=EffectsOutput,
-    run=queue_effects,
-    permissions=lambda data: [PermissionNeed("client", "read")],
+EFFECTS = unregistered_spec(
+    "test.effects", "Effects", "Queues an event, an email and a document.", EffectsInput, EffectsOutput, queue_effects
 )
 
 

@@ -15,12 +15,12 @@ from crm_core.actions.fields import ActionInput, ActionOutput, OffsetDateTime, U
 from crm_core.aws.ports import EffectPorts
 from crm_core.db.engine import tenant_session
 from crm_core.errors import ValidationError
-from crm_core.runtime import ActionContext, ActionSpec, PermissionNeed
+from crm_core.runtime import ActionContext
 from crm_core.runtime.effects import relay_pending_effects
 from crm_core.runtime.relay import build_relay_handler
 from crm_core.settings import reset_settings
 from crm_dev.lambda_context import LocalLambdaContext
-from tests.support.handlers import invoke_action
+from tests.support.handlers import invoke_action, unregistered_spec
 from tests.support.rows import count_rows, fetch_one
 from tests.support.tenants import Tenant
 
@@ -45,16 +45,7 @@ def ping(ctx: ActionContext, data: PingInput) -> PingOutput:
     return PingOutput(at=data.at, emitted=len(data.topics))
 
 
-PING = ActionSpec(
-    id="test.ping",
-    version=1,
-    label="Ping",
-    description="Emits one event per topic.",
-    input_model=PingInput,
-    output_model=PingOutput,
-    run=ping,
-    permissions=lambda data: [PermissionNeed("client", "read")],
-)
+PING = unregistered_spec("test.ping", "Ping", "Emits one event per topic.", PingInput, PingOutput, ping)
 
 
 def call_ping(tenant: Tenant, action_input: dict, **envelope: object) -> dict:

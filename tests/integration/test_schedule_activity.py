@@ -9,6 +9,7 @@ import pytest
 
 from crm_core.errors import ConflictError, InternalError, NotFoundError, PermissionDeniedError, ValidationError
 from tests.support.activities import CALL_TYPE, MEETING_TYPE
+from tests.support.errors import broken_rule
 from tests.support.events import published
 from tests.support.rows import activity_row, audit_rows, count_rows, execute, outbox_rows, tenant_row_counts
 from tests.support.tenants import Tenant, actor_with
@@ -126,13 +127,9 @@ def test_contact_of_another_client_is_refused(invoke, tenant: Tenant, engine) ->
         schedule(invoke, tenant, client_id=globex)
 
     assert caught.value.message == "The contact does not belong to the client"
-    assert caught.value.details == {
-        "rule": "contact_belongs_to_client",
-        "field": "contact_id",
-        "expected": str(globex),
-        "actual": str(tenant.client),
-        "contact_id": str(tenant.contact),
-    }
+    assert caught.value.details == broken_rule(
+        "contact_belongs_to_client", "contact_id", str(globex), str(tenant.client), contact_id=str(tenant.contact)
+    )
     assert count_rows(engine, tenant.id, "interactions") == 0
 
 
@@ -144,13 +141,9 @@ def test_ticket_of_another_client_is_refused(invoke, tenant: Tenant) -> None:
         schedule(invoke, tenant, ticket_id=globex_ticket)
 
     assert caught.value.message == "The ticket belongs to another client"
-    assert caught.value.details == {
-        "rule": "ticket_belongs_to_client",
-        "field": "ticket_id",
-        "expected": str(tenant.client),
-        "actual": str(globex),
-        "ticket_id": str(globex_ticket),
-    }
+    assert caught.value.details == broken_rule(
+        "ticket_belongs_to_client", "ticket_id", str(tenant.client), str(globex), ticket_id=str(globex_ticket)
+    )
 
 
 def test_ticket_of_another_contact_is_refused(invoke, tenant: Tenant) -> None:
@@ -160,13 +153,9 @@ def test_ticket_of_another_contact_is_refused(invoke, tenant: Tenant) -> None:
     with pytest.raises(ValidationError) as caught:
         schedule(invoke, tenant, ticket_id=daves_ticket)
 
-    assert caught.value.details == {
-        "rule": "ticket_contact_matches",
-        "field": "ticket_id",
-        "expected": str(tenant.contact),
-        "actual": str(dave),
-        "ticket_id": str(daves_ticket),
-    }
+    assert caught.value.details == broken_rule(
+        "ticket_contact_matches", "ticket_id", str(tenant.contact), str(dave), ticket_id=str(daves_ticket)
+    )
 
 
 def test_ticket_of_the_same_client_and_contact(invoke, tenant: Tenant) -> None:
@@ -187,12 +176,9 @@ def test_client_or_contact_is_required(invoke, tenant: Tenant) -> None:
     with pytest.raises(ValidationError) as caught:
         schedule(invoke, tenant, contact_id=None)
 
-    assert caught.value.details == {
-        "rule": "client_or_contact_required",
-        "field": "client_id",
-        "expected": "client_id or contact_id",
-        "actual": None,
-    }
+    assert caught.value.details == broken_rule(
+        "client_or_contact_required", "client_id", "client_id or contact_id", None
+    )
 
 
 def test_contact_without_client_needs_client_id(invoke, tenant: Tenant) -> None:
@@ -281,13 +267,10 @@ def test_naive_time_without_any_zone_is_refused(invoke, tenant: Tenant) -> None:
     with pytest.raises(ValidationError) as caught:
         schedule(invoke, tenant, contact_id=None, client_id=plain, start_time="2027-03-02T10:00:00", end_time=None)
 
-    assert caught.value.details == {
-        "rule": "timezone_for_local_time",
-        "field": "start_time",
-        "expected": "an offset (Z or +hh:mm), the timezone input, or a client with a time zone",
-        "actual": "2027-03-02T10:00:00",
-        "client_id": str(plain),
-    }
+    expected = "an offset (Z or +hh:mm), the timezone input, or a client with a time zone"
+    assert caught.value.details == broken_rule(
+        "timezone_for_local_time", "start_time", expected, "2027-03-02T10:00:00", client_id=str(plain)
+    )
 
 
 def test_unknown_zone_name_is_a_validation_error(invoke, tenant: Tenant) -> None:

@@ -331,6 +331,33 @@ def test_s3_failure_leaves_the_pdf_pending_for_the_relay(
     assert s3.get_object(Bucket=out["pdf"]["bucket"], Key=out["pdf"]["key"])["ContentType"] == "application/pdf"
 
 
+def _die(*args: object, **kwargs: object) -> None:
+    raise SystemExit("container died")
+
+
+def _send_in_a_dying_container(
+    invoke, monkeypatch: pytest.MonkeyPatch, quote_id: uuid.UUID, key: str, target: str, dying_step=_die
+) -> None:
+    """Send ``quote_id`` with ``target`` replaced by ``dying_step``, which ends the container: the call dies."""
+    with monkeypatch.context() as dying:
+        dying.setattr(target, dying_step)
+        with pytest.raises(SystemExit):
+            invoke(ACTION, {"quote_id": str(quote_id)}, idempotency_key=key)
+
+
+def _forget_dead_calls(aws) -> None:
+    """The dead container's in-progress DynamoDB record is gone (it expired): the retry reaches the ledger."""
+    table = boto3.resource("dynamodb", region_name="us-east-1").Table(aws.table_name)
+    for item in table.scan()["Items"]:
+        table.delete_item(Key={"id": item["id"]})
+
+
+def _relay_twice_later(engine, tenant: Tenant) -> None:
+    """The relay runs two and four hours from now, past any backoff: a pending effect is delivered at most once."""
+    for hours in (2, 4):
+        relay_pending_effects(engine, EffectPorts(), datetime.now(UTC) + timedelta(hours=hours), tenant_id=tenant.id)
+
+
 def test_a_retry_after_a_crash_before_delivery_sends_one_email(
     aws, tenant: Tenant, engine, invoke, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -339,30 +366,16 @@ def test_a_retry_after_a_crash_before_delivery_sends_one_email(
     quote_id = add_quote(tenant)
     number = quote_number(engine, tenant, quote_id)
 
-    def crash(*args: object, **kwargs: object) -> None:
-        raise SystemExit("container died")
-
-    with monkeypatch.context() as dying:
-        dying.setattr("crm_core.runtime.handler.deliver_after_commit", crash)
-        with pytest.raises(SystemExit):
-            invoke(ACTION, {"quote_id": str(quote_id)}, idempotency_key="crash-once")
+    _send_in_a_dying_container(
+        invoke, monkeypatch, quote_id, "crash-once", "crm_core.runtime.handler.deliver_after_commit"
+    )
 
     assert sent_messages(number) == []
-    table = boto3.resource("dynamodb", region_name="us-east-1").Table(aws.table_name)
-    for item in table.scan()["Items"]:  # the in-progress record of the dead call is gone (expired)
-        table.delete_item(Key={"id": item["id"]})
+    _forget_dead_calls(aws)
     retry = invoke(ACTION, {"quote_id": str(quote_id)}, idempotency_key="crash-once")
     assert retry["new_status"] == "sent" and retry["no_op"] is False
-    relay_pending_effects(engine, EffectPorts(), datetime.now(UTC) + timedelta(hours=2), tenant_id=tenant.id)
-    relay_pending_effects(engine, EffectPorts(), datetime.now(UTC) + timedelta(hours=4), tenant_id=tenant.id)
+    _relay_twice_later(engine, tenant)
     assert len(sent_messages(number)) == 1
-
-
-def _forget_dead_calls(aws) -> None:
-    """The dead container's in-progress DynamoDB record is gone (it expired): the retry reaches the ledger."""
-    table = boto3.resource("dynamodb", region_name="us-east-1").Table(aws.table_name)
-    for item in table.scan()["Items"]:
-        table.delete_item(Key={"id": item["id"]})
 
 
 def test_a_crash_between_storing_the_pdf_and_sending_the_email_sends_one_email(
@@ -374,13 +387,7 @@ def test_a_crash_between_storing_the_pdf_and_sending_the_email_sends_one_email(
     quote_id = add_quote(tenant)
     number = quote_number(engine, tenant, quote_id)
 
-    def die(*args: object, **kwargs: object) -> str:
-        raise SystemExit("container died")
-
-    with monkeypatch.context() as dying:
-        dying.setattr("crm_core.aws.mailer.SesMailer.send_raw", die)
-        with pytest.raises(SystemExit):
-            invoke(ACTION, {"quote_id": str(quote_id)}, idempotency_key="crash-mid")
+    _send_in_a_dying_container(invoke, monkeypatch, quote_id, "crash-mid", "crm_core.aws.mailer.SesMailer.send_raw")
 
     document = fetch_one(engine, tenant.id, "select status, payload from workflow_event_outbox where kind = 'document'")
     s3 = boto3.client("s3", region_name="us-east-1")
@@ -392,8 +399,7 @@ def test_a_crash_between_storing_the_pdf_and_sending_the_email_sends_one_email(
     _forget_dead_calls(aws)
     retry = invoke(ACTION, {"quote_id": str(quote_id)}, idempotency_key="crash-mid")
     assert (retry["new_status"], retry["no_op"]) == ("sent", False)
-    relay_pending_effects(engine, EffectPorts(), datetime.now(UTC) + timedelta(hours=2), tenant_id=tenant.id)
-    relay_pending_effects(engine, EffectPorts(), datetime.now(UTC) + timedelta(hours=4), tenant_id=tenant.id)
+    _relay_twice_later(engine, tenant)
     assert len(sent_messages(number)) == 1
     assert count_rows(engine, tenant.id, "workflow_event_outbox", "status = 'DELIVERED'") == 2  # the PDF and the email
     assert [o["Key"] for o in s3.list_objects_v2(Bucket=aws.bucket)["Contents"] if str(quote_id) in o["Key"]] == [
@@ -418,16 +424,14 @@ def test_the_documented_window_a_crash_after_ses_accepted_and_before_the_mark_se
             raise SystemExit("container died before the commit")
         real_mark(session, tenant_id, marks)
 
-    with monkeypatch.context() as dying:
-        dying.setattr("crm_core.runtime.effects.record_marks", die_after_email)
-        with pytest.raises(SystemExit):
-            invoke(ACTION, {"quote_id": str(quote_id)}, idempotency_key="crash-window")
+    _send_in_a_dying_container(
+        invoke, monkeypatch, quote_id, "crash-window", "crm_core.runtime.effects.record_marks", die_after_email
+    )
 
     assert len(sent_messages(number)) == 1
     email_row = fetch_one(engine, tenant.id, "select status from workflow_event_outbox where kind = 'email'")
     assert email_row["status"] == "PENDING"
-    relay_pending_effects(engine, EffectPorts(), datetime.now(UTC) + timedelta(hours=2), tenant_id=tenant.id)
-    relay_pending_effects(engine, EffectPorts(), datetime.now(UTC) + timedelta(hours=4), tenant_id=tenant.id)
+    _relay_twice_later(engine, tenant)
     assert len(sent_messages(number)) == 2
 
 

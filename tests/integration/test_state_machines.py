@@ -159,6 +159,11 @@ def follow_up_input(tenant: Tenant, **changes: Any) -> dict[str, Any]:
     return execution_input
 
 
+def after_the_search(*states: str) -> list[str]:
+    """The states a follow-up execution enters: the search for recent activity, its check, then ``states``."""
+    return ["FindRecentActivities", "HadRecentActivity", *states]
+
+
 @executes
 def test_no_recent_activity_schedules_one_follow_up_and_tags_the_client(
     harness: StateMachineRunner, follow_up: str, tenant: Tenant, engine: Any
@@ -178,14 +183,9 @@ def test_no_recent_activity_schedules_one_follow_up_and_tags_the_client(
         "recent_activity_count": 0,
         "tag_added": 1,
     }
-    assert execution.entered_states() == [
-        "FindRecentActivities",
-        "HadRecentActivity",
-        "PrepareFollowUp",
-        "ScheduleFollowUp",
-        "TagClient",
-        "FollowUpScheduled",
-    ]
+    assert execution.entered_states() == after_the_search(
+        "PrepareFollowUp", "ScheduleFollowUp", "TagClient", "FollowUpScheduled"
+    )
     row = activity_row(engine, tenant.id, activity_id)
     assert row["client_id"] == tenant.client
     assert row["contact_name_id"] == tenant.contact
@@ -250,12 +250,7 @@ def test_recent_activity_logs_a_note_on_the_ticket_and_schedules_nothing(
         "ticket_id": str(tenant.ticket),
         "recent_activity_count": 1,
     }
-    assert execution.entered_states() == [
-        "FindRecentActivities",
-        "HadRecentActivity",
-        "LogNoFollowUpNeeded",
-        "NoFollowUpNeeded",
-    ]
+    assert execution.entered_states() == after_the_search("LogNoFollowUpNeeded", "NoFollowUpNeeded")
     note = activity_row(engine, tenant.id, note_id)
     assert note["ticket_id"] == tenant.ticket
     assert note["notes"] == NOTE_BODY

@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 
 from crm_core.errors import NotFoundError, PermissionDeniedError, ValidationError
+from tests.support.errors import broken_rule
 from tests.support.quotes import NOW, add_quote, quote_activities, quote_row
 from tests.support.rows import audit_rows, tenant_row_counts
 from tests.support.tenants import Tenant, actor_with
@@ -80,12 +81,7 @@ def test_submitting_twice_without_no_op_is_a_validation_error(tenant: Tenant, en
     quote_id = add_quote(tenant, status="pending_approval")
     with pytest.raises(ValidationError) as caught:
         invoke(ACTION, {"quote_id": str(quote_id), "no_op_if_already_pending": False})
-    assert caught.value.details == {
-        "rule": "quote_not_already_pending",
-        "field": "status",
-        "expected": ["draft"],
-        "actual": "pending_approval",
-    }
+    assert caught.value.details == broken_rule("quote_not_already_pending", "status", ["draft"], "pending_approval")
 
 
 @pytest.mark.parametrize("status", ["approved", "sent", "accepted", "rejected", "cancelled", "converted"])
@@ -94,12 +90,7 @@ def test_only_drafts_can_be_submitted(tenant: Tenant, engine, invoke, status: st
     before = tenant_row_counts(engine, tenant.id)
     with pytest.raises(ValidationError) as caught:
         invoke(ACTION, {"quote_id": str(quote_id)})
-    assert caught.value.details == {
-        "rule": "quote_submittable_status",
-        "field": "status",
-        "expected": ["draft"],
-        "actual": status,
-    }
+    assert caught.value.details == broken_rule("quote_submittable_status", "status", ["draft"], status)
     assert quote_row(engine, tenant.id, quote_id)["status"] == status
     assert tenant_row_counts(engine, tenant.id) == before
 
@@ -115,12 +106,7 @@ def test_a_template_is_refused(tenant: Tenant, engine, invoke) -> None:
     template = tenant.seed.quote(client_id=None, title="Template", is_template=True)
     with pytest.raises(ValidationError) as caught:
         invoke(ACTION, {"quote_id": str(template)})
-    assert caught.value.details == {
-        "rule": "quote_is_not_template",
-        "field": "quote_id",
-        "expected": False,
-        "actual": True,
-    }
+    assert caught.value.details == broken_rule("quote_is_not_template", "quote_id", False, True)
 
 
 def test_another_tenants_quote_is_not_found(tenant: Tenant, other_tenant: Tenant, engine, invoke) -> None:

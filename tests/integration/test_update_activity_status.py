@@ -9,6 +9,7 @@ import pytest
 
 from crm_core.errors import NotFoundError, PermissionDeniedError, ValidationError
 from tests.support.activities import add_activity, at
+from tests.support.errors import broken_rule
 from tests.support.events import published
 from tests.support.rows import activity_row, audit_rows, outbox_rows, tenant_row_counts
 from tests.support.tenants import Tenant, actor_with
@@ -118,13 +119,10 @@ def test_unknown_name_lists_the_statuses_there_are(invoke, activity: uuid.UUID, 
         set_status(invoke, activity, status_name="Done-ish")
 
     assert caught.value.message == "Target interaction status was not found"
-    assert caught.value.details == {
-        "rule": "status_name_known",
-        "field": "status_name",
-        "expected": ["Planned", "In Progress", "Completed", "Cancelled"],
-        "actual": "Done-ish",
-        "status_type": "interaction",
-    }
+    expected = ["Planned", "In Progress", "Completed", "Cancelled"]
+    assert caught.value.details == broken_rule(
+        "status_name_known", "status_name", expected, "Done-ish", status_type="interaction"
+    )
     assert activity_row(engine, tenant.id, activity)["status_id"] == tenant.seed.status_ids["Planned"]
 
 
@@ -191,12 +189,9 @@ def test_exactly_one_of_id_or_name(invoke, tenant: Tenant, activity: uuid.UUID, 
         set_status(invoke, activity, **given)
 
     assert caught.value.message == "Give exactly one of status_id or status_name"
-    assert caught.value.details == {
-        "rule": "exactly_one_status_selector",
-        "field": "status_id",
-        "expected": "exactly one of status_id, status_name",
-        "actual": sorted(given),
-    }
+    assert caught.value.details == broken_rule(
+        "exactly_one_status_selector", "status_id", "exactly one of status_id, status_name", sorted(given)
+    )
 
 
 def test_needs_interaction_update(invoke, tenant: Tenant, activity: uuid.UUID) -> None:

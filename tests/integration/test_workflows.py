@@ -12,13 +12,14 @@ import email
 import email.policy
 import json
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from crm_core.errors import TransientError, ValidationError
-from crm_dev.approvals import NoApprovalWaiting, decide
-from crm_dev.step_functions import STATE_MACHINES, StateMachineRunner
+from crm_dev.approvals import ApprovalRequest, NoApprovalWaiting, decide
+from crm_dev.step_functions import STATE_MACHINES, Execution, StateMachineRunner
 from tests.support.activities import MEETING_TYPE, add_activity, at, iso
 from tests.support.events import published
 from tests.support.executions import assert_refused, assert_succeeded, executes, finished, start, wait_for_request
@@ -197,6 +198,8 @@ def branch_on_recent(harness: StateMachineRunner) -> str:
 
 
 ACTIVITY_TYPES = ("Sales", "QBR", "Onboarding", "Support")
+RunBranch = Callable[..., Execution]
+Waiting = tuple[str, ApprovalRequest]  # a waiting execution's arn and its approval request
 
 
 @pytest.fixture
@@ -221,17 +224,36 @@ def branch_input(tenant: Tenant, types: dict[str, uuid.UUID], **changes: Any) ->
     return envelope(tenant, **{**values, **changes})
 
 
+@pytest.fixture
+def run_branch(
+    harness: StateMachineRunner, branch_on_recent: str, tenant: Tenant, activity_types: dict[str, uuid.UUID]
+) -> RunBranch:
+    """Runs branch_on_recent_activity to its end for the tenant's client and the four types (``branch_input``);
+    keyword arguments change that input."""
+
+    def run(**changes: Any) -> Execution:
+        return harness.run(branch_on_recent, branch_input(tenant, activity_types, **changes))
+
+    return run
+
+
+def add_of_types(tenant: Tenant, types: dict[str, uuid.UUID], *dated: tuple[str, int]) -> None:
+    """An activity for each (type name, days from now) of ``dated``."""
+    for name, days in dated:
+        add_activity(tenant, when=at(days), type_id=types[name])
+
+
 def per_type_states(first: str, *more: str) -> list[str]:
     return ["FindRecentOfType", "HadRecentOfType", first, *more]
 
 
 @executes
 def test_client_without_activity_of_the_types_gets_an_onboarding_call(
-    harness: StateMachineRunner, branch_on_recent: str, tenant: Tenant, engine: Any, activity_types: dict[str, Any]
+    harness: StateMachineRunner, run_branch: RunBranch, tenant: Tenant, engine: Any, activity_types: dict[str, Any]
 ) -> None:
     add_activity(tenant, when=at(-5), type_id=MEETING_TYPE)  # recent, but of none of the four types
 
-    execution = harness.run(branch_on_recent, branch_input(tenant, activity_types))
+    execution = run_branch()
 
     output = assert_succeeded(execution)
     activity_id = output.pop("activity_id")
@@ -279,14 +301,13 @@ def test_client_without_activity_of_the_types_gets_an_onboarding_call(
 
 @executes
 def test_client_with_only_old_activity_of_the_types_gets_a_qbr_note(
-    harness: StateMachineRunner, branch_on_recent: str, tenant: Tenant, engine: Any, activity_types: dict[str, Any]
+    harness: StateMachineRunner, run_branch: RunBranch, tenant: Tenant, engine: Any, activity_types: dict[str, Any]
 ) -> None:
-    add_activity(tenant, when=at(-200), type_id=activity_types["Sales"])
-    add_activity(tenant, when=at(-300), type_id=activity_types["Support"])
-    add_activity(tenant, when=at(-120), type_id=activity_types["Support"])  # Support's newest, still old
+    # Support's newest (-120 days) is still old
+    add_of_types(tenant, activity_types, ("Sales", -200), ("Support", -300), ("Support", -120))
     add_activity(tenant, when=at(-3), type_id=MEETING_TYPE)  # recent, but of none of the four types
 
-    execution = harness.run(branch_on_recent, branch_input(tenant, activity_types))
+    execution = run_branch()
 
     output = assert_succeeded(execution)
     note_id = output.pop("note_id")
@@ -316,13 +337,12 @@ def test_client_with_only_old_activity_of_the_types_gets_a_qbr_note(
 
 @executes
 def test_client_with_recent_activity_of_one_type_is_left_alone(
-    harness: StateMachineRunner, branch_on_recent: str, tenant: Tenant, engine: Any, activity_types: dict[str, Any]
+    harness: StateMachineRunner, run_branch: RunBranch, tenant: Tenant, engine: Any, activity_types: dict[str, Any]
 ) -> None:
-    add_activity(tenant, when=at(-200), type_id=activity_types["Sales"])
-    add_activity(tenant, when=at(-10), type_id=activity_types["QBR"])
+    add_of_types(tenant, activity_types, ("Sales", -200), ("QBR", -10))
     before = written_rows(engine, tenant)
 
-    execution = harness.run(branch_on_recent, branch_input(tenant, activity_types))
+    execution = run_branch()
 
     assert assert_succeeded(execution) == {
         "outcome": "recent_activity",
@@ -354,11 +374,11 @@ def test_client_with_recent_activity_of_one_type_is_left_alone(
 
 @executes
 def test_onboarding_call_whose_response_was_lost_is_retried_to_exactly_one_call(
-    harness: StateMachineRunner, branch_on_recent: str, tenant: Tenant, engine: Any, activity_types: dict[str, Any]
+    harness: StateMachineRunner, run_branch: RunBranch, tenant: Tenant, engine: Any
 ) -> None:
     harness.fail_once("ScheduleActivityFunction", TransientError("connection reset (injected)"), when="after")
 
-    execution = harness.run(branch_on_recent, branch_input(tenant, activity_types))
+    execution = run_branch()
 
     output = assert_succeeded(execution)
     assert output["outcome"] == "onboarding_scheduled"
@@ -373,12 +393,12 @@ def test_onboarding_call_whose_response_was_lost_is_retried_to_exactly_one_call(
 
 @executes
 def test_actor_who_may_not_schedule_is_refused_and_nothing_is_written(
-    harness: StateMachineRunner, branch_on_recent: str, tenant: Tenant, engine: Any, activity_types: dict[str, Any]
+    harness: StateMachineRunner, run_branch: RunBranch, tenant: Tenant, engine: Any
 ) -> None:
     reader = actor_with(tenant, ("interaction", "read"), ("client", "read"))
     before = written_rows(engine, tenant)
 
-    execution = harness.run(branch_on_recent, branch_input(tenant, activity_types, actor_user_id=reader))
+    execution = run_branch(actor_user_id=reader)
 
     failure = assert_refused(execution, "PermissionDeniedError", "PERMISSION_DENIED")
     assert failure["details"]["resource"] == "interaction"
@@ -389,12 +409,12 @@ def test_actor_who_may_not_schedule_is_refused_and_nothing_is_written(
 
 @executes
 def test_search_refused_for_one_type_fails_the_map_with_the_actions_error(
-    harness: StateMachineRunner, branch_on_recent: str, tenant: Tenant, engine: Any, activity_types: dict[str, Any]
+    harness: StateMachineRunner, run_branch: RunBranch, tenant: Tenant, engine: Any
 ) -> None:
     blind = actor_with(tenant, ("client", "read"))  # may not read activities
     before = written_rows(engine, tenant)
 
-    execution = harness.run(branch_on_recent, branch_input(tenant, activity_types, actor_user_id=blind))
+    execution = run_branch(actor_user_id=blind)
 
     failure = assert_refused(execution, "PermissionDeniedError", "PERMISSION_DENIED")
     assert failure["details"]["resource"] == "interaction"
@@ -427,6 +447,14 @@ def quote_input(tenant: Tenant, *, approval_required: bool, **changes: Any) -> d
         ],
     }
     return envelope(tenant, **{**values, **changes})
+
+
+@pytest.fixture
+def awaiting_approval(harness: StateMachineRunner, quote_to_cash: str, tenant: Tenant, engine: Any) -> Waiting:
+    """A quote-to-cash execution for a quote that needs approval, waiting for the first decision: its arn and the
+    approval request."""
+    arn = start(harness, quote_to_cash, quote_input(tenant, approval_required=True))
+    return arn, wait_for_request(engine, tenant, 1)
 
 
 def sent_emails(harness: StateMachineRunner, quote_number: str) -> list[email.message.EmailMessage]:
@@ -480,12 +508,9 @@ def test_quote_without_approval_is_created_filled_sent_and_the_client_tagged(
 
 @executes
 def test_approval_loop_requests_changes_once_then_approves_and_sends_one_email(
-    harness: StateMachineRunner, quote_to_cash: str, tenant: Tenant, engine: Any
+    harness: StateMachineRunner, awaiting_approval: Waiting, tenant: Tenant, engine: Any, approver: uuid.UUID
 ) -> None:
-    approver = tenant.seed.user(roles=["Admin"], first_name="Abe", last_name="Approver")
-    arn = start(harness, quote_to_cash, quote_input(tenant, approval_required=True))
-
-    first = wait_for_request(engine, tenant, 1)
+    arn, first = awaiting_approval
     assert (first.round, first.execution_arn) == (1, arn)
     changes = decide(tenant.id, approver, first.quote_id, "request_changes", "Bundle the onboarding", sfn=harness.sfn)
     assert (changes["new_status"], changes["answered"]) == ("draft", "SendTaskSuccess")
@@ -555,11 +580,9 @@ class RecordingStepFunctions:
 
 @executes
 def test_rejected_quote_ends_in_quote_rejected_and_is_not_sent(
-    harness: StateMachineRunner, quote_to_cash: str, tenant: Tenant, engine: Any
+    harness: StateMachineRunner, awaiting_approval: Waiting, tenant: Tenant, engine: Any, approver: uuid.UUID
 ) -> None:
-    approver = tenant.seed.user(roles=["Admin"], first_name="Abe", last_name="Approver")
-    arn = start(harness, quote_to_cash, quote_input(tenant, approval_required=True))
-    request = wait_for_request(engine, tenant, 1)
+    arn, request = awaiting_approval
     sfn = RecordingStepFunctions(harness.sfn)
 
     answer = decide(tenant.id, approver, request.quote_id, "reject", "Too expensive", sfn=sfn)
@@ -589,10 +612,9 @@ def test_rejected_quote_ends_in_quote_rejected_and_is_not_sent(
 
 @executes
 def test_submitter_cannot_approve_and_the_execution_keeps_waiting(
-    harness: StateMachineRunner, quote_to_cash: str, tenant: Tenant, engine: Any
+    harness: StateMachineRunner, awaiting_approval: Waiting, tenant: Tenant, engine: Any
 ) -> None:
-    arn = start(harness, quote_to_cash, quote_input(tenant, approval_required=True))
-    request = wait_for_request(engine, tenant, 1)
+    arn, request = awaiting_approval
 
     with pytest.raises(ValidationError) as refused:
         decide(tenant.id, tenant.actor, request.quote_id, "approve", sfn=harness.sfn)

@@ -2,16 +2,20 @@
 
 ``invoke_action`` builds the event from its parts; ``invoke_event`` takes an event as it is, for tests whose
 subject is the event itself (malformed envelopes, the sample events of events/). The ``invoke`` fixture of
-tests/conftest.py is ``invoke_action`` with the test's tenant and actor filled in.
+tests/conftest.py is ``invoke_action`` with the test's tenant and actor filled in. ``unregistered_spec`` makes a
+test-only action.
 """
 
 from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Callable
 from typing import Any
 
-from crm_core.runtime import ActionSpec, build_handler, get_spec
+from pydantic import BaseModel
+
+from crm_core.runtime import ActionContext, ActionSpec, PermissionNeed, build_handler, get_spec
 from crm_dev.lambda_context import LocalLambdaContext
 
 Action = str | ActionSpec[Any, Any]
@@ -34,3 +38,24 @@ def invoke_action(
     dry_run and the like. The event goes through JSON first (uuids and dates become strings), as in Lambda."""
     event = {"tenant_id": tenant_id, "actor_user_id": actor_id, "input": action_input, **envelope}
     return invoke_event(action, json.loads(json.dumps(event, default=str)))
+
+
+def unregistered_spec(
+    action_id: str,
+    label: str,
+    description: str,
+    input_model: type[BaseModel],
+    output_model: type[BaseModel],
+    run: Callable[[ActionContext, Any], Any],
+) -> ActionSpec[Any, Any]:
+    """A test-only action (the registry does not hold it) that any actor with ``client:read`` may call."""
+    return ActionSpec(
+        id=action_id,
+        version=1,
+        label=label,
+        description=description,
+        input_model=input_model,
+        output_model=output_model,
+        run=run,
+        permissions=lambda data: [PermissionNeed("client", "read")],
+    )

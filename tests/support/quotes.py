@@ -1,4 +1,4 @@
-"""Seeding quotes for the quote action tests, and reading them back."""
+"""Seeding quotes for the quote action tests, the input their actions share, and reading them back."""
 
 from __future__ import annotations
 
@@ -36,6 +36,15 @@ def add_quote(tenant: Tenant, *, status: str = "draft", lines: int = 2, **values
         items=items,
         **values,
     )
+
+
+def quote_header_input(tenant: Tenant, defaults: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+    """A quote action's input for the tenant's client and contact, dated 2026-06-01: ``defaults`` (the action's own
+    fields), then ``changes``; a field set to None is left out of the input."""
+    values = {"client_id": str(tenant.client), "contact_id": str(tenant.contact), "quote_date": "2026-06-01"}
+    values.update(defaults)
+    values.update(changes)
+    return {name: value for name, value in values.items() if value is not None}
 
 
 def quote_row(engine: Engine, tenant_id: uuid.UUID, quote_id: uuid.UUID) -> dict[str, Any]:

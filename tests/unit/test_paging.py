@@ -16,6 +16,7 @@ from crm_core.actions import paging
 from crm_core.actions.quotes.find_quotes import decode_cursor, encode_cursor, filters_fingerprint
 from crm_core.dal.quote_search import QuoteFilters, QuotePosition, QuoteSort
 from crm_core.errors import ValidationError
+from tests.support.errors import broken_rule
 
 ACTION = "crm.find_things"
 FINGERPRINT = paging.fingerprint({"client_id": uuid.UUID(int=1), "date_from": None})
@@ -78,12 +79,7 @@ def test_a_cursor_of_other_filters_is_refused_with_both_fingerprints() -> None:
     assert caught.value.message == (
         "cursor was issued for different filters; keep the filters of the first page when paging"
     )
-    assert caught.value.details == {
-        "rule": "cursor_matches_filters",
-        "field": "cursor",
-        "expected": other,
-        "actual": FINGERPRINT,
-    }
+    assert caught.value.details == broken_rule("cursor_matches_filters", "cursor", other, FINGERPRINT)
 
 
 @pytest.mark.parametrize(
@@ -109,12 +105,9 @@ def test_a_malformed_cursor_is_refused_naming_the_action(cursor: str) -> None:
         decode(cursor)
 
     assert caught.value.message == "cursor is not a next_cursor returned by crm.find_things"
-    assert caught.value.details == {
-        "rule": "cursor_valid",
-        "field": "cursor",
-        "expected": "the next_cursor of a previous page",
-        "actual": cursor[:80],
-    }
+    assert caught.value.details == broken_rule(
+        "cursor_valid", "cursor", "the next_cursor of a previous page", cursor[:80]
+    )
 
 
 def test_a_refused_cursor_is_shown_cut_at_80_characters() -> None:

@@ -12,6 +12,7 @@ import pytest
 from crm_core.actions.activities.find_activities import decode_cursor, encode_cursor, filters_fingerprint
 from crm_core.dal.activities import ActivityFilters, Keyset
 from crm_core.errors import ValidationError
+from tests.support.errors import broken_rule
 
 CLIENT = uuid.UUID(int=1)
 OTHER_CLIENT = uuid.UUID(int=2)
@@ -63,12 +64,9 @@ def test_a_cursor_of_other_filters_is_refused() -> None:
     with pytest.raises(ValidationError) as caught:
         decode_cursor(cursor, other)
 
-    assert caught.value.details == {
-        "rule": "cursor_matches_filters",
-        "field": "cursor",
-        "expected": filters_fingerprint(other),
-        "actual": filters_fingerprint(FILTERS),
-    }
+    assert caught.value.details == broken_rule(
+        "cursor_matches_filters", "cursor", filters_fingerprint(other), filters_fingerprint(FILTERS)
+    )
 
 
 @pytest.mark.parametrize("cursor", ["not-a-cursor", "eyJ2IjogOX0", "!!!"])
@@ -76,12 +74,7 @@ def test_malformed_cursor_is_refused(cursor: str) -> None:
     with pytest.raises(ValidationError) as caught:
         decode_cursor(cursor, FILTERS)
 
-    assert caught.value.details == {
-        "rule": "cursor_valid",
-        "field": "cursor",
-        "expected": "the next_cursor of a previous page",
-        "actual": cursor,
-    }
+    assert caught.value.details == broken_rule("cursor_valid", "cursor", "the next_cursor of a previous page", cursor)
 
 
 @pytest.mark.parametrize(

@@ -12,6 +12,7 @@ from crm_core.actions.activities.events import interaction_channel
 from crm_core.actions.activities.rules import require_start_not_after_end, scheduled_duration
 from crm_core.actions.activities.summary import notes_preview, parse_tags
 from crm_core.errors import ValidationError
+from tests.support.errors import broken_rule
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
@@ -51,13 +52,10 @@ def test_start_after_end_is_refused() -> None:
         require_start_not_after_end(START + timedelta(hours=3), START + timedelta(hours=1))
 
     assert caught.value.message == "start_time must not be after end_time"
-    assert caught.value.details == {
-        "rule": "start_not_after_end",
-        "field": "end_time",
-        "expected": ">= start_time (2026-03-02T12:00:00Z)",
-        "actual": "2026-03-02T10:00:00Z",
-        "start_time": "2026-03-02T12:00:00Z",
-    }
+    expected = ">= start_time (2026-03-02T12:00:00Z)"
+    assert caught.value.details == broken_rule(
+        "start_not_after_end", "end_time", expected, "2026-03-02T10:00:00Z", start_time="2026-03-02T12:00:00Z"
+    )
 
 
 @pytest.mark.parametrize(

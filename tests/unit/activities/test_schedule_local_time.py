@@ -11,6 +11,7 @@ import pytest
 
 from crm_core.actions.activities.schedule_activity import _LocalTimeReader
 from crm_core.errors import ValidationError
+from tests.support.errors import broken_rule
 from tests.support.inputs import CLIENT_ID, schedule_input
 
 
@@ -57,26 +58,20 @@ def test_naive_time_without_any_zone_is_refused() -> None:
     with pytest.raises(ValidationError) as caught:
         reader(client_timezone=None).to_utc(datetime(2027, 3, 2, 10, 0), "start_time")
 
-    assert caught.value.details == {
-        "rule": "timezone_for_local_time",
-        "field": "start_time",
-        "expected": "an offset (Z or +hh:mm), the timezone input, or a client with a time zone",
-        "actual": "2027-03-02T10:00:00",
-        "client_id": str(CLIENT_ID),
-    }
+    expected = "an offset (Z or +hh:mm), the timezone input, or a client with a time zone"
+    assert caught.value.details == broken_rule(
+        "timezone_for_local_time", "start_time", expected, "2027-03-02T10:00:00", client_id=str(CLIENT_ID)
+    )
 
 
 def test_local_time_skipped_by_daylight_saving_is_refused() -> None:
     with pytest.raises(ValidationError) as caught:
         reader().to_utc(datetime(2027, 3, 14, 2, 30), "end_time")
 
-    assert caught.value.details == {
-        "rule": "local_time_exists",
-        "field": "end_time",
-        "expected": "a local time that exists in America/New_York",
-        "actual": "2027-03-14T02:30:00",
-        "timezone": "America/New_York",
-    }
+    expected = "a local time that exists in America/New_York"
+    assert caught.value.details == broken_rule(
+        "local_time_exists", "end_time", expected, "2027-03-14T02:30:00", timezone="America/New_York"
+    )
 
 
 def test_local_time_repeated_by_daylight_saving_is_read_as_the_first() -> None:
@@ -88,13 +83,9 @@ def test_client_with_an_invalid_zone_is_explained() -> None:
     with pytest.raises(ValidationError) as caught:
         reader(client_timezone="Mars/Olympus_Mons").to_utc(datetime(2027, 3, 2, 10, 0), "start_time")
 
-    assert caught.value.details == {
-        "rule": "client_timezone_valid",
-        "field": "timezone",
-        "expected": "an IANA time zone",
-        "actual": "Mars/Olympus_Mons",
-        "client_id": str(CLIENT_ID),
-    }
+    assert caught.value.details == broken_rule(
+        "client_timezone_valid", "timezone", "an IANA time zone", "Mars/Olympus_Mons", client_id=str(CLIENT_ID)
+    )
 
 
 @pytest.mark.parametrize("zone", ["Europe/Atlantis", "UTC+2", "../etc/passwd"])

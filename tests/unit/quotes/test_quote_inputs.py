@@ -19,6 +19,7 @@ from crm_core.actions.quotes.create_quote import (
 )
 from crm_core.actions.quotes.create_quote_from_template import CreateQuoteFromTemplateInput
 from crm_core.errors import ValidationError
+from tests.support.errors import broken_rule
 from tests.support.quotes import quote_record
 
 CLIENT = uuid.UUID(int=1)
@@ -128,12 +129,9 @@ def test_valid_until_may_equal_but_not_precede_quote_date() -> None:
     require_valid_until_not_before(day, None)
     with pytest.raises(ValidationError) as caught:
         require_valid_until_not_before(day, datetime(2026, 6, 1, 1, 59, tzinfo=timezone(timedelta(hours=2))))
-    assert caught.value.details == {
-        "rule": "valid_until_not_before_quote_date",
-        "field": "valid_until",
-        "expected": "on or after 2026-06-01T00:00:00Z",
-        "actual": "2026-05-31T23:59:00Z",
-    }
+    assert caught.value.details == broken_rule(
+        "valid_until_not_before_quote_date", "valid_until", "on or after 2026-06-01T00:00:00Z", "2026-05-31T23:59:00Z"
+    )
 
 
 def item(**changes: Any) -> AddQuoteItemInput:

@@ -17,6 +17,7 @@ from crm_core.actions.quotes.transitions import (
 )
 from crm_core.db.models import billing
 from crm_core.errors import ValidationError
+from tests.support.errors import broken_rule
 
 # Written out by hand from the reference's table (section 3, quotes), with the same-status move included in
 # every row and None (a template) behaving as draft. Every (from, to) pair not listed here must be refused.
@@ -99,13 +100,9 @@ def test_a_refused_transition_names_the_rule_the_allowed_statuses_and_both_ends(
     error = raised.value
     assert error.code == "VALIDATION_ERROR"
     assert error.message == "Quote status cannot change from sent to draft"
-    assert error.details == {
-        "rule": "quote_status_transition",
-        "field": "status",
-        "expected": ["accepted", "cancelled", "expired", "rejected"],
-        "actual": "sent",
-        "target": "draft",
-    }
+    assert error.details == broken_rule(
+        "quote_status_transition", "status", ["accepted", "cancelled", "expired", "rejected"], "sent", target="draft"
+    )
 
 
 def test_a_refused_transition_from_a_template_reports_the_null_status_and_drafts_next_statuses() -> None:

@@ -20,6 +20,7 @@ from crm_core.errors import (
     guard_failed,
 )
 from crm_core.runtime.error_mapping import to_action_failure
+from tests.support.errors import broken_rule
 
 
 @pytest.mark.parametrize(
@@ -85,13 +86,7 @@ def test_a_broken_guard_names_rule_field_expected_and_actual() -> None:
 
     assert isinstance(error, ValidationError)
     assert error.message == "start after end"
-    assert error.details == {
-        "rule": "start_not_after_end",
-        "field": "end_time",
-        "expected": "later",
-        "actual": "earlier",
-        "start_time": "t",
-    }
+    assert error.details == broken_rule("start_not_after_end", "end_time", "later", "earlier", start_time="t")
     assert list(error.details) == ["rule", "field", "expected", "actual", "start_time"]
 
 
