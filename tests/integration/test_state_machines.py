@@ -292,10 +292,9 @@ def test_unknown_client_finds_nothing_and_scheduling_for_it_is_refused(
 
     execution = harness.run(follow_up, follow_up_input(tenant, client_id=unknown))
 
-    # The follow-up names the ticket's contact, who is not a contact of the unknown client.
-    failure = assert_refused(execution, "ValidationError", "VALIDATION_ERROR")
-    assert failure["details"]["rule"] == "contact_belongs_to_client"
-    assert failure["details"]["expected"] == str(unknown)
+    # The client is looked up before it is compared with the ticket's contact: an unknown client is NOT_FOUND.
+    failure = assert_refused(execution, "NotFoundError", "NOT_FOUND")
+    assert (failure["details"]["resource"], failure["details"]["id"]) == ("client", str(unknown))
     assert execution.entered_states()[0] == "FindRecentActivities"
     assert execution.entered_states()[-2:] == ["ScheduleFollowUp", "ActionRefused"]
     assert tenant_row_counts(engine, tenant.id) == before
