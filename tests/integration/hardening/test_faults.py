@@ -198,7 +198,7 @@ def _statements_of(engine: Engine, owner_engine: Engine, aws: LocalResources, ma
 KILLED_CALLS = sorted(CALLS) if settings().max_examples > 25 else ["schedule_activity"]
 
 
-def as_workflow_retries(send: Callable[[], Any], engine: Engine, attempts: int = 3) -> Any:
+def as_workflow_retries(send: Callable[[], Any], attempts: int = 3) -> Any:
     """``send()`` retried on TransientError, as a state machine's ``Retry`` (or the relay's next run) would."""
     for attempt in range(attempts):
         try:
@@ -233,10 +233,10 @@ def test_a_connection_killed_at_any_statement_loses_nothing_and_the_retry_comple
         assert isinstance(first, dict | TransientError), f"statement {k}: {first!r}\n{_cause(first)}"
         if isinstance(first, ActionFailure):
             assert ledger_rows(owner_engine, tenant) == [], f"statement {k}: a failed call left its ledger row"
-        retried = as_workflow_retries(call.send, engine)
+        retried = as_workflow_retries(call.send)
         if isinstance(first, dict):
             assert retried == first, f"statement {k}"
-        as_workflow_retries(lambda t=tenant: relay(engine, t), engine)
+        as_workflow_retries(lambda t=tenant: relay(engine, t))
         assert_exactly_once(owner_engine, shared_aws, tenant, baseline)
     # Both kinds of outcome were seen: kills inside the transaction, and kills in the delivery after the commit.
     assert {"TransientError", "dict"} <= set(outcomes.values()), outcomes
