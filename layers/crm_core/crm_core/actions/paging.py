@@ -28,6 +28,7 @@ from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, Field
 
+from crm_core.actions.fields import iso_utc
 from crm_core.errors import ValidationError, guard_failed
 from crm_core.jsonable import canonical_json
 
@@ -131,6 +132,19 @@ def fit_page(
             return page, True  # the rest comes on the next page
         page.append(item)
     return page, has_more
+
+
+def require_date_range_order(date_from: datetime | None, date_to: datetime | None) -> None:
+    """ValidationError (rule ``date_range_order``) when both bounds of a search's date range are given and
+    ``date_from`` comes after ``date_to``."""
+    if date_from is not None and date_to is not None and date_from > date_to:
+        raise guard_failed(
+            "date_range_order",
+            "date_from must not be after date_to",
+            field="date_from",
+            expected=f"<= date_to ({iso_utc(date_to)})",
+            actual=iso_utc(date_from),
+        )
 
 
 def cursor_field(continues: str) -> Any:

@@ -10,7 +10,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import Insert, insert
 from sqlalchemy.orm import Session
 
 from crm_core.db.models import ClientContract, Contract, ContractLine, Invoice, InvoiceCharge
@@ -29,18 +29,16 @@ def insert_contract(
     """A ``contracts`` row (``values``: its columns), its ``contract_lines`` (each a dict of columns) and the
     ``client_contracts`` row assigning it to the client from ``start_date``; returns the contract id."""
     contract_id = uuid.uuid4()
-    session.execute(
-        insert(Contract).values(tenant=tenant_id, contract_id=contract_id, created_at=now, updated_at=now, **values)
+    _insert_with_children(
+        session,
+        insert(Contract).values(tenant=tenant_id, contract_id=contract_id, created_at=now, updated_at=now, **values),
+        ContractLine,
+        [
+            {"tenant": tenant_id, "contract_line_id": uuid.uuid4(), "contract_id": contract_id, "created_at": now}
+            | line
+            for line in lines
+        ],
     )
-    if lines:
-        session.execute(
-            insert(ContractLine),
-            [
-                {"tenant": tenant_id, "contract_line_id": uuid.uuid4(), "contract_id": contract_id, "created_at": now}
-                | line
-                for line in lines
-            ],
-        )
     session.execute(
         insert(ClientContract).values(
             tenant=tenant_id,
@@ -67,12 +65,17 @@ def insert_invoice(
     """An ``invoices`` row (``values``: its columns) with its ``invoice_charges`` (each a dict of columns, with
     its own ``item_id``); returns the invoice id."""
     invoice_id = uuid.uuid4()
-    session.execute(
-        insert(Invoice).values(tenant=tenant_id, invoice_id=invoice_id, created_at=now, updated_at=now, **values)
+    _insert_with_children(
+        session,
+        insert(Invoice).values(tenant=tenant_id, invoice_id=invoice_id, created_at=now, updated_at=now, **values),
+        InvoiceCharge,
+        [{"tenant": tenant_id, "invoice_id": invoice_id, "created_at": now} | charge for charge in charges],
     )
-    if charges:
-        session.execute(
-            insert(InvoiceCharge),
-            [{"tenant": tenant_id, "invoice_id": invoice_id, "created_at": now} | charge for charge in charges],
-        )
     return invoice_id
+
+
+def _insert_with_children(session: Session, parent: Insert, child: type[Any], rows: list[dict[str, Any]]) -> None:
+    """The ``parent`` row, then the ``child`` table's ``rows`` (none, no statement) as one executemany."""
+    session.execute(parent)
+    if rows:
+        session.execute(insert(child), rows)

@@ -9,12 +9,15 @@ in one statement.
 from __future__ import annotations
 
 import uuid
-from typing import Any, NamedTuple
+from collections.abc import Callable
+from typing import Any, NamedTuple, TypeVar
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from crm_core.db.models import Client, Contact, Project, Ticket, User
+
+RecordT = TypeVar("RecordT")
 
 
 class ClientRecord(NamedTuple):
@@ -119,34 +122,20 @@ def user_query(tenant_id: uuid.UUID, user_id: uuid.UUID) -> Select[*tuple[Any, .
     )
 
 
+def get_record(session: Session, query: Select[*tuple[Any, ...]], record: Callable[..., RecordT]) -> RecordT | None:
+    """The one row of ``query`` (one of the ``*_query`` functions above) made into ``record``; None without one."""
+    row = session.execute(query).one_or_none()
+    return None if row is None else record(*row)
+
+
 def get_client(session: Session, tenant_id: uuid.UUID, client_id: uuid.UUID) -> ClientRecord | None:
     """The client of :func:`client_query`, or None."""
-    row = session.execute(client_query(tenant_id, client_id)).one_or_none()
-    return None if row is None else ClientRecord(*row)
+    return get_record(session, client_query(tenant_id, client_id), ClientRecord)
 
 
 def get_contact(session: Session, tenant_id: uuid.UUID, contact_id: uuid.UUID) -> ContactRecord | None:
     """The contact of :func:`contact_query`, or None."""
-    row = session.execute(contact_query(tenant_id, contact_id)).one_or_none()
-    return None if row is None else ContactRecord(*row)
-
-
-def get_ticket(session: Session, tenant_id: uuid.UUID, ticket_id: uuid.UUID) -> TicketRecord | None:
-    """The ticket of :func:`ticket_query`, or None."""
-    row = session.execute(ticket_query(tenant_id, ticket_id)).one_or_none()
-    return None if row is None else TicketRecord(*row)
-
-
-def get_project(session: Session, tenant_id: uuid.UUID, project_id: uuid.UUID) -> ProjectRecord | None:
-    """The project of :func:`project_query`, or None."""
-    row = session.execute(project_query(tenant_id, project_id)).one_or_none()
-    return None if row is None else ProjectRecord(*row)
-
-
-def get_user(session: Session, tenant_id: uuid.UUID, user_id: uuid.UUID) -> UserRecord | None:
-    """The user of :func:`user_query`, or None."""
-    row = session.execute(user_query(tenant_id, user_id)).one_or_none()
-    return None if row is None else UserRecord(*row)
+    return get_record(session, contact_query(tenant_id, contact_id), ContactRecord)
 
 
 def user_display_name(first_name: str | None, last_name: str | None, email: str | None) -> str | None:

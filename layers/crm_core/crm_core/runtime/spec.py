@@ -90,11 +90,12 @@ def action_spec(
     description: str,
     permissions: Callable[[InputT], Sequence[PermissionNeed]],
     side_effectful: bool = True,
-    idempotency: IdempotencyMode = "engineProvided",
     version: int = 1,
 ) -> ActionSpec[InputT, OutputT]:
     """The spec of the action whose logic is ``run``: its id is ``crm.`` and the function's name, its input and
-    output models are the ones the function's signature names, so an action module states each of them once.
+    output models are the ones the function's signature names, and its idempotency is ``actionProvided`` when
+    its input has an ``idempotency_key`` field (the caller may key the call itself), else ``engineProvided``;
+    so an action module states each of them once.
     """
     from crm_core.runtime.context import ActionContext
 
@@ -114,5 +115,5 @@ def action_spec(
         run=run,
         permissions=permissions,
         side_effectful=side_effectful,
-        idempotency=idempotency,
+        idempotency="actionProvided" if "idempotency_key" in input_model.model_fields else "engineProvided",
     )

@@ -7,6 +7,7 @@ target's client (and, for a ticket, its contact); the output summarises the targ
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Any, Literal
 
 from pydantic import Field
@@ -57,56 +58,48 @@ def _load_target(ctx: ActionContext, target: NoteTarget) -> tuple[dict[str, Any]
     return require_found(_target_links(ctx, target), target.type, target.id)
 
 
+# Per target type: its query and record, the interaction's foreign keys and the target summary, each as
+# ``name -> attribute of the record``.
+_TARGETS: dict[
+    str, tuple[Callable[[uuid.UUID, uuid.UUID], Any], Callable[..., object], dict[str, str], dict[str, str]]
+] = {
+    "client": (
+        records.client_query,
+        records.ClientRecord,
+        {"client_id": "client_id"},
+        {"client_id": "client_id", "client_name": "client_name"},
+    ),
+    "contact": (
+        records.contact_query,
+        records.ContactRecord,
+        {"contact_name_id": "contact_name_id", "client_id": "client_id"},
+        {"contact_id": "contact_name_id", "full_name": "full_name", "email": "email", "client_id": "client_id"},
+    ),
+    "ticket": (
+        records.ticket_query,
+        records.TicketRecord,
+        {"ticket_id": "ticket_id", "client_id": "client_id", "contact_name_id": "contact_name_id"},
+        {"ticket_id": "ticket_id", "ticket_number": "ticket_number", "title": "title", "client_id": "client_id"},
+    ),
+    "project": (
+        records.project_query,
+        records.ProjectRecord,
+        {"project_id": "project_id", "client_id": "client_id"},
+        {"project_id": "project_id", "project_name": "project_name", "client_id": "client_id"},
+    ),
+}
+
+
 def _target_links(ctx: ActionContext, target: NoteTarget) -> tuple[dict[str, Any], dict[str, Any]] | None:
     """The interaction's foreign keys and the target summary; ``None`` when the target is not in the tenant."""
-    session, tenant = ctx.session, ctx.tenant_id
-    if target.type == "client":
-        client = records.get_client(session, tenant, target.id)
-        if client is not None:
-            return {"client_id": client.client_id}, {
-                "client_id": client.client_id,
-                "client_name": client.client_name,
-            }
-    elif target.type == "contact":
-        contact = records.get_contact(session, tenant, target.id)
-        if contact is not None:
-            return (
-                {"contact_name_id": contact.contact_name_id, "client_id": contact.client_id},
-                {
-                    "contact_id": contact.contact_name_id,
-                    "full_name": contact.full_name,
-                    "email": contact.email,
-                    "client_id": contact.client_id,
-                },
-            )
-    elif target.type == "ticket":
-        ticket = records.get_ticket(session, tenant, target.id)
-        if ticket is not None:
-            return (
-                {
-                    "ticket_id": ticket.ticket_id,
-                    "client_id": ticket.client_id,
-                    "contact_name_id": ticket.contact_name_id,
-                },
-                {
-                    "ticket_id": ticket.ticket_id,
-                    "ticket_number": ticket.ticket_number,
-                    "title": ticket.title,
-                    "client_id": ticket.client_id,
-                },
-            )
-    else:
-        project = records.get_project(session, tenant, target.id)
-        if project is not None:
-            return (
-                {"project_id": project.project_id, "client_id": project.client_id},
-                {
-                    "project_id": project.project_id,
-                    "project_name": project.project_name,
-                    "client_id": project.client_id,
-                },
-            )
-    return None
+    query, make_record, foreign_keys, summary = _TARGETS[target.type]
+    record = records.get_record(ctx.session, query(ctx.tenant_id, target.id), make_record)
+    if record is None:
+        return None
+    return (
+        {name: getattr(record, attribute) for name, attribute in foreign_keys.items()},
+        {name: getattr(record, attribute) for name, attribute in summary.items()},
+    )
 
 
 def create_activity_note(ctx: ActionContext, data: CreateActivityNoteInput) -> CreateActivityNoteOutput:

@@ -121,5 +121,4 @@ SPEC = action_spec(
     label="Create Activity Type",
     description="Create a tenant activity type (e.g. Site Visit), or return the existing one of the same name.",
     permissions=requires("settings:update"),
-    idempotency="actionProvided",
 )

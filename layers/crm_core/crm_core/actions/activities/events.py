@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from crm_core.actions.fields import iso_utc
+from crm_core.dal.activities import ActivityRecord
 from crm_core.jsonable import canonical_json
 from crm_core.runtime.context import ActionContext
 
@@ -88,25 +89,19 @@ def interaction_updated_key(ctx: ActionContext, interaction_id: uuid.UUID, new_v
 
 
 def emit_interaction_updated(
-    ctx: ActionContext,
-    *,
-    interaction_id: uuid.UUID,
-    client_id: uuid.UUID | None,
-    contact_id: uuid.UUID | None,
-    user_id: uuid.UUID | None,
-    changed_fields: Sequence[str],
-    new_values: dict[str, Any],
+    ctx: ActionContext, after: ActivityRecord, changed_fields: Sequence[str], new_values: dict[str, Any]
 ) -> None:
-    """Queue INTERACTION_UPDATED (interactionId, clientId, contactId, userId, changedFields)."""
+    """Queue INTERACTION_UPDATED (interactionId, clientId, contactId, userId, changedFields) of the activity as
+    it is ``after`` the change."""
     ctx.emit(
         INTERACTION_UPDATED,
-        interaction_updated_key(ctx, interaction_id, new_values),
+        interaction_updated_key(ctx, after.activity_id, new_values),
         _without_empty(
             {
-                "interactionId": str(interaction_id),
-                "clientId": str(client_id) if client_id else None,
-                "contactId": str(contact_id) if contact_id else None,
-                "userId": str(user_id) if user_id else None,
+                "interactionId": str(after.activity_id),
+                "clientId": str(after.client_id) if after.client_id else None,
+                "contactId": str(after.contact_id) if after.contact_id else None,
+                "userId": str(after.user_id) if after.user_id else None,
                 "changedFields": list(changed_fields),
             }
         ),

@@ -15,7 +15,7 @@ from pydantic import Field
 from crm_core.actions import paging
 from crm_core.actions.activities.rules import require_interaction_status_type
 from crm_core.actions.activities.summary import ActivitySummary, activity_summary
-from crm_core.actions.fields import ActionInput, ActionOutput, OffsetDateTime, UtcDateTime, Uuid, iso_utc, picker
+from crm_core.actions.fields import ActionInput, ActionOutput, OffsetDateTime, UtcDateTime, Uuid, picker
 from crm_core.dal import activities, statuses
 from crm_core.dal.activities import ActivityFilters, Keyset
 from crm_core.errors import NotFoundError, guard_failed
@@ -112,14 +112,7 @@ def _check_guards(data: FindActivitiesInput, filters: ActivityFilters) -> None:
             expected=f"one of {', '.join(FILTER_NAMES)}",
             actual=[],
         )
-    if data.date_from is not None and data.date_to is not None and data.date_from > data.date_to:
-        raise guard_failed(
-            "date_range_order",
-            "date_from must not be after date_to",
-            field="date_from",
-            expected=f"<= date_to ({iso_utc(data.date_to)})",
-            actual=iso_utc(data.date_from),
-        )
+    paging.require_date_range_order(data.date_from, data.date_to)
 
 
 def _check_status_filter(ctx: ActionContext, filters: ActivityFilters) -> None:

@@ -23,6 +23,7 @@ from crm_core.actions.activities.rules import (
     scheduled_duration,
 )
 from crm_core.actions.activities.summary import ActivitySummary, activity_summary
+from crm_core.actions.clients import require_contact_of_client
 from crm_core.actions.fields import (
     ActionInput,
     ActionOutput,
@@ -167,9 +168,7 @@ def _look_up(ctx: ActionContext, data: ScheduleActivityInput) -> _Found:
 def _resolve_client(data: ScheduleActivityInput, found: _Found) -> tuple[ClientRecord, ContactRecord | None]:
     """The client and the contact (or None), checked against each other."""
     if data.client_id is not None:  # a client not in the tenant is not found, before it is compared with the contact
-        require_found(
-            found.client, resource="client", record_id=data.client_id, field="client_id", message="Client not found"
-        )
+        require_found(found.client, "client", data.client_id, field="client_id")
     contact = None
     client_id = data.client_id
     if data.contact_id is not None:
@@ -185,13 +184,11 @@ def _resolve_client(data: ScheduleActivityInput, found: _Found) -> tuple[ClientR
                     contact_id=str(data.contact_id),
                 )
             client_id = contact.client_id
-        elif contact.client_id != client_id:
-            raise guard_failed(
-                "contact_belongs_to_client",
+        else:
+            require_contact_of_client(
+                contact.client_id,
+                client_id,
                 "The contact does not belong to the client",
-                field="contact_id",
-                expected=str(client_id),
-                actual=str(contact.client_id) if contact.client_id else None,
                 contact_id=str(data.contact_id),
             )
     if client_id is None:
@@ -314,7 +311,7 @@ def schedule_activity(ctx: ActionContext, data: ScheduleActivityInput) -> Schedu
     duration = data.duration if data.duration is not None else scheduled_duration(start, end)
 
     contact_id = contact.contact_name_id if contact is not None else None
-    values = {
+    values: dict[str, Any] = {
         "type_id": data.type_id,
         "client_id": client.client_id,
         "contact_name_id": contact_id,
@@ -359,32 +356,20 @@ def schedule_activity(ctx: ActionContext, data: ScheduleActivityInput) -> Schedu
         },
         {"activity_id": activity_id},
     )
+    # The summary of the row as inserted, with the names of what it refers to from the records read above.
     record = ActivityRecord(
         activity_id=activity_id,
-        type_id=data.type_id,
-        type_name=interaction_type.type_name,
-        status_id=status.status_id,
-        status_name=status.name,
-        client_id=client.client_id,
-        client_name=client.client_name,
         contact_id=contact_id,
+        **{column: value for column, value in values.items() if column in ActivityRecord._fields},
+        type_name=interaction_type.type_name,
+        status_name=status.name,
+        client_name=client.client_name,
         contact_name=contact.full_name if contact is not None else None,
-        ticket_id=data.ticket_id,
         ticket_number=found.ticket.ticket_number if found.ticket is not None else None,
-        title=data.title,
-        notes=data.notes,
         notes_truncated=False,
-        interaction_date=start,
-        start_time=start,
-        end_time=end,
-        duration=duration,
-        user_id=owner.user_id,
         user_first_name=owner.first_name,
         user_last_name=owner.last_name,
         user_email=owner.email,
-        visibility=data.visibility,
-        category=data.category,
-        tags=data.tags or None,
     )
     return ScheduleActivityOutput(activity=activity_summary(record))
 
@@ -401,5 +386,4 @@ SPEC = action_spec(
     label="Schedule CRM Activity",
     description="Schedule a CRM activity (call, meeting, follow-up) with a client or contact, optionally on a ticket.",
     permissions=_permissions,
-    idempotency="actionProvided",
 )

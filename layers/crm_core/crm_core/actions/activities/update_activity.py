@@ -189,15 +189,7 @@ def update_activity(ctx: ActionContext, data: UpdateActivityInput) -> UpdateActi
     if removed_mappings:
         audit_data["removed_tag_mappings"] = removed_mappings
     ctx.audit(audit_data, {"activity_id": data.activity_id})
-    emit_interaction_updated(
-        ctx,
-        interaction_id=data.activity_id,
-        client_id=after.client_id,
-        contact_id=after.contact_id,
-        user_id=after.user_id,
-        changed_fields=changed_fields,
-        new_values=jsonable(changes),
-    )
+    emit_interaction_updated(ctx, after, changed_fields, jsonable(changes))
     return UpdateActivityOutput(
         activity_before=before_summary,
         activity_after=activity_summary(after),

@@ -117,15 +117,7 @@ def update_activity_status(ctx: ActionContext, data: UpdateActivityStatusInput) 
         {"activity_id": data.activity_id},
     )
     if not unchanged:
-        emit_interaction_updated(
-            ctx,
-            interaction_id=data.activity_id,
-            client_id=after.client_id,
-            contact_id=after.contact_id,
-            user_id=after.user_id,
-            changed_fields=["status_id"],
-            new_values={"status_id": str(target.status_id)},
-        )
+        emit_interaction_updated(ctx, after, ["status_id"], {"status_id": str(target.status_id)})
     return output(after, no_op=False)
 
 

@@ -233,5 +233,4 @@ SPEC = action_spec(
     label="Add Quote Item",
     description="Add a line, an option or a discount to a draft quote and recalculate its totals.",
     permissions=requires("billing:update", "billing:read"),
-    idempotency="actionProvided",
 )

@@ -140,12 +140,7 @@ def recalculate_totals(ctx: ActionContext, quote: quotes_dal.QuoteRecord) -> quo
         return quote
     items = quotes_dal.quote_items(ctx.session, ctx.tenant_id, quote.quote_id)
     totals = totals_of(quote, items)
-    values = {
-        "subtotal": totals.subtotal,
-        "discount_total": totals.discount_total,
-        "tax": totals.tax,
-        "total_amount": totals.total_amount,
-    }
+    values = totals.amounts()
     lines = [
         {
             "quote_item_id": line.item_id,

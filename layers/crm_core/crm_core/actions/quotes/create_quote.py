@@ -27,6 +27,7 @@ from typing import Annotated, Any
 from pydantic import BeforeValidator, Field, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
+from crm_core.actions.clients import require_contact_of_client
 from crm_core.actions.fields import (
     OFFSET_DATE_TIME_EXPECTED,
     OFFSET_DATE_TIME_JSON_SCHEMA,
@@ -162,14 +163,7 @@ def require_client_and_contact(ctx: ActionContext, client_id: uuid.UUID, contact
         contact = require_found(
             get_contact(ctx.session, ctx.tenant_id, contact_id), "contact", contact_id, field="contact_id"
         )
-        if contact.client_id != client_id:
-            raise guard_failed(
-                "contact_belongs_to_client",
-                "The contact does not belong to the quote's client",
-                field="contact_id",
-                expected=str(client_id),
-                actual=None if contact.client_id is None else str(contact.client_id),
-            )
+        require_contact_of_client(contact.client_id, client_id, "The contact does not belong to the quote's client")
     return client
 
 
@@ -247,5 +241,4 @@ SPEC = action_spec(
     label="Create Quote",
     description="Create a draft quote for a client, numbered per tenant (QUO-0001, ...).",
     permissions=requires("billing:create", "billing:read"),
-    idempotency="actionProvided",
 )

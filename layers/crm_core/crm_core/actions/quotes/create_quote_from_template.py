@@ -137,5 +137,4 @@ SPEC = action_spec(
     label="Create Quote from Template",
     description="Create a draft quote for a client from a quote template, copying all of its items.",
     permissions=requires("billing:create", "billing:read"),
-    idempotency="actionProvided",
 )

@@ -33,7 +33,7 @@ from typing import Any, Literal
 from pydantic import AliasChoices, Field
 
 from crm_core.actions import paging
-from crm_core.actions.fields import ActionInput, ActionOutput, OffsetDateTime, UtcDateTime, Uuid, iso_utc, picker
+from crm_core.actions.fields import ActionInput, ActionOutput, OffsetDateTime, UtcDateTime, Uuid, picker
 from crm_core.actions.quotes.common import QuoteDetail, quote_detail
 from crm_core.dal import quote_search
 from crm_core.dal.quote_search import QuoteFilters, QuotePageRow, QuotePosition, QuoteSort, SortKey, SortValue
@@ -180,14 +180,7 @@ def decode_cursor(cursor: str, filters: QuoteFilters, sort: QuoteSort) -> QuoteP
 
 
 def _check_guards(data: FindQuotesInput, filters: QuoteFilters) -> None:
-    if data.date_from is not None and data.date_to is not None and data.date_from > data.date_to:
-        raise guard_failed(
-            "date_range_order",
-            "date_from must not be after date_to",
-            field="date_from",
-            expected=f"<= date_to ({iso_utc(data.date_to)})",
-            actual=iso_utc(data.date_from),
-        )
+    paging.require_date_range_order(data.date_from, data.date_to)
     narrowed = any(getattr(filters, name) is not None for name in NARROWING_FILTERS)
     bounded_dates = filters.date_from is not None and filters.date_to is not None
     if not narrowed and not bounded_dates and data.limit > UNBOUNDED_PAGE_LIMIT:

@@ -346,6 +346,19 @@ def _queue_email(
     )
 
 
+# What the PDF prints of the quote as the row holds it (the rest is numbered, reduced to dates or computed).
+PRINTED_AS_STORED = (
+    "title",
+    "description",
+    "client_name",
+    "contact_name",
+    "contact_email",
+    "currency_code",
+    "client_notes",
+    "terms_and_conditions",
+)
+
+
 def _pdf_data(
     quote: quotes_dal.QuoteForSend, items: list[quotes_dal.QuoteItemRow], totals: QuoteTotals, number: str
 ) -> QuotePdfData:
@@ -364,24 +377,14 @@ def _pdf_data(
         )
         for item in items
     )
+    printed: dict[str, Any] = {name: getattr(quote, name) for name in PRINTED_AS_STORED} | totals.amounts()
     return QuotePdfData(
+        **printed,
         tenant_name=quote.tenant_name or "",
         quote_number=number,
-        title=quote.title,
-        description=quote.description,
-        client_name=quote.client_name,
-        contact_name=quote.contact_name,
-        contact_email=quote.contact_email,
         quote_date=quote.quote_date.date() if quote.quote_date else None,
         valid_until=quote.valid_until.date() if quote.valid_until else None,
-        currency_code=quote.currency_code,
         lines=lines,
-        subtotal=totals.subtotal,
-        discount_total=totals.discount_total,
-        tax=totals.tax,
-        total_amount=totals.total_amount,
-        client_notes=quote.client_notes,
-        terms_and_conditions=quote.terms_and_conditions,
     )
 
 

@@ -142,6 +142,10 @@ class LineAmounts:
     net_amount: int
 
 
+# The figures a quote stores and prints, by their column names.
+AMOUNT_NAMES = ("subtotal", "discount_total", "tax", "total_amount")
+
+
 @dataclass(frozen=True)
 class QuoteTotals:
     """A quote's computed figures, in cents. Making one checks ``total_amount == subtotal - discount_total + tax``."""
@@ -159,6 +163,10 @@ class QuoteTotals:
                 f"inconsistent quote totals: {self.total_amount} != "
                 f"{self.subtotal} - {self.discount_total} + {self.tax}"
             )
+
+    def amounts(self) -> dict[str, int]:
+        """The four figures by name, as the quote's columns (and its PDF) call them."""
+        return {name: getattr(self, name) for name in AMOUNT_NAMES}
 
 
 def round_half_up_division(numerator: int, denominator: int) -> int:

@@ -44,5 +44,4 @@ SPEC = action_spec(
         "as needed; publishes TAG_DEFINITION_CREATED and TAG_APPLIED."
     ),
     permissions=requires("interaction:update"),
-    idempotency="actionProvided",
 )

@@ -55,5 +55,4 @@ SPEC = action_spec(
         "publishes TAG_DEFINITION_CREATED and TAG_APPLIED."
     ),
     permissions=lambda data: [PermissionNeed(data.target.type, "update")],
-    idempotency="actionProvided",
 )
