@@ -12,8 +12,9 @@ test-fast:   ## the pytest suite only (no SAM checks, no sam local)
 	SKIP_SAM=1 scripts/test.sh -q
 
 hardening:   ## the hardening suites, long: 200 fuzz examples per action, the connection killed in every call kind
-	scripts/bootstrap.sh && . scripts/database.sh crm_test && HARDENING_PROFILE=hardening \
-	  .venv/bin/pytest -p no:cacheprovider -n 2 tests/integration/hardening
+	scripts/bootstrap.sh
+	bash -c '. scripts/database.sh crm_test && HARDENING_PROFILE=hardening \
+	  .venv/bin/pytest -p no:cacheprovider -n 2 tests/integration/hardening'
 
 lint:
 	.venv/bin/ruff check . && .venv/bin/ruff format --check .
