@@ -112,7 +112,8 @@ def read_actor_alone(connection: Connection, tenant_id: uuid.UUID, actor_user_id
     """
     rows = execute_alone(
         connection,
-        "select actor_found, actor_type, actor_inactive, held_permissions from crm_open_call(%s, %s, null)",
+        "select actor_found, actor_type, actor_inactive, held_permissions"
+        " from crm_open_call(cast(%s as uuid), cast(%s as uuid), null)",
         (str(tenant_id), str(actor_user_id)),
     )
     found, user_type, inactive, held = rows[0]
