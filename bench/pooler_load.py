@@ -307,29 +307,6 @@ def build_handlers() -> None:
     configure_mappers()  # as crm_core.runtime.warmup does at init; the forked callers share the result
 
 
-def marks_in_one_simple_query(connection: Any, tenant_id: uuid.UUID, marks: Any) -> None:
-    """``dal.effects.record_marks_at_once`` without parameters (``--simple-protocol-marks``, an experiment).
-
-    The DAL's version sends a statement with parameters in autocommit: pg8000's Parse/Sync then Bind/Sync, which
-    PgBouncer in transaction mode may route to two different server connections (bench/pgbouncer_autocommit_probe.py).
-    Here the values are literals (a UUID, and JSON quoted as a standard SQL string), so the statement goes as
-    one simple-protocol message.
-    """
-    from crm_core.dal.effects import _marks_json
-
-    payload = _marks_json(marks).replace("'", "''")
-    dbapi_connection: Any = connection.connection.dbapi_connection
-    dbapi_connection.autocommit = True
-    try:
-        cursor = dbapi_connection.cursor()
-        try:
-            cursor.execute(f"select crm_mark_effects('{uuid.UUID(str(tenant_id))}'::uuid, '{payload}'::jsonb)")
-        finally:
-            cursor.close()
-    finally:
-        dbapi_connection.autocommit = False
-
-
 def caller(
     index: int,
     seeded: Seeded,
@@ -526,11 +503,6 @@ def main() -> int:
         action="store_false",
         help="measure from each container's first call (default: one call of each action before the window)",
     )
-    parser.add_argument(
-        "--simple-protocol-marks",
-        action="store_true",
-        help="experiment: record effect marks as one simple-protocol statement (see marks_in_one_simple_query)",
-    )
     parser.add_argument("--phases", nargs="*", default=["pooler", "direct"], choices=["pooler", "direct"])
     parser.add_argument("--json")
     args = parser.parse_args()
@@ -555,7 +527,6 @@ def main() -> int:
     results: dict[str, Any] = {
         "callers": args.callers,
         "seconds": args.seconds,
-        "simple_protocol_marks": args.simple_protocol_marks,
     }
     try:
         servers.start()
@@ -566,10 +537,6 @@ def main() -> int:
 
         apply_local_defaults(fake_credentials=True)
         build_handlers()
-        if args.simple_protocol_marks:
-            import crm_core.runtime.effects
-
-            crm_core.runtime.effects.record_marks_at_once = marks_in_one_simple_query  # type: ignore[assignment]
         with mock_aws():
             provision()
             for phase in args.phases:
@@ -580,10 +547,10 @@ def main() -> int:
                 print(json.dumps({k: v for k, v in results[phase].items() if k != "first_error"}), file=sys.stderr)
     finally:
         servers.stop()
+        shutil.rmtree(folder, ignore_errors=True)
     print(markdown(results))
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2, default=str))
-    shutil.rmtree(folder, ignore_errors=True)
     pooler = results.get("pooler")
     return 1 if pooler is not None and (pooler["errors"] or pooler["logged_errors"]) else 0
 
@@ -591,13 +558,7 @@ def main() -> int:
 def markdown(results: dict[str, Any]) -> str:
     lines = [
         f"{results['callers']} callers (processes), {results['seconds']:.0f} s, PostgreSQL max_connections = 20, "
-        f"PgBouncer transaction mode with {SERVER_CONNECTIONS} server connections; milliseconds"
-        + (
-            "; effect marks as one simple-protocol statement (--simple-protocol-marks)"
-            if results.get("simple_protocol_marks")
-            else ""
-        )
-        + ".\n",
+        f"PgBouncer transaction mode with {SERVER_CONNECTIONS} server connections; milliseconds.\n",
         "| run | calls | calls/s | p50 | p95 | p99 | errors | errors logged, not raised | peak server connections | "
         "first error |",
         "|---|---|---|---|---|---|---|---|---|---|",
