@@ -154,9 +154,7 @@ def _ids_by_key(
     if not wanted:
         return {}
     key_column, id_column = key_and_id
-    return dict(
-        session.execute(select(key_column, id_column).where(*conditions, key_column.in_(wanted))).tuples().all()
-    )
+    return dict(session.execute(select(key_column, id_column).where(*conditions, key_column.in_(wanted))).all())
 
 
 def get_or_create_definitions(
@@ -240,7 +238,7 @@ def _insert_or_find(
 ) -> dict[KeyT, OutcomeT]:
     """``key -> outcome(id, created)`` for each of ``keys``: the rows the insert (``ON CONFLICT DO NOTHING
     RETURNING key, id``) created, then the ones it skipped, read by ``find_existing`` only when there are."""
-    created = dict(session.execute(insert_skipping_existing).tuples().all())
+    created = dict(session.execute(insert_skipping_existing).all())
     found = {key: outcome(row_id, True) for key, row_id in created.items()}
     missing = [key for key in keys if key not in created]
     if missing:
