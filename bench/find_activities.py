@@ -509,12 +509,14 @@ def benchmark_environment(database_url: str) -> Iterator[None]:
     """DATABASE_URL for the handler, quiet Powertools, AWS emulated by moto; the environment is restored after."""
     from moto import mock_aws
 
+    from crm_core.settings import reset_settings
     from crm_dev.aws_resources import FAKE_CREDENTIALS, LOCAL_DEFAULTS
 
     values = {**QUIET_ENV, **LOCAL_DEFAULTS, **FAKE_CREDENTIALS, "DATABASE_URL": database_url}
     saved = {name: os.environ.get(name) for name in [*values, "AWS_ENDPOINT_URL"]}
     os.environ.update(values)
     os.environ.pop("AWS_ENDPOINT_URL", None)
+    reset_settings()  # settings are read once per container: this "container" starts now
     try:
         with mock_aws():
             yield
@@ -524,6 +526,7 @@ def benchmark_environment(database_url: str) -> Iterator[None]:
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
+        reset_settings()
 
 
 def run_benchmark(config: Config, *, out: Callable[[str], None] = print) -> Report:
