@@ -265,6 +265,9 @@ def seed(owner_url: str, actions_url: str, callers: int) -> Seeded:
     from crm_dev.seed import TenantSeeder
 
     upgrade(owner_url)
+    from crm_core.db.engine import get_engine
+
+    get_engine(owner_url).dispose()  # the migration's pooled connection would hold one of the 17 slots
     engine = create_engine(actions_url, poolclass=NullPool)
     seeder = TenantSeeder(engine).create()
     actor = seeder.user(roles=["Admin"])
