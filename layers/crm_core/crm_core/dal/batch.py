@@ -14,13 +14,17 @@ A lookup's first column must be its record's key (never NULL in a found row): it
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Sequence
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Select, literal, select, true
+from sqlalchemy import ColumnElement, Select, literal, select, true
 from sqlalchemy.orm import Session
 
 T = TypeVar("T")
+
+# What a lookup query compares an id with: a value, or a bind parameter of a batch built once (LookupBatch).
+IdValue = uuid.UUID | ColumnElement[Any]
 
 
 class Lookup(Generic[T]):

@@ -13,6 +13,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import Select, func, insert, literal, select, text, union_all
 from sqlalchemy.orm import Session
 
+from crm_core.dal.batch import IdValue
 from crm_core.db.models import InteractionType, SystemInteractionType
 
 
@@ -41,7 +42,7 @@ def system_type_id(session: Session, type_name: str) -> uuid.UUID | None:
     ).scalar_one_or_none()
 
 
-def interaction_type_query(tenant_id: uuid.UUID, type_id: uuid.UUID) -> Select[*tuple[Any, ...]]:
+def interaction_type_query(tenant_id: IdValue, type_id: IdValue) -> Select[*tuple[Any, ...]]:
     """The tenant type or, failing that, the system type with ``type_id`` (``source`` says which): one query."""
     tenant_type = select(InteractionType.type_id, InteractionType.type_name, literal("tenant").label("source")).where(
         InteractionType.tenant == tenant_id, InteractionType.type_id == type_id

@@ -15,6 +15,7 @@ from typing import Any, NamedTuple, TypeVar
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
+from crm_core.dal.batch import IdValue
 from crm_core.db.models import Client, Contact, Project, Ticket, User
 
 RecordT = TypeVar("RecordT")
@@ -71,7 +72,7 @@ class UserRecord(NamedTuple):
     is_inactive: bool
 
 
-def client_query(tenant_id: uuid.UUID, client_id: Any) -> Select[*tuple[Any, ...]]:
+def client_query(tenant_id: IdValue, client_id: Any) -> Select[*tuple[Any, ...]]:
     """The client's id, name, timezone, billing email, currency, region and inactive flag (``client_id`` may be a
     SQL expression, such as the client of a contact)."""
     return select(
@@ -85,14 +86,14 @@ def client_query(tenant_id: uuid.UUID, client_id: Any) -> Select[*tuple[Any, ...
     ).where(Client.tenant == tenant_id, Client.client_id == client_id)
 
 
-def contact_query(tenant_id: uuid.UUID, contact_id: uuid.UUID) -> Select[*tuple[Any, ...]]:
+def contact_query(tenant_id: IdValue, contact_id: IdValue) -> Select[*tuple[Any, ...]]:
     """The contact's id, full name, email, client and inactive flag."""
     return select(
         Contact.contact_name_id, Contact.full_name, Contact.email, Contact.client_id, Contact.is_inactive
     ).where(Contact.tenant == tenant_id, Contact.contact_name_id == contact_id)
 
 
-def contact_client_id(tenant_id: uuid.UUID, contact_id: uuid.UUID) -> Any:
+def contact_client_id(tenant_id: IdValue, contact_id: IdValue) -> Any:
     """The client of a contact, as a SQL expression (for a lookup of that client in the same statement)."""
     return (
         select(Contact.client_id)
@@ -101,21 +102,21 @@ def contact_client_id(tenant_id: uuid.UUID, contact_id: uuid.UUID) -> Any:
     )
 
 
-def ticket_query(tenant_id: uuid.UUID, ticket_id: uuid.UUID) -> Select[*tuple[Any, ...]]:
+def ticket_query(tenant_id: IdValue, ticket_id: IdValue) -> Select[*tuple[Any, ...]]:
     """The ticket's id, number, title, client and contact."""
     return select(Ticket.ticket_id, Ticket.ticket_number, Ticket.title, Ticket.client_id, Ticket.contact_name_id).where(
         Ticket.tenant == tenant_id, Ticket.ticket_id == ticket_id
     )
 
 
-def project_query(tenant_id: uuid.UUID, project_id: uuid.UUID) -> Select[*tuple[Any, ...]]:
+def project_query(tenant_id: IdValue, project_id: IdValue) -> Select[*tuple[Any, ...]]:
     """The project's id, name and client."""
     return select(Project.project_id, Project.project_name, Project.client_id).where(
         Project.tenant == tenant_id, Project.project_id == project_id
     )
 
 
-def user_query(tenant_id: uuid.UUID, user_id: uuid.UUID) -> Select[*tuple[Any, ...]]:
+def user_query(tenant_id: IdValue, user_id: IdValue) -> Select[*tuple[Any, ...]]:
     """The user's id, names, email, type and inactive flag."""
     return select(User.user_id, User.first_name, User.last_name, User.email, User.user_type, User.is_inactive).where(
         User.tenant == tenant_id, User.user_id == user_id

@@ -12,6 +12,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
+from crm_core.dal.batch import IdValue
 from crm_core.db.models import Status
 
 
@@ -28,12 +29,12 @@ def _status_columns() -> Select[*tuple[Any, ...]]:
     return select(Status.status_id, Status.name, Status.status_type, Status.is_closed)
 
 
-def status_query(tenant_id: uuid.UUID, status_id: uuid.UUID) -> Select[*tuple[Any, ...]]:
+def status_query(tenant_id: IdValue, status_id: IdValue) -> Select[*tuple[Any, ...]]:
     """A status of any type by id (the caller checks it is an interaction status)."""
     return _status_columns().where(Status.tenant == tenant_id, Status.status_id == status_id)
 
 
-def default_interaction_status_query(tenant_id: uuid.UUID) -> Select[*tuple[Any, ...]]:
+def default_interaction_status_query(tenant_id: IdValue) -> Select[*tuple[Any, ...]]:
     """The tenant's default interaction status (``is_default``; the first in display order)."""
     return (
         _status_columns()

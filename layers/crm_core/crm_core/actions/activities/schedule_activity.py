@@ -10,10 +10,13 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator
+from sqlalchemy import Uuid as SqlUuid
+from sqlalchemy import bindparam
 
 from crm_core.actions.activities.events import emit_interaction_logged
 from crm_core.actions.activities.rules import (
@@ -37,7 +40,7 @@ from crm_core.actions.fields import (
 )
 from crm_core.dal import interaction_types, records, statuses
 from crm_core.dal.activities import ActivityRecord
-from crm_core.dal.batch import Lookup, fetch_lookups
+from crm_core.dal.batch import Lookup, LookupBatch
 from crm_core.dal.interaction_types import InteractionTypeRecord
 from crm_core.dal.interactions import insert_interaction
 from crm_core.dal.lookups import require_found
@@ -126,22 +129,52 @@ class _Found:
     owner_field: str | None  # the input field that named the owner (None: the actor)
 
 
-def _look_up(ctx: ActionContext, data: ScheduleActivityInput) -> _Found:
-    """Contact, client (given, or the contact's), ticket, type, status (given, or the default) and owner."""
-    tenant = ctx.tenant_id
-    contact = Lookup(records.contact_query(tenant, data.contact_id), ContactRecord) if data.contact_id else None
-    client_key: Any = data.client_id
-    if client_key is None and data.contact_id is not None:
-        client_key = records.contact_client_id(tenant, data.contact_id)
-    client = Lookup(records.client_query(tenant, client_key), ClientRecord) if client_key is not None else None
-    ticket = Lookup(records.ticket_query(tenant, data.ticket_id), TicketRecord) if data.ticket_id else None
-    interaction_type = Lookup(interaction_types.interaction_type_query(tenant, data.type_id), InteractionTypeRecord)
-    status = Lookup(
-        statuses.status_query(tenant, data.status_id)
-        if data.status_id is not None
+@dataclass(frozen=True)
+class _Lookups:
+    """The lookups of one shape of call (which optional records it names), built once with bind parameters."""
+
+    batch: LookupBatch
+    contact: Lookup[ContactRecord] | None
+    client: Lookup[ClientRecord] | None
+    ticket: Lookup[TicketRecord] | None
+    interaction_type: Lookup[InteractionTypeRecord]
+    status: Lookup[StatusRecord]
+    owner: Lookup[UserRecord]
+
+
+@lru_cache(maxsize=32)
+def _lookups(*, contact: bool, client: bool, ticket: bool, status: bool) -> _Lookups:
+    """Contact, client (given, else the contact's), ticket, type, status (given, else the default) and owner, as
+    one statement per shape: building it took more Python time than running it."""
+    tenant = bindparam("tenant", type_=SqlUuid)
+    contact_lookup = Lookup(records.contact_query(tenant, bindparam("contact_id")), ContactRecord) if contact else None
+    client_key: Any = bindparam("client_id") if client else None
+    if client_key is None and contact:
+        client_key = records.contact_client_id(tenant, bindparam("contact_id"))
+    client_lookup = Lookup(records.client_query(tenant, client_key), ClientRecord) if client_key is not None else None
+    ticket_lookup = Lookup(records.ticket_query(tenant, bindparam("ticket_id")), TicketRecord) if ticket else None
+    type_lookup = Lookup(interaction_types.interaction_type_query(tenant, bindparam("type_id")), InteractionTypeRecord)
+    status_lookup = Lookup(
+        statuses.status_query(tenant, bindparam("status_id"))
+        if status
         else statuses.default_interaction_status_query(tenant),
         StatusRecord,
     )
+    owner_lookup = Lookup(records.user_query(tenant, bindparam("owner_id")), UserRecord)
+    wanted = (contact_lookup, client_lookup, ticket_lookup, type_lookup, status_lookup, owner_lookup)
+    return _Lookups(
+        LookupBatch(*(lookup for lookup in wanted if lookup is not None)),
+        contact_lookup,
+        client_lookup,
+        ticket_lookup,
+        type_lookup,
+        status_lookup,
+        owner_lookup,
+    )
+
+
+def _look_up(ctx: ActionContext, data: ScheduleActivityInput) -> _Found:
+    """Everything the call refers to, in one statement (see :func:`_lookups`)."""
     owner_field, owner_id = next(
         (
             (name, value)
@@ -150,16 +183,31 @@ def _look_up(ctx: ActionContext, data: ScheduleActivityInput) -> _Found:
         ),
         (None, ctx.actor_user_id),
     )
-    owner = Lookup(records.user_query(tenant, owner_id), UserRecord)
-    wanted = [lookup for lookup in (contact, client, ticket, interaction_type, status, owner) if lookup is not None]
-    found = fetch_lookups(ctx.session, *wanted)
+    shape = _lookups(
+        contact=data.contact_id is not None,
+        client=data.client_id is not None,
+        ticket=data.ticket_id is not None,
+        status=data.status_id is not None,
+    )
+    found = shape.batch.fetch(
+        ctx.session,
+        {
+            "tenant": ctx.tenant_id,
+            "contact_id": data.contact_id,
+            "client_id": data.client_id,
+            "ticket_id": data.ticket_id,
+            "type_id": data.type_id,
+            "status_id": data.status_id,
+            "owner_id": owner_id,
+        },
+    )
     return _Found(
-        contact=None if contact is None else found[contact],
-        client=None if client is None else found[client],
-        ticket=None if ticket is None else found[ticket],
-        interaction_type=found[interaction_type],
-        status=found[status],
-        owner=found[owner],
+        contact=None if shape.contact is None else found[shape.contact],
+        client=None if shape.client is None else found[shape.client],
+        ticket=None if shape.ticket is None else found[shape.ticket],
+        interaction_type=found[shape.interaction_type],
+        status=found[shape.status],
+        owner=found[shape.owner],
         owner_id=owner_id,
         owner_field=owner_field,
     )
