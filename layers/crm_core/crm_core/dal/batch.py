@@ -4,9 +4,10 @@ An action that needs a contact, a client, a type and a status sends one query fo
 each: every lookup is a subquery of at most one row, LEFT JOINed ``ON true`` to a one-row anchor, so the single
 result row carries each lookup's columns, all NULL where the record is not there.
 
-    contact = Lookup(contact_query(tenant, contact_id), ContactRecord)
-    client = Lookup(client_query(tenant, client_id), ClientRecord)
-    found = fetch_lookups(session, contact, client)
+    contact = Lookup(contact_query(tenant, bindparam("contact_id")), ContactRecord)
+    client = Lookup(client_query(tenant, bindparam("client_id")), ClientRecord)
+    batch = LookupBatch(contact, client)  # built once, kept (an lru_cache per shape of call)
+    found = batch.fetch(session, {"contact_id": ..., "client_id": ...})
     found[contact]  # ContactRecord | None
 
 A lookup's first column must be its record's key (never NULL in a found row): it tells found from missing.
@@ -75,9 +76,3 @@ class LookupBatch:
             values = row[start:end]
             found[id(lookup)] = None if values[0] is None else lookup.build(*values)
         return LookupResults(found)
-
-
-def fetch_lookups(session: Session, *lookups: Lookup[Any]) -> LookupResults:
-    """Run ``lookups`` (built with their values) in one statement; each record, or None when its query found no
-    row."""
-    return LookupBatch(*lookups).fetch(session)

@@ -2,7 +2,7 @@
 
 Each returns a small named tuple of the columns actions use, or ``None`` when the record is not in the tenant
 (pass it to :func:`crm_core.dal.lookups.require_found` to turn that into NotFoundError). The ``*_query``
-functions give the same lookups as queries, for :func:`crm_core.dal.batch.fetch_lookups` to answer several
+functions give the same lookups as queries, for :class:`crm_core.dal.batch.LookupBatch` to answer several
 in one statement.
 """
 
