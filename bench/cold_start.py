@@ -201,6 +201,10 @@ def parent(args: argparse.Namespace) -> int:
     plans = scenarios(tenant)
     specs = [s for s in all_specs() if not args.actions or s.id in args.actions]
 
+    # The interpreter itself (a pyenv shim would need the parent's environment, which the measured processes lack).
+    args.python = subprocess.run(
+        [args.python, "-c", "import sys; print(sys.executable)"], check=True, capture_output=True, text=True
+    ).stdout.strip()
     results: dict[str, Any] = {"python": args.python, "layer": str(layer), "functions": {}}
     with tempfile.TemporaryDirectory() as scratch_dir:
         scratch = Path(scratch_dir)
