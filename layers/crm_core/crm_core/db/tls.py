@@ -61,6 +61,8 @@ def tls_connect_arguments(url: URL, default_sslmode: str) -> tuple[URL, dict[str
     sslmode = (given if isinstance(given, str) else given[-1]) if given else default_sslmode
     target = url.difference_update_query(["sslmode"])
     if "unix_sock" in url.query:
-        return target, {}
+        return target, {"ssl_context": False}
+    # pg8000 reads ssl_context=None as "try TLS anyway" (a new default context and a TLS request on every
+    # connect): no TLS at all is False.
     context = ssl_context(sslmode)
-    return target, ({} if context is None else {"ssl_context": context})
+    return target, {"ssl_context": False if context is None else context}
