@@ -74,9 +74,3 @@ def interaction_status_names(session: Session, tenant_id: uuid.UUID) -> list[str
             .order_by(Status.order_number)
         ).all()
     )
-
-
-def default_interaction_status(session: Session, tenant_id: uuid.UUID) -> StatusRecord | None:
-    """The tenant's default interaction status (``is_default``), if it has one."""
-    row = session.execute(default_interaction_status_query(tenant_id)).one_or_none()
-    return None if row is None else StatusRecord(*row)

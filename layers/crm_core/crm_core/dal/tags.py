@@ -108,15 +108,6 @@ def read_tagging_state(
     return TaggingState(bool(first.found), first.tags, known, mapped)
 
 
-def taggable_record_exists(session: Session, tenant_id: uuid.UUID, record_type: str, record_id: uuid.UUID) -> bool:
-    """Whether the client, contact, ticket or interaction ``record_id`` is in the tenant."""
-    model, id_column = TAGGABLE_RECORDS[record_type]
-    found = session.execute(
-        select(literal(1)).select_from(model).where(model.tenant == tenant_id, id_column == record_id)
-    ).first()
-    return found is not None
-
-
 def find_definitions(
     session: Session, tenant_id: uuid.UUID, tagged_type: str, tag_texts: Iterable[str]
 ) -> dict[str, uuid.UUID]:
@@ -261,27 +252,3 @@ def set_interaction_tags(
         .where(Interaction.tenant == tenant_id, Interaction.interaction_id == interaction_id)
         .values(tags=tags)
     )
-
-
-def add_interaction_tags(
-    session: Session, tenant_id: uuid.UUID, interaction_id: uuid.UUID, tag_texts: Sequence[str]
-) -> list[str]:
-    """Append each of ``tag_texts`` missing from ``interactions.tags``; returns the texts appended, in order.
-
-    The row is read ``FOR UPDATE``, so a concurrent tagger of the same activity waits and then sees the texts
-    this call appended: a text is never stored twice.
-    """
-    current: list[str] | None = session.execute(
-        select(Interaction.tags)
-        .where(Interaction.tenant == tenant_id, Interaction.interaction_id == interaction_id)
-        .with_for_update()
-    ).scalar_one()
-    present = set(current or [])
-    appended = [text for text in dict.fromkeys(tag_texts) if text not in present]
-    if appended:
-        session.execute(
-            update(Interaction)
-            .where(Interaction.tenant == tenant_id, Interaction.interaction_id == interaction_id)
-            .values(tags=[*(current or []), *appended])
-        )
-    return appended
