@@ -134,22 +134,7 @@ class Servers:
             GRANT crm_relay TO crm_relay_login;
             CREATE DATABASE {DATABASE} OWNER {OWNER};
         """
-        as_postgres(
-            str(self.bin / "psql"),
-            "-h",
-            str(self.folder),
-            "-p",
-            str(self.pg_port),
-            "-U",
-            "postgres",
-            "-d",
-            "postgres",
-            "-v",
-            "ON_ERROR_STOP=1",
-            "-q",
-            input=sql,
-            stdout=subprocess.DEVNULL,
-        )
+        self.psql("-v", "ON_ERROR_STOP=1", "-q", input=sql, stdout=subprocess.DEVNULL)
         config = self.folder / "pgbouncer.ini"
         config.write_text(
             f"""[databases]
@@ -206,42 +191,23 @@ pidfile = {self.folder / "pgbouncer.pid"}
             stderr=subprocess.DEVNULL,
         )
 
+    def psql(self, *arguments: str, **run: Any) -> subprocess.CompletedProcess[str]:
+        """The server's psql as the superuser postgres, on the maintenance database."""
+        command = [str(self.bin / "psql"), "-h", str(self.folder), "-p", str(self.pg_port), "-U", "postgres"]
+        return as_postgres(*command, "-d", "postgres", *arguments, **run)
+
+    def query(self, sql: str) -> str:
+        """What psql prints for ``sql``, unaligned and without headers."""
+        return self.psql("-qAt", "-c", sql, capture_output=True).stdout
+
     def activity(self) -> str:
-        done = as_postgres(
-            str(self.bin / "psql"),
-            "-h",
-            str(self.folder),
-            "-p",
-            str(self.pg_port),
-            "-U",
-            "postgres",
-            "-d",
-            "postgres",
-            "-qAt",
-            "-c",
+        return self.query(
             "select state, wait_event_type, wait_event, now() - xact_start, left(query, 70) "
-            f"from pg_stat_activity where datname = '{DATABASE}'",
-            capture_output=True,
+            f"from pg_stat_activity where datname = '{DATABASE}'"
         )
-        return done.stdout
 
     def server_connections(self) -> int:
-        done = as_postgres(
-            str(self.bin / "psql"),
-            "-h",
-            str(self.folder),
-            "-p",
-            str(self.pg_port),
-            "-U",
-            "postgres",
-            "-d",
-            "postgres",
-            "-qAt",
-            "-c",
-            f"select count(*) from pg_stat_activity where datname = '{DATABASE}'",
-            capture_output=True,
-        )
-        return int(done.stdout.strip() or 0)
+        return int(self.query(f"select count(*) from pg_stat_activity where datname = '{DATABASE}'").strip() or 0)
 
 
 # ----------------------------------------------------------------------------------------------- the callers
