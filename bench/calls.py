@@ -35,7 +35,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -185,33 +185,18 @@ def parent(args: argparse.Namespace) -> int:
 class WireRecorder:
     """Records the messages pg8000 sends (method, SQL, parameter values) so they can be replayed raw."""
 
-    METHODS = ("execute_simple", "execute_unnamed", "execute_named")
-
     def __init__(self) -> None:
         self.messages: list[tuple[str, str, tuple[Any, ...], dict[str, Any]]] = []
 
     @contextmanager
     def recording(self) -> Iterator[WireRecorder]:
-        from pg8000.core import CoreConnection
+        from crm_dev.sql_count import intercept_messages
 
-        originals = {name: getattr(CoreConnection, name) for name in self.METHODS}
+        def record(_connection: Any, method: str, statement: str, args: Any, kwargs: Any) -> None:
+            self.messages.append((method, statement, args, kwargs))
 
-        def wrap(name: str) -> Callable[..., Any]:
-            original = originals[name]
-
-            def recorder(conn: Any, statement: str, *args: Any, **kwargs: Any) -> Any:
-                self.messages.append((name, statement, args, kwargs))
-                return original(conn, statement, *args, **kwargs)
-
-            return recorder
-
-        for name in self.METHODS:
-            setattr(CoreConnection, name, wrap(name))
-        try:
+        with intercept_messages(record, this_thread_only=False):
             yield self
-        finally:
-            for name, original in originals.items():
-                setattr(CoreConnection, name, original)
 
 
 def raw_connection(url: str) -> Any:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import struct
-import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -37,14 +36,12 @@ from crm_core.runtime.effects import relay_pending_effects
 from crm_core.runtime.error_mapping import to_action_failure
 from crm_dev.aws_resources import LocalResources
 from crm_dev.lambda_context import LocalLambdaContext
+from crm_dev.sql_count import intercept_messages
 from tests.support.activities import CALL_TYPE
 from tests.support.hardening import row_counts
 from tests.support.quotes import add_quote
 from tests.support.rows import fetch_all
 from tests.support.tenants import Tenant, make_tenant
-
-_METHODS = ("execute_simple", "execute_unnamed", "execute_named")
-
 
 # ---------------------------------------------------------------------------------------------------------------
 # Calling an action
@@ -141,29 +138,17 @@ def killing_connection_at(engine: Engine, statement: int | None) -> Iterator[lis
     """Count the messages this thread sends to PostgreSQL; before message number ``statement`` (1-based) is sent,
     terminate that connection's backend from a second connection. Yields the texts sent (to count them)."""
     sent: list[str] = []
-    thread = threading.get_ident()
-    originals = {name: getattr(CoreConnection, name) for name in _METHODS}
     admin = create_engine(engine.url, poolclass=NullPool)
 
-    def hooked(name: str) -> Any:
-        original = originals[name]
+    def kill_at(connection: CoreConnection, _method: str, statement_text: str, *_: Any) -> None:
+        sent.append(statement_text)
+        if statement is not None and len(sent) == statement:
+            _terminate(admin, struct.unpack("!i", connection._backend_key_data[:4])[0])
 
-        def wrapper(self: CoreConnection, statement_text: str, *args: Any, **kwargs: Any) -> Any:
-            if threading.get_ident() == thread:
-                sent.append(statement_text)
-                if statement is not None and len(sent) == statement:
-                    _terminate(admin, struct.unpack("!i", self._backend_key_data[:4])[0])
-            return original(self, statement_text, *args, **kwargs)
-
-        return wrapper
-
-    for name in _METHODS:
-        setattr(CoreConnection, name, hooked(name))
     try:
-        yield sent
+        with intercept_messages(kill_at):
+            yield sent
     finally:
-        for name, original in originals.items():
-            setattr(CoreConnection, name, original)
         admin.dispose()
 
 
