@@ -19,7 +19,7 @@ from crm_core.catalog import build_catalog
 from crm_dev.approvals import ApprovalRequest
 from crm_dev.cli import main
 from crm_dev.step_functions import STATE_MACHINES, StateMachineRunner
-from tests.support.executions import assert_succeeded, executes, finished, start, wait_for_request
+from tests.support.executions import assert_succeeded, executes, wait_for_request
 from tests.support.quotes import add_quote, quote_activities, quote_row
 from tests.support.tenants import Tenant
 
@@ -114,8 +114,7 @@ def approve(*args: str) -> tuple[int, dict[str, Any]]:
 def waiting_quote(harness: StateMachineRunner, tenant: Tenant, engine: Any) -> Waiting:
     """A quote-to-cash execution waiting for the first approval decision, and its request."""
     machine = harness.create_state_machine(STATE_MACHINES / "quote_to_cash.asl.json")
-    arn = start(
-        harness,
+    arn = harness.start(
         machine,
         {
             "tenant_id": str(tenant.id),
@@ -151,7 +150,7 @@ def test_cli_approve_decides_and_the_execution_sends_the_quote(
         "new_status": "approved",
         "answered": "SendTaskSuccess",
     }
-    execution = finished(harness, arn)
+    execution = harness.wait(arn, timeout=20.0)
     assert assert_succeeded(execution)["status"] == "sent"
     assert execution.entered_states()[-5:] == ["WaitForApproval", "Decision", "SendQuote", "TagClient", "QuoteSent"]
     [approved] = [a for a in quote_activities(engine, tenant.id, request.quote_id) if a["activity_type"] == "approved"]
@@ -202,7 +201,7 @@ def test_cli_approve_after_the_execution_ended_says_nothing_waits(
     arn, request = waiting_quote
     args = ["--tenant", str(tenant.id), "--approver", str(approver), "--quote", str(request.quote_id)]
     assert approve(*args, "--decision", "approve")[0] == 0
-    assert_succeeded(finished(harness, arn))
+    assert_succeeded(harness.wait(arn, timeout=20.0))
 
     status, printed = approve(*args, "--decision", "request_changes")
 

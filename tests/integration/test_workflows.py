@@ -22,7 +22,7 @@ from crm_dev.approvals import ApprovalRequest, NoApprovalWaiting, decide
 from crm_dev.step_functions import STATE_MACHINES, Execution, StateMachineRunner
 from tests.support.activities import MEETING_TYPE, add_activity, at, iso
 from tests.support.events import published
-from tests.support.executions import assert_refused, assert_succeeded, executes, finished, start, wait_for_request
+from tests.support.executions import assert_refused, assert_succeeded, executes, wait_for_request
 from tests.support.quotes import quote_activities, quote_items, quote_row
 from tests.support.rows import (
     activity_row,
@@ -453,7 +453,7 @@ def quote_input(tenant: Tenant, *, approval_required: bool, **changes: Any) -> d
 def awaiting_approval(harness: StateMachineRunner, quote_to_cash: str, tenant: Tenant, engine: Any) -> Waiting:
     """A quote-to-cash execution for a quote that needs approval, waiting for the first decision: its arn and the
     approval request."""
-    arn = start(harness, quote_to_cash, quote_input(tenant, approval_required=True))
+    arn = harness.start(quote_to_cash, quote_input(tenant, approval_required=True))
     return arn, wait_for_request(engine, tenant, 1)
 
 
@@ -519,7 +519,7 @@ def test_approval_loop_requests_changes_once_then_approves_and_sends_one_email(
     assert second.quote_id == first.quote_id
     approved = decide(tenant.id, approver, second.quote_id, "approve", sfn=harness.sfn)
     assert (approved["round"], approved["new_status"]) == (2, "approved")
-    execution = finished(harness, arn)
+    execution = harness.wait(arn, timeout=20.0)
 
     output = assert_succeeded(execution)
     assert (output["status"], output["email_sent"]) == ("sent", True)
@@ -586,7 +586,7 @@ def test_rejected_quote_ends_in_quote_rejected_and_is_not_sent(
     sfn = RecordingStepFunctions(harness.sfn)
 
     answer = decide(tenant.id, approver, request.quote_id, "reject", "Too expensive", sfn=sfn)
-    execution = finished(harness, arn)
+    execution = harness.wait(arn, timeout=20.0)
 
     assert answer["answered"] == "SendTaskFailure"
     [(call, sent)] = sfn.sent

@@ -3,15 +3,13 @@ the quote-to-cash approval requests an execution waits on."""
 
 from __future__ import annotations
 
-import json
 import time
-import uuid
 from typing import Any
 
 import pytest
 
 from crm_dev.approvals import ApprovalRequest, parse_request
-from crm_dev.step_functions import Execution, StateMachineRunner
+from crm_dev.step_functions import Execution
 from tests.support.rows import fetch_all
 from tests.support.tenants import Tenant
 
@@ -59,27 +57,3 @@ def wait_for_request(engine: Any, tenant: Tenant, round_number: int, timeout: fl
             return requests[round_number - 1]
         time.sleep(0.05)
     raise AssertionError(f"no approval request for round {round_number} after {timeout} s")
-
-
-def start(harness: StateMachineRunner, machine: str, execution_input: dict[str, Any]) -> str:
-    return str(
-        harness.sfn.start_execution(
-            stateMachineArn=machine, name=f"run-{uuid.uuid4().hex}", input=json.dumps(execution_input)
-        )["executionArn"]
-    )
-
-
-def finished(harness: StateMachineRunner, arn: str, timeout: float = 20.0) -> Execution:
-    started = time.monotonic()
-    while (described := harness.sfn.describe_execution(executionArn=arn))["status"] == "RUNNING":
-        assert time.monotonic() - started < timeout, "execution still RUNNING"
-        time.sleep(0.02)
-    return Execution(
-        arn=arn,
-        status=described["status"],
-        output=json.loads(described["output"]) if described.get("output") else None,
-        error=described.get("error"),
-        cause=described.get("cause"),
-        seconds=time.monotonic() - started,
-        history=harness.sfn.get_execution_history(executionArn=arn, maxResults=1000)["events"],
-    )
