@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, Select, select, text, update
+from sqlalchemy import Connection, Row, Select, select, text
 from sqlalchemy.orm import Session
 
 from crm_core.dal.alone import execute_alone
@@ -89,23 +89,6 @@ def lock_due_effects(
     if tenant_id is not None:
         query = query.where(_T.tenant == tenant_id)
     return _lock_rows(session, query.limit(limit))
-
-
-def mark_effects(session: Session, tenant_id: uuid.UUID, marks: Sequence[EffectMark]) -> None:
-    """Record the outcome of delivery attempts on their rows."""
-    for mark in marks:
-        session.execute(
-            update(_T)
-            .where(_T.tenant == tenant_id, _T.event_id == mark.effect_id)
-            .values(
-                status=mark.status,
-                attempts=mark.attempts,
-                result=mark.result,
-                last_error=mark.last_error,
-                available_at=mark.available_at,
-                delivered_at=mark.delivered_at,
-            )
-        )
 
 
 _MARK_EFFECTS = "select crm_mark_effects(cast(:tenant as uuid), cast(:marks as jsonb))"

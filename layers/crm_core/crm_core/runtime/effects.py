@@ -36,13 +36,11 @@ from crm_core.dal.effects import (
     EffectMark,
     EffectRow,
     lock_due_effects,
-    mark_effects,
     record_marks,
     record_marks_at_once,
 )
 from crm_core.dal.ledger import output_patch_statement, patch_invocation_output
 from crm_core.dal.writes import DeferredWrites, StatementSink
-from crm_core.db.engine import set_tenant
 
 logger = logging.getLogger(__name__)
 
@@ -192,11 +190,7 @@ def deliver_after_commit(
     events = [row for row in rows if row.kind == "event"]
     if events:
         outcomes += _publish_events(events, ports)
-    report = DeliveryReport()
-    for row, outcome in zip(rows, outcomes, strict=True):
-        report.add(outcome)
-        if outcome.status != "DELIVERED":
-            logger.warning("effect %s (%s) not delivered: %s", row.effect_id, row.kind, outcome.error)
+    report = _reported(rows, outcomes)
     marks = [_mark(row, outcome, now) for row, outcome in zip(rows, outcomes, strict=True)]
     recorded = [(row, outcome) for row, outcome in zip(rows, outcomes, strict=True) if row.recorder is not None]
     if not recorded:
@@ -214,7 +208,6 @@ def deliver_after_commit(
     except Exception:
         logger.exception("outcome recorders failed; the deliveries are recorded without them")
         report.output_patch.clear()
-        report.patched_calls.clear()
         record_marks_at_once(connection, tenant_id, marks)
     return report
 
@@ -254,7 +247,6 @@ def relay_pending_effects(
             rows = lock_due_effects(session, now, ["document", "email"], 1, tenant_id)
             if not rows:
                 break
-            set_tenant(session, rows[0].tenant)
             batch = _deliver_rows(session, rows, ports, now)
         report.merge(batch)
         forget_replays(batch.patched_calls)
@@ -262,7 +254,6 @@ def relay_pending_effects(
         with Session(engine, expire_on_commit=False) as session, session.begin():
             rows = lock_due_effects(session, now, ["event"], batch_size, tenant_id)
             for row_tenant in dict.fromkeys(row.tenant for row in rows):
-                set_tenant(session, row_tenant)
                 report.merge(_deliver_rows(session, [r for r in rows if r.tenant == row_tenant], ports, now))
         if len(rows) < batch_size:
             break
@@ -287,19 +278,28 @@ def forget_replays(calls: Sequence[tuple[str, int, str]]) -> None:
 
 
 def _deliver_rows(session: Session, rows: Sequence[EffectRow], ports: EffectPorts, now: datetime) -> DeliveryReport:
-    """Deliver locked rows of one tenant, mark them, run their recorders and patch their ledger outputs."""
-    report = DeliveryReport()
+    """Deliver locked rows of one tenant, mark them (which scopes the transaction to the tenant for the recorders),
+    run their recorders and patch their ledger outputs."""
     if not rows:
-        return report
+        return DeliveryReport()
     outcomes = _send(rows, ports)
-    marks = [_mark(row, outcome, now) for row, outcome in zip(rows, outcomes, strict=True)]
-    mark_effects(session, rows[0].tenant, marks)
+    record_marks(
+        session, rows[0].tenant, [_mark(row, outcome, now) for row, outcome in zip(rows, outcomes, strict=True)]
+    )
+    report = _reported(rows, outcomes)
+    for row, outcome in zip(rows, outcomes, strict=True):
+        if row.recorder is not None:
+            _record_isolated(session, row, outcome, report)
+    return report
+
+
+def _reported(rows: Sequence[EffectRow], outcomes: Sequence[EffectOutcome]) -> DeliveryReport:
+    """The counts of ``outcomes``, each effect not delivered logged with its error."""
+    report = DeliveryReport()
     for row, outcome in zip(rows, outcomes, strict=True):
         report.add(outcome)
         if outcome.status != "DELIVERED":
             logger.warning("effect %s (%s) not delivered: %s", row.effect_id, row.kind, outcome.error)
-        if row.recorder is not None:
-            _record_isolated(session, row, outcome, report)
     return report
 
 

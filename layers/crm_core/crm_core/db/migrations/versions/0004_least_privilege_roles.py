@@ -43,7 +43,7 @@ depends_on: str | Sequence[str] | None = None
 ACTIONS = "crm_actions"
 RELAY = "crm_relay"
 OUTBOX = "workflow_event_outbox"
-# What delivery changes on an outbox row (dal/effects.py mark_effects); the effect itself stays read-only.
+# What delivery changes on an outbox row (crm_mark_effects, migration 0005); the effect itself stays read-only.
 OUTBOX_DELIVERY_COLUMNS = ("status", "attempts", "result", "last_error", "available_at", "delivered_at")
 # What the outcome recorders write, per table (runtime/effects.py _record; actions/quotes/send_quote.py).
 RECORDER_COLUMNS = {
