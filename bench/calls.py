@@ -94,6 +94,8 @@ def run_mode(mode: str, args: argparse.Namespace, database: dict[str, str]) -> d
         command = [sys.executable, "-m", "bench.calls", "--child", mode, "--out", str(out), "--calls", str(args.calls)]
         if args.actions:
             command += ["--actions", *args.actions]
+        if args.profile:
+            command += ["--profile", str(Path(args.profile).resolve())]
         with log.open("w") as errors:
             done = subprocess.run(command, check=False, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=errors)
         if done.returncode != 0:
@@ -219,6 +221,21 @@ def percentiles(samples: list[float]) -> dict[str, float]:
     return {"p50": at(0.50), "p95": at(0.95), "mean": statistics.fmean(ordered), "n": len(ordered)}
 
 
+def profile_dry_runs(action: str, mode: str, args: argparse.Namespace, dry_call: Any) -> None:
+    """``--profile DIR``: ``--calls`` more dry runs under cProfile, written to ``DIR/<action>.<mode>.pstats``
+    (read them with ``python -m pstats`` or snakeviz); not part of the timed figures."""
+    import cProfile
+
+    directory = Path(args.profile)
+    directory.mkdir(parents=True, exist_ok=True)
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in range(args.calls):
+        dry_call()
+    profiler.disable()
+    profiler.dump_stats(directory / f"{action}.{mode}.pstats")
+
+
 def child(args: argparse.Namespace) -> int:
     mode = args.child
     import pg8000
@@ -338,6 +355,8 @@ def child(args: argparse.Namespace) -> int:
             floor_once()
             floors = [floor_once() for _ in range(args.calls)]
             dry_runs = [call(event(plan.dry_input, dry=True)) for _ in range(args.calls)]
+            if args.profile:
+                profile_dry_runs(spec.id, mode, args, lambda: call(event(plan.dry_input, dry=True)))  # noqa: B023
             real = []
             entities[0] = 0
             for _ in range(args.calls):
@@ -362,6 +381,7 @@ def main() -> int:
     parser.add_argument("--modes", nargs="*", default=list(MODES), choices=MODES)
     parser.add_argument("--log-level", default="INFO", help="POWERTOOLS_LOG_LEVEL (deployed: INFO)")
     parser.add_argument("--json", help="write every figure to this file")
+    parser.add_argument("--profile", help="also profile --calls dry runs per action into this folder (.pstats)")
     parser.add_argument("--child", choices=MODES, help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
     args = parser.parse_args()

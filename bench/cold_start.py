@@ -254,7 +254,7 @@ def markdown(results: dict[str, Any], args: argparse.Namespace) -> str:
         for label, f in figures.items():
             deps, init = f["deps"]["import_ms"], f["init"]["import_ms"]
             first, warm = f["init"]["first_call_ms"], f["init"]["warm_call_ms"]
-            loaded = ", ".join(m for m in f["init"]["loaded"] if m != "sqlalchemy.orm") or "none"
+            loaded = ", ".join(f["init"]["loaded"]) or "none"
             lines.append(
                 f"| {action} | {label} | {deps:.0f} | {init:.0f} | {f['init']['warm_up_ms']:.0f} | "
                 f"{init / deps:.2f}x | {first:.1f} | {warm:.1f} | {first / warm:.2f}x | {loaded} |"

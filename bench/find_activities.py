@@ -47,9 +47,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -172,13 +171,13 @@ def recreate_database(url: str) -> None:
 
 
 @contextmanager
-def tenant_transaction(engine: Engine, tenant_id: uuid.UUID) -> Iterator[Session]:
-    with Session(engine) as session, session.begin():
-        session.execute(text("select set_config('app.current_tenant', :t, true)"), {"t": str(tenant_id)})
-        yield session
+def tenant_transaction(engine: Engine, tenant_id: uuid.UUID) -> Iterator[Connection]:
+    with engine.begin() as connection:
+        connection.execute(text("select set_config('app.current_tenant', :t, true)"), {"t": str(tenant_id)})
+        yield connection
 
 
-def _insert_returning(session: Session, sql: str, **params: Any) -> list[str]:
+def _insert_returning(session: Connection, sql: str, **params: Any) -> list[str]:
     return [str(v) for v in session.execute(text(sql), params).scalars().all()]
 
 
@@ -419,12 +418,7 @@ def explain(engine: Engine, tenant: MeasuredTenant, action_input: dict[str, Any]
     )
     positional = tuple(compiled.params[name] for name in compiled.positiontup or ())
     with tenant_transaction(engine, tenant.tenant_id) as session, lookup_join_plan(session):
-        lines = (
-            session.connection()
-            .exec_driver_sql("explain (analyze, buffers) " + compiled.string, positional)
-            .scalars()
-            .all()
-        )
+        lines = session.exec_driver_sql("explain (analyze, buffers) " + compiled.string, positional).scalars().all()
     return "\n".join(lines)
 
 

@@ -326,12 +326,7 @@ def explain(engine: Engine, tenant: MeasuredTenant, action_input: dict[str, Any]
     compiled = page_query(tenant, action_input).compile(dialect=engine.dialect)
     positional = tuple(compiled.params[name] for name in compiled.positiontup or ())
     with tenant_transaction(engine, tenant.tenant_id) as session:
-        lines = (
-            session.connection()
-            .exec_driver_sql("explain (analyze, buffers) " + compiled.string, positional)
-            .scalars()
-            .all()
-        )
+        lines = session.exec_driver_sql("explain (analyze, buffers) " + compiled.string, positional).scalars().all()
     return "\n".join(lines)
 
 

@@ -268,12 +268,9 @@ HANDLERS: dict[str, Any] = {}
 
 def build_handlers() -> None:
     """Every caller's handlers, built once before the callers fork (building reaches no database or AWS)."""
-    from sqlalchemy.orm import configure_mappers
-
     from crm_core.runtime import build_handler, get_spec
 
     HANDLERS.update({action: build_handler(get_spec(action)) for action, _ in MIX})
-    configure_mappers()  # as crm_core.runtime.warmup does at init; the forked callers share the result
 
 
 def caller(

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from crm_core.db.engine import database_url, get_engine, tenant_session
+from crm_core.db.engine import database_url, get_engine, tenant_transaction
 from crm_core.db.migrate import upgrade
 from crm_demo import ids
 from crm_demo.flows import FLOWS
@@ -71,7 +71,7 @@ def _tenant_counts() -> dict[str, int]:
         "quote_activities",
         "email_sending_logs",
     ]
-    with tenant_session(ids.TENANT, engine=get_engine()) as session:
+    with tenant_transaction(ids.TENANT, engine=get_engine()) as session:
         return {t: int(session.execute(text(f"select count(*) from {t}")).scalar_one()) for t in tables}
 
 

@@ -7,14 +7,14 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import Engine, text
 
 from crm_core.db.base import tenant_tables
-from crm_core.db.engine import tenant_session
+from crm_core.db.engine import tenant_transaction
 from crm_demo import ids
 from crm_dev.seed import TenantSeeder
 
 
 def reset_demo_tenant(engine: Engine) -> None:
     """Delete every row of the demo tenant (children first), so each demo run starts the same."""
-    with tenant_session(ids.TENANT, engine=engine) as session:
+    with tenant_transaction(ids.TENANT, engine=engine) as session:
         for table in reversed(tenant_tables()):
             session.execute(text(f"delete from {table} where tenant = :tenant"), {"tenant": ids.TENANT})
 

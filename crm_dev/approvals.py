@@ -72,9 +72,9 @@ def parse_request(note: str) -> ApprovalRequest | None:
 
 def find_request(tenant_id: uuid.UUID, quote_id: uuid.UUID, *, engine: Any = None) -> ApprovalRequest:
     """The newest approval request (highest round) for the quote; NoApprovalWaiting when there is none."""
-    from crm_core.db.engine import get_engine, tenant_session
+    from crm_core.db.engine import get_engine, tenant_transaction
 
-    with tenant_session(tenant_id, engine=engine or get_engine()) as session:
+    with tenant_transaction(tenant_id, engine=engine or get_engine()) as session:
         notes = session.execute(
             text(_FIND_NOTES),
             {"tenant": tenant_id, "category": NOTE_CATEGORY, "pattern": f"%({quote_id})%"},

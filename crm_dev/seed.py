@@ -11,10 +11,9 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, insert, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, Engine, insert, update
 
-from crm_core.db.engine import tenant_session
+from crm_core.db.engine import tenant_transaction
 from crm_core.db.models import (
     Client,
     Contact,
@@ -127,7 +126,7 @@ class TenantSeeder:
         self._counter = 0
 
     def _session(self) -> Any:
-        return tenant_session(self.tenant_id, engine=self.engine)
+        return tenant_transaction(self.tenant_id, engine=self.engine)
 
     def _insert(self, model: Any, **values: Any) -> None:
         """One row of ``model`` in this tenant, in a transaction of its own."""
@@ -176,7 +175,7 @@ class TenantSeeder:
         return self
 
     def _insert_role(
-        self, session: Session, role_name: str, grants: Iterable[tuple[str, str]], *, msp: bool = True
+        self, session: Connection, role_name: str, grants: Iterable[tuple[str, str]], *, msp: bool = True
     ) -> uuid.UUID:
         role_id = self._deterministic(f"role:{role_name}")
         session.execute(
@@ -193,7 +192,7 @@ class TenantSeeder:
 
     def _insert_status(
         self,
-        session: Session,
+        session: Connection,
         name: str,
         *,
         status_type: str = "interaction",
@@ -412,5 +411,5 @@ class TenantSeeder:
     def update_settings(self, settings: dict[str, Any]) -> None:
         with self._session() as session:
             session.execute(
-                update(TenantSettings).where(TenantSettings.tenant == self.tenant_id).values(settings=settings)
+                update(TenantSettings).where(TenantSettings.c.tenant == self.tenant_id).values(settings=settings)
             )

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import text
 
-from crm_core.db.engine import get_engine, tenant_session
+from crm_core.db.engine import get_engine, tenant_transaction
 from crm_demo import ids
 from crm_demo.flows.common import create, run, show
 from crm_demo.stage import Stage
@@ -57,7 +57,7 @@ def _written(output: dict[str, Any]) -> list[str]:
     activity_id = output.get("note_id") or output.get("activity_id")
     if not activity_id:
         return []
-    with tenant_session(ids.TENANT, engine=get_engine()) as session:
+    with tenant_transaction(ids.TENANT, engine=get_engine()) as session:
         row = (
             session.execute(
                 text("select title, notes, start_time from interactions where tenant = :t and interaction_id = :id"),

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import text
 
 from crm_core import errors
-from crm_core.db.engine import get_engine, tenant_session
+from crm_core.db.engine import get_engine, tenant_transaction
 from crm_demo import ids
 from crm_demo.stage import Stage
 from crm_demo.trace import path_lines
@@ -89,7 +89,7 @@ def _failure(execution: Execution) -> errors.ActionFailure:
 
 
 def _activity(activity_id: str) -> dict[str, Any]:
-    with tenant_session(ids.TENANT, engine=get_engine()) as session:
+    with tenant_transaction(ids.TENANT, engine=get_engine()) as session:
         return dict(
             session.execute(
                 text(
@@ -106,7 +106,7 @@ def _activity(activity_id: str) -> dict[str, Any]:
 
 
 def _client_tags(client_id: uuid.UUID) -> list[str]:
-    with tenant_session(ids.TENANT, engine=get_engine()) as session:
+    with tenant_transaction(ids.TENANT, engine=get_engine()) as session:
         rows = session.execute(
             text(
                 "select d.tag_text from tag_mappings m join tag_definitions d"
@@ -119,7 +119,7 @@ def _client_tags(client_id: uuid.UUID) -> list[str]:
 
 
 def _count(sql: str) -> int:
-    with tenant_session(ids.TENANT, engine=get_engine()) as session:
+    with tenant_transaction(ids.TENANT, engine=get_engine()) as session:
         return int(session.execute(text(sql), {"tenant": ids.TENANT}).scalar_one())
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import text
 
-from crm_core.db.engine import get_engine, tenant_session
+from crm_core.db.engine import get_engine, tenant_transaction
 from crm_core.errors import ActionFailure
 from crm_demo import ids
 from crm_demo.stage import Stage
@@ -13,7 +13,7 @@ ACTION = "crm.create_activity_note"
 
 
 def _count(sql: str) -> int:
-    with tenant_session(ids.TENANT, engine=get_engine()) as session:
+    with tenant_transaction(ids.TENANT, engine=get_engine()) as session:
         return int(session.execute(text(sql), {"tenant": ids.TENANT}).scalar_one())
 
 

@@ -14,7 +14,7 @@ import boto3
 from sqlalchemy import text
 
 from crm_core.actions.quotes.currency import format_money
-from crm_core.db.engine import get_engine, tenant_session
+from crm_core.db.engine import get_engine, tenant_transaction
 from crm_core.errors import ActionFailure
 from crm_demo import ids
 from crm_demo.stage import Stage
@@ -28,7 +28,7 @@ def _money(cents: int) -> str:
 
 def _accept_in_portal(quote_id: str) -> None:
     """The client accepts the quote in the portal: that happens outside these actions, so the demo writes it."""
-    with tenant_session(ids.TENANT, engine=get_engine()) as session:
+    with tenant_transaction(ids.TENANT, engine=get_engine()) as session:
         session.execute(
             text("update quotes set status = 'accepted', accepted_at = now() where tenant = :t and quote_id = :q"),
             {"t": ids.TENANT, "q": quote_id},

@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy import text
 
-from crm_core.db.engine import get_engine, tenant_session
+from crm_core.db.engine import get_engine, tenant_transaction
 from crm_core.errors import ActionFailure
 from crm_demo import ids
 from crm_demo.stage import Stage
@@ -20,7 +20,7 @@ def _tag_list(tags: list[dict[str, Any]]) -> str:
 
 
 def _activity_tags() -> list[str]:
-    with tenant_session(ids.TENANT, engine=get_engine()) as session:
+    with tenant_transaction(ids.TENANT, engine=get_engine()) as session:
         tags = session.execute(
             text("select tags from interactions where tenant = :tenant and interaction_id = :id"),
             {"tenant": ids.TENANT, "id": ids.ACME_KICKOFF_CALL},

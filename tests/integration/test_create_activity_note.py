@@ -7,7 +7,7 @@ import uuid
 import pytest
 from sqlalchemy import text
 
-from crm_core.db.engine import tenant_session
+from crm_core.db.engine import tenant_transaction
 from crm_core.errors import InternalError, NotFoundError, PermissionDeniedError, ValidationError
 from tests.support.handlers import invoke_action
 from tests.support.rows import activity_row, count_rows, fetch_one, tenant_row_counts
@@ -245,7 +245,7 @@ def test_dry_run_writes_nothing_and_returns_the_output(invoke, tenant: Tenant, e
     assert out["target_summary"]["client_name"] == "Acme Corp"
     assert tenant_row_counts(engine, tenant.id) == before
     assert aws.drain_events() == []
-    with tenant_session(tenant.id, engine=engine) as session:
+    with tenant_transaction(tenant.id, engine=engine) as session:
         assert (
             session.execute(
                 text("select count(*) from interactions where interaction_id = :id"), {"id": out["note_id"]}

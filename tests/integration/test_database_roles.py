@@ -18,7 +18,7 @@ from sqlalchemy.exc import DBAPIError, ProgrammingError
 
 from crm_core.dal.effects import lock_due_effects
 from crm_core.db.base import tenant_tables
-from crm_core.db.engine import tenant_session
+from crm_core.db.engine import tenant_transaction
 from crm_core.db.migrate import MIGRATIONS_DIR
 from tests.support.tenants import Tenant
 
@@ -40,7 +40,7 @@ def queue_effect(engine: Engine) -> Iterator[QueueEffect]:
     queued: list[tuple[Tenant, uuid.UUID]] = []
 
     def queue(tenant: Tenant) -> uuid.UUID:
-        with tenant_session(tenant.id, engine=engine) as session:
+        with tenant_transaction(tenant.id, engine=engine) as session:
             effect_id = session.execute(
                 text(
                     "insert into workflow_event_outbox (tenant, kind, event_type, idempotency_key, payload, "
@@ -55,7 +55,7 @@ def queue_effect(engine: Engine) -> Iterator[QueueEffect]:
 
     yield queue
     for tenant, effect_id in queued:
-        with tenant_session(tenant.id, engine=engine) as session:
+        with tenant_transaction(tenant.id, engine=engine) as session:
             session.execute(text("delete from workflow_event_outbox where event_id = :id"), {"id": effect_id})
 
 
@@ -66,7 +66,7 @@ def refused(engine: Engine, sql: str, tenant: Tenant | None = None) -> str:
             with engine.begin() as connection:
                 connection.execute(text(sql))
         else:
-            with tenant_session(tenant.id, engine=engine) as session:
+            with tenant_transaction(tenant.id, engine=engine) as session:
                 session.execute(text(sql))
     return sqlstate(caught.value)
 
@@ -132,7 +132,7 @@ def test_setting_the_old_relay_switch_shows_the_actions_no_other_tenant(
 ) -> None:
     """``app.outbox_relay`` opened every tenant's outbox to any session until 0004; now it means nothing."""
     queue_effect(other_tenant)
-    with tenant_session(tenant.id, engine=engine) as session:
+    with tenant_transaction(tenant.id, engine=engine) as session:
         session.execute(text("select set_config('app.outbox_relay', 'on', true)"))
         outbox_tenants = set(session.execute(text("select distinct tenant from workflow_event_outbox")).scalars())
         clients = set(session.execute(text("select distinct tenant from clients")).scalars())
@@ -150,7 +150,7 @@ def test_setting_the_old_relay_switch_shows_the_actions_no_other_tenant(
 def test_the_actions_role_cannot_read_or_change_another_tenants_rows(
     engine: Engine, tenant: Tenant, other_tenant: Tenant
 ) -> None:
-    with tenant_session(tenant.id, engine=engine) as session:
+    with tenant_transaction(tenant.id, engine=engine) as session:
         seen = session.execute(
             text("select count(*) from clients where client_id = :id"), {"id": other_tenant.client}
         ).scalar_one()
@@ -165,7 +165,7 @@ def test_the_actions_role_cannot_read_or_change_another_tenants_rows(
         seen_after_reset = session.execute(text("select count(*) from clients")).scalar_one()
     assert (seen, changed, deleted) == (0, 0, 0)
     assert seen_after_reset == 0
-    with tenant_session(other_tenant.id, engine=engine) as session:
+    with tenant_transaction(other_tenant.id, engine=engine) as session:
         name = session.execute(
             text("select client_name from clients where client_id = :id"), {"id": other_tenant.client}
         ).scalar_one()
@@ -193,7 +193,7 @@ def test_the_relay_reads_and_marks_every_tenants_outbox_rows(
     assert seen == {mine, theirs}
     assert marked == 2
     for owner, effect in ((tenant, mine), (other_tenant, theirs)):
-        with tenant_session(owner.id, engine=engine) as session:
+        with tenant_transaction(owner.id, engine=engine) as session:
             status = session.execute(
                 text("select status from workflow_event_outbox where event_id = :id"), {"id": effect}
             ).scalar_one()
@@ -204,7 +204,7 @@ def test_the_relay_finds_due_effects_of_every_tenant(
     relay_engine: Engine, tenant: Tenant, other_tenant: Tenant, queue_effect: QueueEffect
 ) -> None:
     mine, theirs = queue_effect(tenant), queue_effect(other_tenant)
-    with tenant_session(tenant.id, engine=relay_engine) as session:
+    with tenant_transaction(tenant.id, engine=relay_engine) as session:
         session.execute(text("select set_config('app.current_tenant', '', true)"))  # no tenant: the relay's view
         due = {
             row.effect_id
@@ -242,7 +242,7 @@ def test_the_relay_writes_what_recorders_write_only_in_the_effects_tenant(
     """The outcome recorders run in the relay's transaction, scoped to the effect's tenant (tenant_isolation)."""
     with relay_engine.connect() as connection:
         assert connection.execute(text("select count(*) from workflow_action_invocations")).scalar_one() == 0
-    with tenant_session(tenant.id, engine=relay_engine) as session:
+    with tenant_transaction(tenant.id, engine=relay_engine) as session:
         other_rows = session.execute(
             text("update workflow_action_invocations set output_json = output_json where tenant = :t"),
             {"t": other_tenant.id},
@@ -256,7 +256,7 @@ def test_the_relay_writes_what_recorders_write_only_in_the_effects_tenant(
     ):
         with (
             pytest.raises((ProgrammingError, DBAPIError)) as caught,
-            tenant_session(tenant.id, engine=relay_engine) as session,
+            tenant_transaction(tenant.id, engine=relay_engine) as session,
         ):
             session.execute(text(statement))
         assert sqlstate(caught.value) == INSUFFICIENT_PRIVILEGE, statement

@@ -582,15 +582,15 @@ def test_each_page_is_one_query_of_quotes(invoke, world: World) -> None:
 def explain(engine, tenant: Tenant, query) -> str:
     from sqlalchemy import text
 
-    from crm_core.db.engine import tenant_session
+    from crm_core.db.engine import tenant_transaction
 
     compiled = query.compile(dialect=engine.dialect)
     positional = tuple(compiled.params[name] for name in compiled.positiontup or ())
-    with tenant_session(tenant.id, engine=engine) as session:
+    with tenant_transaction(tenant.id, engine=engine) as connection:
         # A test table is tiny: a sequential scan would be cheaper. Show the plan PostgreSQL has for a large one.
-        session.execute(text("set local enable_seqscan = off"))
-        session.execute(text("set local enable_bitmapscan = off"))
-        lines = session.connection().exec_driver_sql("explain " + compiled.string, positional).scalars().all()
+        connection.execute(text("set local enable_seqscan = off"))
+        connection.execute(text("set local enable_bitmapscan = off"))
+        lines = connection.exec_driver_sql("explain " + compiled.string, positional).scalars().all()
     return "\n".join(lines)
 
 

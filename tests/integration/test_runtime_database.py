@@ -11,7 +11,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from crm_core.db.base import tenant_tables
-from crm_core.db.engine import get_engine, set_tenant, tenant_session
+from crm_core.db.engine import get_engine, set_tenant, tenant_transaction
 from crm_core.errors import ConflictError, TransientError, ValidationError
 from crm_core.runtime.error_mapping import to_action_failure
 from crm_core.settings import reset_settings
@@ -19,7 +19,7 @@ from tests.support.tenants import Tenant
 
 
 def test_query_without_tenant_filter_sees_only_the_current_tenant(tenant: Tenant, other_tenant: Tenant, engine) -> None:
-    with tenant_session(tenant.id, engine=engine) as session:
+    with tenant_transaction(tenant.id, engine=engine) as session:
         tenants_seen = set(session.execute(text("select distinct tenant from clients")).scalars())
         users_seen = set(session.execute(text("select distinct tenant from users")).scalars())
         names = set(session.execute(text("select client_name from clients")).scalars())
@@ -36,7 +36,7 @@ def test_no_tenant_set_sees_no_rows(tenant: Tenant, engine) -> None:
 
 
 def test_writing_a_row_for_another_tenant_is_refused(tenant: Tenant, other_tenant: Tenant, engine) -> None:
-    with pytest.raises(Exception) as caught, tenant_session(tenant.id, engine=engine) as session:
+    with pytest.raises(Exception) as caught, tenant_transaction(tenant.id, engine=engine) as session:
         session.execute(
             text("insert into clients (tenant, client_name) values (:other, 'Sneaky')"), {"other": other_tenant.id}
         )
@@ -102,7 +102,7 @@ def test_lock_timeout_is_transient(tenant: Tenant, engine) -> None:
     set_tenant(holder, tenant.id)
     holder.execute(text("select 1 from clients where client_id = :c for update"), {"c": tenant.client})
     try:
-        with pytest.raises(Exception) as caught, tenant_session(tenant.id, engine=engine) as session:
+        with pytest.raises(Exception) as caught, tenant_transaction(tenant.id, engine=engine) as session:
             session.execute(text("set local lock_timeout = '50ms'"))
             session.execute(text("update clients set url = 'x' where client_id = :c"), {"c": tenant.client})
     finally:
@@ -119,7 +119,7 @@ def test_deadlock_is_transient(tenant: Tenant, engine) -> None:
 
     def lock(first: uuid.UUID, then: uuid.UUID) -> None:
         try:
-            with tenant_session(tenant.id, engine=engine) as session:
+            with tenant_transaction(tenant.id, engine=engine) as session:
                 session.execute(text("update clients set url = 'a' where client_id = :c"), {"c": first})
                 barrier.wait()
                 session.execute(text("update clients set url = 'b' where client_id = :c"), {"c": then})
@@ -159,7 +159,7 @@ def test_serialization_failure_is_transient(tenant: Tenant, engine) -> None:
 
 
 def test_unique_violation_is_conflict(tenant: Tenant, engine) -> None:
-    with pytest.raises(Exception) as caught, tenant_session(tenant.id, engine=engine) as session:
+    with pytest.raises(Exception) as caught, tenant_transaction(tenant.id, engine=engine) as session:
         session.execute(text("insert into clients (tenant, client_name) values (:t, 'Acme Corp')"), {"t": tenant.id})
 
     failure = to_action_failure(caught.value)
@@ -168,7 +168,7 @@ def test_unique_violation_is_conflict(tenant: Tenant, engine) -> None:
 
 
 def test_check_violation_is_validation_error(tenant: Tenant, engine) -> None:
-    with pytest.raises(Exception) as caught, tenant_session(tenant.id, engine=engine) as session:
+    with pytest.raises(Exception) as caught, tenant_transaction(tenant.id, engine=engine) as session:
         session.execute(text("update clients set billing_cycle = 'hourly' where client_id = :c"), {"c": tenant.client})
 
     assert isinstance(to_action_failure(caught.value), ValidationError)

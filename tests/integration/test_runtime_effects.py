@@ -35,7 +35,7 @@ from werkzeug.exceptions import HTTPException
 from crm_core.actions.fields import ActionInput, ActionOutput
 from crm_core.aws.ports import EffectPorts
 from crm_core.dal.effects import EffectRow
-from crm_core.db.engine import get_engine, tenant_session
+from crm_core.db.engine import get_engine, tenant_transaction
 from crm_core.db.migrate import upgrade
 from crm_core.errors import ValidationError
 from crm_core.runtime import ActionContext, build_handler
@@ -203,7 +203,7 @@ def published(aws: LocalResources, who: Caller) -> list[dict[str, Any]]:
 
 def outbox(db: Engine, who: Caller) -> dict[str, dict[str, Any]]:
     """The tenant's outbox rows by kind."""
-    with tenant_session(who.tenant_id, engine=db) as session:
+    with tenant_transaction(who.tenant_id, engine=db) as session:
         rows = session.execute(
             text("select * from workflow_event_outbox where tenant = :tenant"), {"tenant": who.tenant_id}
         ).mappings()
@@ -216,7 +216,7 @@ def states(db: Engine, who: Caller) -> dict[str, tuple[str, int]]:
 
 
 def ledger_outputs(db: Engine, who: Caller) -> list[dict[str, Any]]:
-    with tenant_session(who.tenant_id, engine=db) as session:
+    with tenant_transaction(who.tenant_id, engine=db) as session:
         return list(
             session.execute(
                 text("select output_json from workflow_action_invocations where tenant = :tenant"),
@@ -453,7 +453,7 @@ def test_a_row_another_dispatcher_holds_is_skipped_then_delivered_once(
     call_during(ses_outage, monkeypatch, caller, aws, "locked")
     assert states(db, caller)["email"] == ("PENDING", 1)
 
-    with tenant_session(caller.tenant_id, engine=db) as other_dispatcher:
+    with tenant_transaction(caller.tenant_id, engine=db) as other_dispatcher:
         other_dispatcher.execute(
             text("select 1 from workflow_event_outbox where tenant = :tenant and kind = 'email' for update"),
             {"tenant": caller.tenant_id},

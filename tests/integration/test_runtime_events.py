@@ -13,7 +13,7 @@ from sqlalchemy import text
 
 from crm_core.actions.fields import ActionInput, ActionOutput, OffsetDateTime, UtcDateTime
 from crm_core.aws.ports import EffectPorts
-from crm_core.db.engine import tenant_session
+from crm_core.db.engine import tenant_transaction
 from crm_core.errors import ValidationError
 from crm_core.runtime import ActionContext
 from crm_core.runtime.effects import relay_pending_effects
@@ -160,7 +160,7 @@ def test_relay_function_handler_reports_counts(aws, tenant: Tenant, engine, monk
     assert aws.drain_events() == []
     monkeypatch.setenv("EVENT_BUS_NAME", aws.bus_name)
     reset_settings()
-    with tenant_session(tenant.id, engine=engine) as session:
+    with tenant_transaction(tenant.id, engine=engine) as session:
         session.execute(
             text("update workflow_event_outbox set available_at = now() - interval '1 second' where tenant = :t"),
             {"t": tenant.id},

@@ -54,17 +54,19 @@ def run_racing_inserts(engine: Engine, calls: list[Call]) -> tuple[list[dict[str
     """Run ``calls`` so that their inserts into tag_definitions really race.
 
     A gate transaction locks tag_definitions against writes; each call reads (finds no definition) and then
-    blocks on its insert. Once every call is blocked there, the gate opens and the inserts race: one creates
-    the row, the others wait for it on the unique index.
+    blocks on its insert, or behind a call that holds a lock it needs (tagging an activity locks its row, so
+    the second call waits for the first). Once every call is blocked, the gate opens and the calls go on: one
+    creates the row, the others wait for it on the unique index or read it after the first commits.
     """
     collected: list[tuple[list[dict[str, Any]], list[Exception]]] = []
     with engine.connect() as gate:
         gate_transaction = gate.begin()
         gate.execute(text("lock table tag_definitions in share row exclusive mode"))
+        gate_pid = gate.execute(text("select pg_backend_pid()")).scalar_one()
         runner = threading.Thread(target=lambda: collected.append(run_in_threads(calls)))
         runner.start()
         try:
-            _wait_for_blocked_inserts(engine, len(calls))
+            _wait_for_blocked_calls(engine, gate_pid, len(calls))
         finally:
             gate_transaction.commit()
         runner.join(timeout=120)
@@ -72,15 +74,29 @@ def run_racing_inserts(engine: Engine, calls: list[Call]) -> tuple[list[dict[str
     return collected[0]
 
 
-def _wait_for_blocked_inserts(engine: Engine, expected: int, timeout: float = 30.0) -> None:
+def _wait_for_blocked_calls(engine: Engine, gate_pid: int, expected: int, timeout: float = 30.0) -> None:
+    """Wait until ``expected`` sessions are blocked by the gate, directly or behind a session it blocks."""
     deadline = time.monotonic() + timeout
     while True:
         with engine.connect() as probe:
-            waiting = probe.execute(
-                text("select count(*) from pg_locks where relation = 'tag_definitions'::regclass and not granted")
-            ).scalar_one()
+            blocked_by = {
+                row.pid: set(row.blockers)
+                for row in probe.execute(
+                    text(
+                        "select pid, pg_blocking_pids(pid) as blockers from pg_stat_activity "
+                        "where cardinality(pg_blocking_pids(pid)) > 0"
+                    )
+                )
+            }
+        behind_gate = {gate_pid}
+        while True:
+            grown = behind_gate | {pid for pid, blockers in blocked_by.items() if blockers & behind_gate}
+            if grown == behind_gate:
+                break
+            behind_gate = grown
+        waiting = len(behind_gate) - 1
         if waiting >= expected:
             return
         if time.monotonic() > deadline:
-            raise AssertionError(f"only {waiting} of {expected} calls reached the tag_definitions insert")
+            raise AssertionError(f"only {waiting} of {expected} calls were blocked behind the tag_definitions gate")
         time.sleep(0.05)

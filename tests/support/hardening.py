@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy import Engine, text
 
-from crm_core.db.engine import tenant_session
+from crm_core.db.engine import tenant_transaction
 from crm_core.runtime.schemas import input_json_schema
 from crm_core.runtime.spec import ActionSpec
 from tests.support.activities import add_activity
@@ -50,7 +50,7 @@ def row_counts(engine: Engine, tenant_id: uuid.UUID) -> dict[str, int]:
     """Rows per table as ``tenant_id`` sees them, in one statement: tenant tables are counted by their ``tenant``
     column (and row-level security), global tables (no ``tenant`` column) in full. Pass the schema owner's
     engine: the actions' role may not read every table (alembic_version, for one)."""
-    with tenant_session(tenant_id, engine=engine) as session:
+    with tenant_transaction(tenant_id, engine=engine) as session:
         tables = [(r.name, bool(r.has_tenant)) for r in session.execute(text(_TABLES_SQL))]
         parts = [
             f"select '{name}' as name, count(*) as n from \"{name}\"" + (" where tenant = :tenant" if scoped else "")
@@ -218,7 +218,7 @@ def seed_records(tenant: Tenant) -> Records:
         valid_until=NOW + timedelta(days=30),
         items=[{"description": "Managed endpoint", "quantity": 1, "unit_price": 1000}],
     )
-    with tenant_session(tenant.id, engine=seed.engine) as session:
+    with tenant_transaction(tenant.id, engine=seed.engine) as session:
         item = session.execute(
             text("select quote_item_id from quote_items where quote_id = :q limit 1"), {"q": quotes["draft"]}
         ).scalar_one()

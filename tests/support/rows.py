@@ -10,12 +10,12 @@ from typing import Any
 
 from sqlalchemy import Engine, text
 
-from crm_core.db.engine import tenant_session
+from crm_core.db.engine import tenant_transaction
 
 
 def fetch_all(engine: Engine, tenant_id: uuid.UUID, sql: str, **params: Any) -> list[dict[str, Any]]:
     """Every row of ``sql`` as a dict."""
-    with tenant_session(tenant_id, engine=engine) as session:
+    with tenant_transaction(tenant_id, engine=engine) as session:
         return [dict(row) for row in session.execute(text(sql), {"tenant": tenant_id, **params}).mappings()]
 
 
@@ -27,7 +27,7 @@ def fetch_one(engine: Engine, tenant_id: uuid.UUID, sql: str, **params: Any) -> 
 
 def execute(engine: Engine, tenant_id: uuid.UUID, sql: str, **params: Any) -> None:
     """Run one statement in the tenant (for setting up unusual data)."""
-    with tenant_session(tenant_id, engine=engine) as session:
+    with tenant_transaction(tenant_id, engine=engine) as session:
         session.execute(text(sql), {"tenant": tenant_id, **params})
 
 
@@ -41,7 +41,7 @@ def tenant_row_counts(engine: Engine, tenant_id: uuid.UUID) -> dict[str, int]:
     """Row counts of every tenant table: equal before and after a call that must change nothing."""
     from crm_core.db.base import tenant_tables
 
-    with tenant_session(tenant_id, engine=engine) as session:
+    with tenant_transaction(tenant_id, engine=engine) as session:
         return {t: int(session.execute(text(f"select count(*) from {t}")).scalar_one()) for t in tenant_tables()}
 
 

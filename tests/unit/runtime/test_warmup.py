@@ -4,11 +4,9 @@ the unit tests), and nothing that needs configuration attempted without it."""
 from __future__ import annotations
 
 import pytest
-from sqlalchemy.orm import Mapper
 
 from crm_core.actions.activities.find_activities import SPEC
 from crm_core.db import engine as engine_module
-from crm_core.db.models import Interaction
 from crm_core.runtime import build_handler
 from crm_core.runtime.warmup import warm_up
 from crm_core.settings import reset_settings
@@ -23,12 +21,10 @@ def environment(monkeypatch: pytest.MonkeyPatch) -> None:
     reset_settings()
 
 
-def test_without_configuration_only_the_mappers_are_configured(environment: None) -> None:
+def test_without_configuration_nothing_is_attempted(environment: None) -> None:
     steps = warm_up(build_handler(SPEC))
 
-    assert set(steps) == {"mappers"}
-    mapper: Mapper[Interaction] = Interaction.__mapper__
-    assert mapper.configured
+    assert steps == {}
 
 
 def test_the_engine_is_created_without_connecting(environment: None, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -22,8 +22,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, Select, and_, false, func, literal, select, text, tuple_, update
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, Connection, Select, and_, false, func, literal, select, text, tuple_, update
 
 from crm_core.dal.filters import given_conditions
 from crm_core.dal.writes import StatementSink
@@ -102,10 +101,10 @@ class Keyset:
 
 
 @contextmanager
-def lookup_join_plan(session: Session) -> Iterator[None]:
+def lookup_join_plan(connection: Connection) -> Iterator[None]:
     """Plan joins as written, without Memoize, for the rest of the transaction (what ``crm_open_call`` does for
     a call; for sessions it did not open, such as benchmarks)."""
-    session.execute(
+    connection.execute(
         text("select set_config('join_collapse_limit', '1', true), set_config('enable_memoize', 'off', true)")
     )
     yield
@@ -115,7 +114,7 @@ def lookup_join_plan(session: Session) -> Iterator[None]:
 def _summary_select(*, full_notes: bool) -> Select[*tuple[Any, ...]]:
     """The summary query's columns, in the order of :class:`ActivityRecord`, and its joins (built once: a
     statement is immutable, and building this one took milliseconds per call)."""
-    i = Interaction
+    i = Interaction.c
     if full_notes:
         notes: Any = i.notes
         notes_truncated: Any = false()
@@ -126,15 +125,15 @@ def _summary_select(*, full_notes: bool) -> Select[*tuple[Any, ...]]:
         select(
             i.interaction_id.label("activity_id"),
             i.type_id,
-            func.coalesce(InteractionType.type_name, SystemInteractionType.type_name).label("type_name"),
+            func.coalesce(InteractionType.c.type_name, SystemInteractionType.c.type_name).label("type_name"),
             i.status_id,
-            Status.name.label("status_name"),
+            Status.c.name.label("status_name"),
             i.client_id,
-            Client.client_name,
+            Client.c.client_name,
             i.contact_name_id.label("contact_id"),
-            Contact.full_name.label("contact_name"),
+            Contact.c.full_name.label("contact_name"),
             i.ticket_id,
-            Ticket.ticket_number,
+            Ticket.c.ticket_number,
             i.title,
             notes.label("notes"),
             notes_truncated.label("notes_truncated"),
@@ -143,39 +142,39 @@ def _summary_select(*, full_notes: bool) -> Select[*tuple[Any, ...]]:
             i.end_time,
             i.duration,
             i.user_id,
-            User.first_name.label("user_first_name"),
-            User.last_name.label("user_last_name"),
-            User.email.label("user_email"),
+            User.c.first_name.label("user_first_name"),
+            User.c.last_name.label("user_last_name"),
+            User.c.email.label("user_email"),
             i.visibility,
             i.category,
             i.tags,
         )
-        .select_from(i)
-        .outerjoin(InteractionType, and_(InteractionType.tenant == i.tenant, InteractionType.type_id == i.type_id))
-        .outerjoin(SystemInteractionType, SystemInteractionType.type_id == i.type_id)
-        .outerjoin(Status, and_(Status.tenant == i.tenant, Status.status_id == i.status_id))
-        .outerjoin(Client, and_(Client.tenant == i.tenant, Client.client_id == i.client_id))
-        .outerjoin(Contact, and_(Contact.tenant == i.tenant, Contact.contact_name_id == i.contact_name_id))
-        .outerjoin(Ticket, and_(Ticket.tenant == i.tenant, Ticket.ticket_id == i.ticket_id))
-        .outerjoin(User, and_(User.tenant == i.tenant, User.user_id == i.user_id))
+        .select_from(Interaction)
+        .outerjoin(InteractionType, and_(InteractionType.c.tenant == i.tenant, InteractionType.c.type_id == i.type_id))
+        .outerjoin(SystemInteractionType, SystemInteractionType.c.type_id == i.type_id)
+        .outerjoin(Status, and_(Status.c.tenant == i.tenant, Status.c.status_id == i.status_id))
+        .outerjoin(Client, and_(Client.c.tenant == i.tenant, Client.c.client_id == i.client_id))
+        .outerjoin(Contact, and_(Contact.c.tenant == i.tenant, Contact.c.contact_name_id == i.contact_name_id))
+        .outerjoin(Ticket, and_(Ticket.c.tenant == i.tenant, Ticket.c.ticket_id == i.ticket_id))
+        .outerjoin(User, and_(User.c.tenant == i.tenant, User.c.user_id == i.user_id))
     )
 
 
 def get_activity(
-    session: Session, tenant_id: uuid.UUID, activity_id: uuid.UUID, *, lock: bool = False
+    connection: Connection, tenant_id: uuid.UUID, activity_id: uuid.UUID, *, lock: bool = False
 ) -> ActivityRecord | None:
     """One activity's summary with its full notes; ``lock`` holds the row until the transaction ends."""
     stmt = _summary_select(full_notes=True).where(
-        Interaction.tenant == tenant_id, Interaction.interaction_id == activity_id
+        Interaction.c.tenant == tenant_id, Interaction.c.interaction_id == activity_id
     )
     if lock:
         stmt = stmt.with_for_update(of=Interaction)
-    row = session.execute(stmt).one_or_none()
+    row = connection.execute(stmt).one_or_none()
     return None if row is None else ActivityRecord(*row)
 
 
 def _filter_conditions(tenant_id: uuid.UUID, filters: ActivityFilters) -> list[ColumnElement[bool]]:
-    i = Interaction
+    i = Interaction.c
     by_column = (
         (i.client_id, filters.client_id),
         (i.contact_name_id, filters.contact_id),
@@ -195,19 +194,21 @@ def activity_page_query(
     if after is not None:
         # A row comparison matches the index order (both columns descending), so PostgreSQL seeks to it.
         conditions.append(
-            tuple_(Interaction.interaction_date, Interaction.interaction_id)
-            < tuple_(literal(after.interaction_date, Interaction.interaction_date.type), literal(after.interaction_id))
+            tuple_(Interaction.c.interaction_date, Interaction.c.interaction_id)
+            < tuple_(
+                literal(after.interaction_date, Interaction.c.interaction_date.type), literal(after.interaction_id)
+            )
         )
     return (
         _summary_select(full_notes=False)
         .where(*conditions)
-        .order_by(Interaction.interaction_date.desc(), Interaction.interaction_id.desc())
+        .order_by(Interaction.c.interaction_date.desc(), Interaction.c.interaction_id.desc())
         .limit(limit)
     )
 
 
 def find_activity_page(
-    session: Session,
+    connection: Connection,
     tenant_id: uuid.UUID,
     filters: ActivityFilters,
     *,
@@ -224,12 +225,12 @@ def find_activity_page(
     query = activity_page_query(tenant_id, filters, after=after, limit=limit)
     if with_total:
         query = query.add_columns(_count_query(tenant_id, filters).scalar_subquery().label("total"))
-    rows = session.execute(query).all()
+    rows = connection.execute(query).all()
     if not with_total:
         return [ActivityRecord(*row) for row in rows], None
     if rows:
         return [ActivityRecord(*row[:-1]) for row in rows], int(rows[0][-1])
-    total = 0 if after is None else count_activities(session, tenant_id, filters)
+    total = 0 if after is None else count_activities(connection, tenant_id, filters)
     return [], total
 
 
@@ -237,17 +238,17 @@ def _count_query(tenant_id: uuid.UUID, filters: ActivityFilters) -> Select[int]:
     return select(func.count()).select_from(Interaction).where(*_filter_conditions(tenant_id, filters))
 
 
-def count_activities(session: Session, tenant_id: uuid.UUID, filters: ActivityFilters) -> int:
+def count_activities(connection: Connection, tenant_id: uuid.UUID, filters: ActivityFilters) -> int:
     """How many activities match ``filters`` in all."""
-    return int(session.execute(_count_query(tenant_id, filters)).scalar_one())
+    return int(connection.execute(_count_query(tenant_id, filters)).scalar_one())
 
 
 def update_activity_columns(
-    session: StatementSink, tenant_id: uuid.UUID, activity_id: uuid.UUID, values: dict[str, Any]
+    connection: StatementSink, tenant_id: uuid.UUID, activity_id: uuid.UUID, values: dict[str, Any]
 ) -> None:
     """Set ``values`` (column name -> value) on one interaction."""
-    session.execute(
+    connection.execute(
         update(Interaction)
-        .where(Interaction.tenant == tenant_id, Interaction.interaction_id == activity_id)
+        .where(Interaction.c.tenant == tenant_id, Interaction.c.interaction_id == activity_id)
         .values(**values)
     )

@@ -12,8 +12,7 @@ import uuid
 from collections.abc import Sequence
 from typing import NamedTuple
 
-from sqlalchemy import delete, not_
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, delete, not_
 
 from crm_core.db.models import TagDefinition, TagMapping
 
@@ -27,7 +26,7 @@ class RemovedMapping(NamedTuple):
 
 
 def remove_mappings_not_in(
-    session: Session, tenant_id: uuid.UUID, interaction_id: uuid.UUID, kept_texts: Sequence[str]
+    connection: Connection, tenant_id: uuid.UUID, interaction_id: uuid.UUID, kept_texts: Sequence[str]
 ) -> list[RemovedMapping]:
     """Delete the activity's tag mappings whose text is not among ``kept_texts``; the deleted ones, by text.
 
@@ -39,15 +38,15 @@ def remove_mappings_not_in(
     statement = (
         delete(TagMapping)
         .where(
-            TagMapping.tenant == tenant_id,
-            TagMapping.tagged_id == interaction_id,
-            TagMapping.tagged_type == "interaction",
-            TagDefinition.tenant == TagMapping.tenant,
-            TagDefinition.tag_id == TagMapping.tag_id,
+            TagMapping.c.tenant == tenant_id,
+            TagMapping.c.tagged_id == interaction_id,
+            TagMapping.c.tagged_type == "interaction",
+            TagDefinition.c.tenant == TagMapping.c.tenant,
+            TagDefinition.c.tag_id == TagMapping.c.tag_id,
         )
-        .returning(TagMapping.mapping_id, TagMapping.tag_id, TagDefinition.tag_text)
+        .returning(TagMapping.c.mapping_id, TagMapping.c.tag_id, TagDefinition.c.tag_text)
     )
     if kept_texts:
-        statement = statement.where(not_(TagDefinition.tag_text.in_(list(kept_texts))))
-    rows = session.execute(statement).all()
+        statement = statement.where(not_(TagDefinition.c.tag_text.in_(list(kept_texts))))
+    rows = connection.execute(statement).all()
     return sorted((RemovedMapping(*row) for row in rows), key=lambda removed: removed.tag_text)

@@ -14,13 +14,13 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-# SQLSTATEs of a server that ended the session: the connection is gone (pg_terminate_backend, shutdown).
+# SQLSTATEs of a server that ended the connection: the connection is gone (pg_terminate_backend, shutdown).
 _SESSION_ENDED = frozenset({"57P01", "57P02", "57P03"})
 
 
 def connection_lost(exc: BaseException) -> bool:
     """Whether ``exc``, raised by pg8000 below SQLAlchemy, means the connection is dead: a socket error, pg8000's
-    InterfaceError ("connection is closed"), or a server that ended the session (SQLSTATE 08xxx or 57P0x)."""
+    InterfaceError ("connection is closed"), or a server that ended the connection (SQLSTATE 08xxx or 57P0x)."""
     import pg8000.exceptions
 
     if isinstance(exc, ConnectionError | pg8000.exceptions.InterfaceError):

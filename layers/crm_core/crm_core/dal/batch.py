@@ -7,7 +7,7 @@ result row carries each lookup's columns, all NULL where the record is not there
     contact = Lookup(contact_query(tenant, bindparam("contact_id")), ContactRecord)
     client = Lookup(client_query(tenant, bindparam("client_id")), ClientRecord)
     batch = LookupBatch(contact, client)  # built once, kept (an lru_cache per shape of call)
-    found = batch.fetch(session, {"contact_id": ..., "client_id": ...})
+    found = batch.fetch(connection, {"contact_id": ..., "client_id": ...})
     found[contact]  # ContactRecord | None
 
 A lookup's first column must be its record's key (never NULL in a found row): it tells found from missing.
@@ -19,8 +19,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import ColumnElement, Select, literal, select, true
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, Connection, Select, literal, select, true
 
 T = TypeVar("T")
 
@@ -68,9 +67,9 @@ class LookupBatch:
             self._spans.append((lookup, start, len(columns)))
         self.statement = select(*columns).select_from(joined)
 
-    def fetch(self, session: Session, parameters: dict[str, Any] | None = None) -> LookupResults:
+    def fetch(self, connection: Connection, parameters: dict[str, Any] | None = None) -> LookupResults:
         """Run the batch with ``parameters`` (the values of its bind parameters); each record, or None."""
-        row: Sequence[Any] = session.execute(self.statement, parameters or {}).one()
+        row: Sequence[Any] = connection.execute(self.statement, parameters or {}).one()
         found: dict[int, Any] = {}
         for lookup, start, end in self._spans:
             values = row[start:end]

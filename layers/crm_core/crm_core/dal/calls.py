@@ -17,7 +17,6 @@ from typing import Any
 
 from sqlalchemy import CTE, Connection, Select, insert, literal, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.orm import Session
 
 from crm_core.dal.access import Actor, PermissionNeed
 from crm_core.dal.alone import execute_alone
@@ -87,10 +86,10 @@ def held_permissions(text: str | None) -> frozenset[PermissionNeed]:
 
 
 def open_call(
-    session: Session, tenant_id: uuid.UUID, actor_user_id: uuid.UUID, claim: LedgerClaim | None
+    connection: Connection, tenant_id: uuid.UUID, actor_user_id: uuid.UUID, claim: LedgerClaim | None
 ) -> OpenedCall:
     """Scope the transaction to ``tenant_id``, read the actor and its permissions, claim the key: one statement."""
-    row = session.execute(
+    row = connection.execute(
         _OPEN_CALL,
         {"tenant": tenant_id, "actor": actor_user_id, "claim": None if claim is None else claim.as_json()},
     ).one()
@@ -136,7 +135,7 @@ class Completion:
 
 
 def close_call(
-    session: Session,
+    connection: Connection,
     *,
     writes: DeferredWrites | None = None,
     audit: dict[str, Any] | None = None,
@@ -158,8 +157,8 @@ def close_call(
         ctes.append(
             update(WorkflowActionInvocation)
             .where(
-                WorkflowActionInvocation.tenant == completion.tenant_id,
-                WorkflowActionInvocation.invocation_id == completion.invocation_id,
+                WorkflowActionInvocation.c.tenant == completion.tenant_id,
+                WorkflowActionInvocation.c.invocation_id == completion.invocation_id,
             )
             .values(status="SUCCEEDED", output_json=completion.output, completed_at=completion.completed_at)
             .cte("ledger_row")
@@ -171,7 +170,7 @@ def close_call(
             pg_insert(outbox)
             .values(list(effects))
             .on_conflict_do_nothing(index_elements=["tenant", "idempotency_key"])
-            .returning(outbox.event_id)
+            .returning(outbox.c.event_id)
             .cte("written")
         )
         statement = select(written.c.event_id)
@@ -181,5 +180,5 @@ def close_call(
         return []
     if ctes:
         statement = statement.add_cte(*ctes)
-    rows = session.execute(statement).all()
+    rows = connection.execute(statement).all()
     return [row[0] for row in rows] if effects else []

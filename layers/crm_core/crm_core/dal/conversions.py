@@ -10,14 +10,13 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Insert, insert
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, Insert, Table, insert
 
 from crm_core.db.models import ClientContract, Contract, ContractLine, Invoice, InvoiceCharge
 
 
 def insert_contract(
-    session: Session,
+    connection: Connection,
     tenant_id: uuid.UUID,
     *,
     client_id: uuid.UUID,
@@ -30,7 +29,7 @@ def insert_contract(
     ``client_contracts`` row assigning it to the client from ``start_date``; returns the contract id."""
     contract_id = uuid.uuid4()
     _insert_with_children(
-        session,
+        connection,
         insert(Contract).values(tenant=tenant_id, contract_id=contract_id, created_at=now, updated_at=now, **values),
         ContractLine,
         [
@@ -39,7 +38,7 @@ def insert_contract(
             for line in lines
         ],
     )
-    session.execute(
+    connection.execute(
         insert(ClientContract).values(
             tenant=tenant_id,
             client_contract_id=uuid.uuid4(),
@@ -55,7 +54,7 @@ def insert_contract(
 
 
 def insert_invoice(
-    session: Session,
+    connection: Connection,
     tenant_id: uuid.UUID,
     *,
     values: dict[str, Any],
@@ -66,7 +65,7 @@ def insert_invoice(
     its own ``item_id``); returns the invoice id."""
     invoice_id = uuid.uuid4()
     _insert_with_children(
-        session,
+        connection,
         insert(Invoice).values(tenant=tenant_id, invoice_id=invoice_id, created_at=now, updated_at=now, **values),
         InvoiceCharge,
         [{"tenant": tenant_id, "invoice_id": invoice_id, "created_at": now} | charge for charge in charges],
@@ -74,8 +73,8 @@ def insert_invoice(
     return invoice_id
 
 
-def _insert_with_children(session: Session, parent: Insert, child: type[Any], rows: list[dict[str, Any]]) -> None:
+def _insert_with_children(connection: Connection, parent: Insert, child: Table, rows: list[dict[str, Any]]) -> None:
     """The ``parent`` row, then the ``child`` table's ``rows`` (none, no statement) as one executemany."""
-    session.execute(parent)
+    connection.execute(parent)
     if rows:
-        session.execute(insert(child), rows)
+        connection.execute(insert(child), rows)

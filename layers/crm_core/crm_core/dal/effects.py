@@ -15,13 +15,12 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Row, Select, select, text
-from sqlalchemy.orm import Session
 
 from crm_core.dal.alone import execute_alone
 from crm_core.db.engine import set_tenant
 from crm_core.db.models import WorkflowEventOutbox
 
-_T = WorkflowEventOutbox
+_T = WorkflowEventOutbox.c
 
 
 @dataclass(frozen=True)
@@ -67,16 +66,16 @@ _COLUMNS = (
 )
 
 
-def _lock_rows(session: Session, query: Select[*tuple[Any, ...]]) -> list[EffectRow]:
+def _lock_rows(connection: Connection, query: Select[*tuple[Any, ...]]) -> list[EffectRow]:
     """Run ``query`` (selecting ``_COLUMNS``) oldest first, locking rows and skipping those locked elsewhere."""
-    rows: Sequence[Row[*tuple[Any, ...]]] = session.execute(
+    rows: Sequence[Row[*tuple[Any, ...]]] = connection.execute(
         query.order_by(_T.created_at, _T.event_id).with_for_update(skip_locked=True)
     ).all()
     return [EffectRow(**row._asdict()) for row in rows]  # _COLUMNS are labelled as EffectRow's fields
 
 
 def lock_due_effects(
-    session: Session, now: datetime, kinds: Sequence[str], limit: int, tenant_id: uuid.UUID | None = None
+    connection: Connection, now: datetime, kinds: Sequence[str], limit: int, tenant_id: uuid.UUID | None = None
 ) -> list[EffectRow]:
     """Pending effects whose time has come, locked, oldest first: of every tenant, or of ``tenant_id``.
 
@@ -84,11 +83,11 @@ def lock_due_effects(
     ``tenant_id`` the transaction is scoped to that tenant, so the actions' role can deliver its own.
     """
     if tenant_id is not None:
-        set_tenant(session, tenant_id)
+        set_tenant(connection, tenant_id)
     query = select(*_COLUMNS).where(_T.status == "PENDING", _T.available_at <= now, _T.kind.in_(list(kinds)))
     if tenant_id is not None:
         query = query.where(_T.tenant == tenant_id)
-    return _lock_rows(session, query.limit(limit))
+    return _lock_rows(connection, query.limit(limit))
 
 
 _MARK_EFFECTS = "select crm_mark_effects(cast(:tenant as uuid), cast(:marks as jsonb))"
@@ -112,10 +111,10 @@ def _marks_json(marks: Sequence[EffectMark]) -> str:
     )
 
 
-def record_marks(session: Session, tenant_id: uuid.UUID, marks: Sequence[EffectMark]) -> None:
+def record_marks(connection: Connection, tenant_id: uuid.UUID, marks: Sequence[EffectMark]) -> None:
     """Record delivery outcomes of one tenant's rows still PENDING in one statement (``crm_mark_effects``, which
-    also scopes the rest of the session's transaction to the tenant)."""
-    session.execute(text(_MARK_EFFECTS), {"tenant": str(tenant_id), "marks": _marks_json(marks)})
+    also scopes the rest of the connection's transaction to the tenant)."""
+    connection.execute(text(_MARK_EFFECTS), {"tenant": str(tenant_id), "marks": _marks_json(marks)})
 
 
 def record_marks_at_once(connection: Connection, tenant_id: uuid.UUID, marks: Sequence[EffectMark]) -> None:

@@ -10,8 +10,7 @@ from __future__ import annotations
 import uuid
 from typing import Any, NamedTuple
 
-from sqlalchemy import Select, func, insert, literal, select, text, union_all
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, Select, func, insert, literal, select, text, union_all
 
 from crm_core.dal.batch import IdValue
 from crm_core.db.models import InteractionType, SystemInteractionType
@@ -35,37 +34,39 @@ class TenantInteractionType(NamedTuple):
     created_by: uuid.UUID | None
 
 
-def system_type_id(session: Session, type_name: str) -> uuid.UUID | None:
+def system_type_id(connection: Connection, type_name: str) -> uuid.UUID | None:
     """The id of the global interaction type named ``type_name`` (e.g. ``Note``), if seeded."""
-    return session.execute(
-        select(SystemInteractionType.type_id).where(SystemInteractionType.type_name == type_name)
+    return connection.execute(
+        select(SystemInteractionType.c.type_id).where(SystemInteractionType.c.type_name == type_name)
     ).scalar_one_or_none()
 
 
 def interaction_type_query(tenant_id: IdValue, type_id: IdValue) -> Select[*tuple[Any, ...]]:
     """The tenant type or, failing that, the system type with ``type_id`` (``source`` says which): one query."""
-    tenant_type = select(InteractionType.type_id, InteractionType.type_name, literal("tenant").label("source")).where(
-        InteractionType.tenant == tenant_id, InteractionType.type_id == type_id
-    )
+    tenant_type = select(
+        InteractionType.c.type_id, InteractionType.c.type_name, literal("tenant").label("source")
+    ).where(InteractionType.c.tenant == tenant_id, InteractionType.c.type_id == type_id)
     system_type = select(
-        SystemInteractionType.type_id, SystemInteractionType.type_name, literal("system").label("source")
-    ).where(SystemInteractionType.type_id == type_id)
+        SystemInteractionType.c.type_id, SystemInteractionType.c.type_name, literal("system").label("source")
+    ).where(SystemInteractionType.c.type_id == type_id)
     both = union_all(tenant_type, system_type).subquery("interaction_type")
     return select(both.c.type_id, both.c.type_name, both.c.source).order_by(both.c.source.desc()).limit(1)
 
 
-def get_interaction_type(session: Session, tenant_id: uuid.UUID, type_id: uuid.UUID) -> InteractionTypeRecord | None:
+def get_interaction_type(
+    connection: Connection, tenant_id: uuid.UUID, type_id: uuid.UUID
+) -> InteractionTypeRecord | None:
     """The type of :func:`interaction_type_query`, or None."""
-    row = session.execute(interaction_type_query(tenant_id, type_id)).one_or_none()
+    row = connection.execute(interaction_type_query(tenant_id, type_id)).one_or_none()
     return None if row is None else InteractionTypeRecord(*row)
 
 
-def lock_interaction_types(session: Session, tenant_id: uuid.UUID) -> None:
+def lock_interaction_types(connection: Connection, tenant_id: uuid.UUID) -> None:
     """Serialise the creation of the tenant's interaction types until the transaction ends.
 
     Two concurrent creations would otherwise both pass the duplicate-name check or pick the same display order.
     """
-    session.execute(
+    connection.execute(
         text("select pg_advisory_xact_lock(hashtextextended(:lock_name, 0))"),
         {"lock_name": f"crm.interaction_types:{tenant_id}"},
     )
@@ -73,53 +74,55 @@ def lock_interaction_types(session: Session, tenant_id: uuid.UUID) -> None:
 
 def _tenant_type_columns() -> Select[uuid.UUID, str, str | None, int | None, uuid.UUID | None]:
     return select(
-        InteractionType.type_id,
-        InteractionType.type_name,
-        InteractionType.icon,
-        InteractionType.display_order,
-        InteractionType.created_by,
+        InteractionType.c.type_id,
+        InteractionType.c.type_name,
+        InteractionType.c.icon,
+        InteractionType.c.display_order,
+        InteractionType.c.created_by,
     )
 
 
 def find_tenant_type_by_name(
-    session: Session, tenant_id: uuid.UUID, normalized_name: str
+    connection: Connection, tenant_id: uuid.UUID, normalized_name: str
 ) -> TenantInteractionType | None:
     """The tenant's type whose name, trimmed, with runs of space collapsed and lowercased, is ``normalized_name``."""
-    stored = func.lower(func.regexp_replace(func.btrim(InteractionType.type_name), r"\s+", " ", "g"))
-    row = session.execute(
+    stored = func.lower(func.regexp_replace(func.btrim(InteractionType.c.type_name), r"\s+", " ", "g"))
+    row = connection.execute(
         _tenant_type_columns()
-        .where(InteractionType.tenant == tenant_id, stored == normalized_name)
-        .order_by(InteractionType.display_order.nulls_last(), InteractionType.type_id)
+        .where(InteractionType.c.tenant == tenant_id, stored == normalized_name)
+        .order_by(InteractionType.c.display_order.nulls_last(), InteractionType.c.type_id)
         .limit(1)
     ).one_or_none()
     return None if row is None else TenantInteractionType(*row)
 
 
 def tenant_type_at_display_order(
-    session: Session, tenant_id: uuid.UUID, display_order: int
+    connection: Connection, tenant_id: uuid.UUID, display_order: int
 ) -> TenantInteractionType | None:
     """The tenant interaction type holding ``display_order``, if any."""
-    row = session.execute(
+    row = connection.execute(
         _tenant_type_columns().where(
-            InteractionType.tenant == tenant_id, InteractionType.display_order == display_order
+            InteractionType.c.tenant == tenant_id, InteractionType.c.display_order == display_order
         )
     ).one_or_none()
     return None if row is None else TenantInteractionType(*row)
 
 
-def next_display_order(session: Session, tenant_id: uuid.UUID) -> int:
+def next_display_order(connection: Connection, tenant_id: uuid.UUID) -> int:
     """One more than the tenant's highest type display order; 0 for the first type."""
-    highest = session.execute(
-        select(func.max(InteractionType.display_order)).where(InteractionType.tenant == tenant_id)
+    highest = connection.execute(
+        select(func.max(InteractionType.c.display_order)).where(InteractionType.c.tenant == tenant_id)
     ).scalar_one()
     return 0 if highest is None else int(highest) + 1
 
 
-def insert_interaction_type(session: Session, tenant_id: uuid.UUID, values: dict[str, Any]) -> TenantInteractionType:
+def insert_interaction_type(
+    connection: Connection, tenant_id: uuid.UUID, values: dict[str, Any]
+) -> TenantInteractionType:
     """Insert one tenant interaction type; returns the stored row."""
     type_id: uuid.UUID = values.get("type_id") or uuid.uuid4()
-    session.execute(insert(InteractionType).values(**{**values, "tenant": tenant_id, "type_id": type_id}))
-    row = session.execute(
-        _tenant_type_columns().where(InteractionType.tenant == tenant_id, InteractionType.type_id == type_id)
+    connection.execute(insert(InteractionType).values(**{**values, "tenant": tenant_id, "type_id": type_id}))
+    row = connection.execute(
+        _tenant_type_columns().where(InteractionType.c.tenant == tenant_id, InteractionType.c.type_id == type_id)
     ).one()
     return TenantInteractionType(*row)

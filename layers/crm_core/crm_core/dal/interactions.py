@@ -5,14 +5,13 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import insert
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, insert
 
 from crm_core.db.models import Interaction
 
 
-def insert_interaction(session: Session, tenant_id: uuid.UUID, values: dict[str, Any]) -> uuid.UUID:
+def insert_interaction(connection: Connection, tenant_id: uuid.UUID, values: dict[str, Any]) -> uuid.UUID:
     """Insert one interaction row; returns its id (generated unless ``values`` has one)."""
     interaction_id: uuid.UUID = values.get("interaction_id") or uuid.uuid4()
-    session.execute(insert(Interaction).values(**{**values, "tenant": tenant_id, "interaction_id": interaction_id}))
+    connection.execute(insert(Interaction).values(**{**values, "tenant": tenant_id, "interaction_id": interaction_id}))
     return interaction_id

@@ -11,9 +11,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import Update, cast, type_coerce, update
+from sqlalchemy import Connection, Update, cast, type_coerce, update
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.orm import Session
 
 from crm_core.dal.calls import StoredCall
 from crm_core.db.models import WorkflowActionInvocation
@@ -40,25 +39,25 @@ def output_patch_statement(tenant_id: uuid.UUID, invocation_id: uuid.UUID, patch
     return (
         update(WorkflowActionInvocation)
         .where(
-            WorkflowActionInvocation.tenant == tenant_id,
-            WorkflowActionInvocation.invocation_id == invocation_id,
+            WorkflowActionInvocation.c.tenant == tenant_id,
+            WorkflowActionInvocation.c.invocation_id == invocation_id,
         )
-        .values(output_json=WorkflowActionInvocation.output_json.op("||")(cast(type_coerce(patch, JSONB), JSONB)))
+        .values(output_json=WorkflowActionInvocation.c.output_json.op("||")(cast(type_coerce(patch, JSONB), JSONB)))
     )
 
 
 def patch_invocation_output(
-    session: Session, tenant_id: uuid.UUID, invocation_id: uuid.UUID, patch: dict[str, Any]
+    connection: Connection, tenant_id: uuid.UUID, invocation_id: uuid.UUID, patch: dict[str, Any]
 ) -> tuple[str, int, str] | None:
     """Merge ``patch`` into the stored output (top-level keys), e.g. what an after-commit delivery produced.
 
     Returns the row's action id, version and idempotency key (None when there is no such row).
     """
-    row = session.execute(
+    row = connection.execute(
         output_patch_statement(tenant_id, invocation_id, patch).returning(
-            WorkflowActionInvocation.action_id,
-            WorkflowActionInvocation.action_version,
-            WorkflowActionInvocation.idempotency_key,
+            WorkflowActionInvocation.c.action_id,
+            WorkflowActionInvocation.c.action_version,
+            WorkflowActionInvocation.c.idempotency_key,
         )
     ).one_or_none()
     return None if row is None else (row.action_id, row.action_version, row.idempotency_key)

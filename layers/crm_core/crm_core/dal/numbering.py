@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import func
+from sqlalchemy import Connection, func
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.orm import Session
 
 from crm_core.db.models import NextNumber
 
@@ -19,7 +18,7 @@ from crm_core.db.models import NextNumber
 DEFAULT_FORMATS: dict[str, tuple[str, int]] = {"QUOTE": ("QUO-", 4), "INVOICE": ("INV-", 4)}
 
 
-def next_number(session: Session, tenant_id: uuid.UUID, entity_type: str) -> str:
+def next_number(connection: Connection, tenant_id: uuid.UUID, entity_type: str) -> str:
     """The next formatted number of ``entity_type`` in the tenant, e.g. ``QUO-0007``."""
     prefix, padding = DEFAULT_FORMATS.get(entity_type, (f"{entity_type[:3]}-", 4))
     statement = insert(NextNumber).values(
@@ -30,13 +29,13 @@ def next_number(session: Session, tenant_id: uuid.UUID, entity_type: str) -> str
         prefix=prefix,
         padding_length=padding,
     )
-    row = session.execute(
+    row = connection.execute(
         statement.on_conflict_do_update(
             index_elements=["tenant", "entity_type"],
             set_={
-                "last_number": func.greatest(NextNumber.last_number + 1, NextNumber.initial_value),
+                "last_number": func.greatest(NextNumber.c.last_number + 1, NextNumber.c.initial_value),
             },
-        ).returning(NextNumber.last_number, NextNumber.prefix, NextNumber.padding_length)
+        ).returning(NextNumber.c.last_number, NextNumber.c.prefix, NextNumber.c.padding_length)
     ).one()
     number, stored_prefix, stored_padding = row
     return f"{stored_prefix if stored_prefix is not None else prefix}{str(number).zfill(stored_padding)}"

@@ -11,8 +11,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, select
 
 from crm_core.db.models import QuoteActivity
 
@@ -25,17 +24,17 @@ class Submission:
     submitted_at: datetime
 
 
-def latest_submission(session: Session, tenant_id: uuid.UUID, quote_id: uuid.UUID) -> Submission | None:
+def latest_submission(connection: Connection, tenant_id: uuid.UUID, quote_id: uuid.UUID) -> Submission | None:
     """The quote's latest move to ``pending_approval``, or None when it has none."""
-    row = session.execute(
-        select(QuoteActivity.performed_by, QuoteActivity.created_at)
+    row = connection.execute(
+        select(QuoteActivity.c.performed_by, QuoteActivity.c.created_at)
         .where(
-            QuoteActivity.tenant == tenant_id,
-            QuoteActivity.quote_id == quote_id,
-            QuoteActivity.activity_type == "status_changed",
-            QuoteActivity.metadata_["next_status"].astext == "pending_approval",
+            QuoteActivity.c.tenant == tenant_id,
+            QuoteActivity.c.quote_id == quote_id,
+            QuoteActivity.c.activity_type == "status_changed",
+            QuoteActivity.c.metadata["next_status"].astext == "pending_approval",
         )
-        .order_by(QuoteActivity.created_at.desc())
+        .order_by(QuoteActivity.c.created_at.desc())
         .limit(1)
     ).one_or_none()
     return None if row is None else Submission(submitted_by=row.performed_by, submitted_at=row.created_at)

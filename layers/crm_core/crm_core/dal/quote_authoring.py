@@ -11,8 +11,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, func, insert, select
 
 from crm_core.dal.quotes import ITEM_COLUMNS, QuoteItemRow
 from crm_core.db.models import Quote, QuoteItem
@@ -26,41 +25,43 @@ COPIED_ITEM_COLUMNS = tuple(
 
 
 def _item_select() -> Any:
-    return select(*(getattr(QuoteItem, name) for name in ITEM_COLUMNS))
+    return select(*(QuoteItem.c[name] for name in ITEM_COLUMNS))
 
 
-def insert_quote(session: Session, tenant_id: uuid.UUID, values: dict[str, Any]) -> uuid.UUID:
+def insert_quote(connection: Connection, tenant_id: uuid.UUID, values: dict[str, Any]) -> uuid.UUID:
     """A ``quotes`` row with ``values`` (a ``quote_id`` among them, or a new one); returns its id."""
     quote_id = values.get("quote_id") or uuid.uuid4()
-    session.execute(insert(Quote).values(tenant=tenant_id, **{**values, "quote_id": quote_id}))
+    connection.execute(insert(Quote).values(tenant=tenant_id, **{**values, "quote_id": quote_id}))
     return quote_id
 
 
-def insert_quote_item(session: Session, tenant_id: uuid.UUID, values: dict[str, Any]) -> uuid.UUID:
+def insert_quote_item(connection: Connection, tenant_id: uuid.UUID, values: dict[str, Any]) -> uuid.UUID:
     """A ``quote_items`` row with ``values`` (must include ``quote_id``); returns its id."""
     item_id = values.get("quote_item_id") or uuid.uuid4()
-    session.execute(insert(QuoteItem).values(tenant=tenant_id, **{**values, "quote_item_id": item_id}))
+    connection.execute(insert(QuoteItem).values(tenant=tenant_id, **{**values, "quote_item_id": item_id}))
     return item_id
 
 
-def next_display_order(session: Session, tenant_id: uuid.UUID, quote_id: uuid.UUID) -> int:
+def next_display_order(connection: Connection, tenant_id: uuid.UUID, quote_id: uuid.UUID) -> int:
     """One past the quote's highest ``display_order``; 0 for a quote without items."""
-    highest = session.execute(
-        select(func.max(QuoteItem.display_order)).where(QuoteItem.tenant == tenant_id, QuoteItem.quote_id == quote_id)
+    highest = connection.execute(
+        select(func.max(QuoteItem.c.display_order)).where(
+            QuoteItem.c.tenant == tenant_id, QuoteItem.c.quote_id == quote_id
+        )
     ).scalar_one()
     return 0 if highest is None else int(highest) + 1
 
 
-def item_detail(session: Session, tenant_id: uuid.UUID, quote_item_id: uuid.UUID) -> QuoteItemRow | None:
+def item_detail(connection: Connection, tenant_id: uuid.UUID, quote_item_id: uuid.UUID) -> QuoteItemRow | None:
     """One item with all its columns; None when not in the tenant."""
-    row = session.execute(
-        _item_select().where(QuoteItem.tenant == tenant_id, QuoteItem.quote_item_id == quote_item_id)
+    row = connection.execute(
+        _item_select().where(QuoteItem.c.tenant == tenant_id, QuoteItem.c.quote_item_id == quote_item_id)
     ).one_or_none()
     return None if row is None else QuoteItemRow(**row._asdict())
 
 
 def copy_items(
-    session: Session,
+    connection: Connection,
     tenant_id: uuid.UUID,
     source: list[QuoteItemRow],
     *,
@@ -89,4 +90,4 @@ def copy_items(
         }
         for item in source
     ]
-    session.execute(insert(QuoteItem).values(rows))  # one multi-row INSERT (an executemany is one per row)
+    connection.execute(insert(QuoteItem).values(rows))  # one multi-row INSERT (an executemany is one per row)

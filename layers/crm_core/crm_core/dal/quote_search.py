@@ -28,8 +28,7 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, Select, func, literal, select, union_all
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, Connection, Select, func, literal, select, union_all
 
 from crm_core.dal.filters import given_conditions
 from crm_core.dal.quotes import QUOTE_COLUMNS, QuoteRecord, items_count_column
@@ -85,27 +84,27 @@ class QuotePageRow:
 
 def _filter_conditions(tenant_id: uuid.UUID, filters: QuoteFilters) -> list[ColumnElement[bool]]:
     by_column = (
-        (Quote.quote_id, filters.quote_id),
-        (Quote.quote_number, filters.quote_number),
-        (Quote.client_id, filters.client_id),
-        (Quote.status, filters.status),
+        (Quote.c.quote_id, filters.quote_id),
+        (Quote.c.quote_number, filters.quote_number),
+        (Quote.c.client_id, filters.client_id),
+        (Quote.c.status, filters.status),
     )
     return [
-        Quote.tenant == tenant_id,
-        Quote.is_template == filters.is_template,
-        *given_conditions(by_column, Quote.quote_date, filters.date_from, filters.date_to),
+        Quote.c.tenant == tenant_id,
+        Quote.c.is_template == filters.is_template,
+        *given_conditions(by_column, Quote.c.quote_date, filters.date_from, filters.date_to),
     ]
 
 
 def _sort_column(sort: QuoteSort) -> Any:
-    return getattr(Quote, sort.key)
+    return Quote.c[sort.key]
 
 
 def ranges_after(sort: QuoteSort, after: QuotePosition) -> list[ColumnElement[bool]]:
     """The consecutive ranges of the sort order that follow ``after``, each servable by one index range."""
     key = _sort_column(sort)
     value = None if after.value is None else literal(after.value, key.type)
-    same_key_after = Quote.quote_id > after.quote_id
+    same_key_after = Quote.c.quote_id > after.quote_id
     if value is None:
         nulls_after: ColumnElement[bool] = key.is_(None) & same_key_after
         return [nulls_after, key.is_not(None)] if sort.descending else [nulls_after]
@@ -122,7 +121,7 @@ def _branch(
     return (
         select(*QUOTE_COLUMNS, items_count_column(), key.label("sort_value"), *extra)
         .where(*conditions)
-        .order_by(key.desc() if sort.descending else key.asc(), Quote.quote_id.asc())
+        .order_by(key.desc() if sort.descending else key.asc(), Quote.c.quote_id.asc())
         .limit(limit)
     )
 
@@ -155,7 +154,7 @@ def quote_page_query(
 
 
 def find_quote_page(
-    session: Session,
+    connection: Connection,
     tenant_id: uuid.UUID,
     filters: QuoteFilters,
     sort: QuoteSort,
@@ -170,7 +169,7 @@ def find_quote_page(
     query = quote_page_query(tenant_id, filters, sort, after=after, limit=limit)
     if with_total:
         query = query.add_columns(_count_query(tenant_id, filters).scalar_subquery().label("total"))
-    rows = session.execute(query).all()
+    rows = connection.execute(query).all()
     result = []
     total = None
     for row in rows:
@@ -179,7 +178,7 @@ def find_quote_page(
         total = values.pop("total", None)
         result.append(QuotePageRow(QuoteRecord(**values), sort_value))
     if with_total and not rows:
-        total = 0 if after is None else count_quotes(session, tenant_id, filters)
+        total = 0 if after is None else count_quotes(connection, tenant_id, filters)
     return result, None if total is None else int(total)
 
 
@@ -187,6 +186,6 @@ def _count_query(tenant_id: uuid.UUID, filters: QuoteFilters) -> Select[int]:
     return select(func.count()).select_from(Quote).where(*_filter_conditions(tenant_id, filters))
 
 
-def count_quotes(session: Session, tenant_id: uuid.UUID, filters: QuoteFilters) -> int:
+def count_quotes(connection: Connection, tenant_id: uuid.UUID, filters: QuoteFilters) -> int:
     """How many quotes match ``filters`` in all."""
-    return int(session.execute(_count_query(tenant_id, filters)).scalar_one())
+    return int(connection.execute(_count_query(tenant_id, filters)).scalar_one())

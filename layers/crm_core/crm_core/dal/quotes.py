@@ -11,9 +11,8 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Uuid, and_, cast, column, func, insert, select, type_coerce, update
+from sqlalchemy import BigInteger, Connection, Uuid, and_, cast, column, func, insert, select, type_coerce, update
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.orm import Session
 from sqlalchemy.sql.schema import Table
 
 from crm_core.dal.writes import StatementSink
@@ -105,38 +104,38 @@ class QuoteItemRow:
 ITEM_COLUMNS = tuple(field.name for field in fields(QuoteItemRow))
 
 
-def lock_quote_for_send(session: Session, tenant_id: uuid.UUID, quote_id: uuid.UUID) -> QuoteForSend | None:
+def lock_quote_for_send(connection: Connection, tenant_id: uuid.UUID, quote_id: uuid.UUID) -> QuoteForSend | None:
     """The quote with what a send needs, its row locked until the transaction ends; None when not in the tenant."""
-    approval = TenantSettings.settings["billing"]["quotes"]["approvalRequired"].as_boolean()
-    row = session.execute(
+    approval = TenantSettings.c.settings["billing"]["quotes"]["approvalRequired"].as_boolean()
+    row = connection.execute(
         select(
-            Quote.quote_id,
-            Quote.quote_number,
-            Quote.title,
-            Quote.description,
-            Quote.status,
-            Quote.is_template,
-            Quote.client_id,
-            Quote.contact_id,
-            Quote.quote_date,
-            Quote.valid_until,
-            Quote.sent_at,
-            Quote.currency_code,
-            Quote.tax_source,
-            Quote.client_notes,
-            Quote.terms_and_conditions,
-            Client.client_name,
-            Client.billing_email,
-            Contact.full_name.label("contact_name"),
-            Contact.email.label("contact_email"),
-            Tenant.client_name.label("tenant_name"),
+            Quote.c.quote_id,
+            Quote.c.quote_number,
+            Quote.c.title,
+            Quote.c.description,
+            Quote.c.status,
+            Quote.c.is_template,
+            Quote.c.client_id,
+            Quote.c.contact_id,
+            Quote.c.quote_date,
+            Quote.c.valid_until,
+            Quote.c.sent_at,
+            Quote.c.currency_code,
+            Quote.c.tax_source,
+            Quote.c.client_notes,
+            Quote.c.terms_and_conditions,
+            Client.c.client_name,
+            Client.c.billing_email,
+            Contact.c.full_name.label("contact_name"),
+            Contact.c.email.label("contact_email"),
+            Tenant.c.client_name.label("tenant_name"),
             approval.label("approval_required"),
         )
-        .outerjoin(Client, and_(Client.tenant == Quote.tenant, Client.client_id == Quote.client_id))
-        .outerjoin(Contact, and_(Contact.tenant == Quote.tenant, Contact.contact_name_id == Quote.contact_id))
-        .outerjoin(Tenant, Tenant.tenant == Quote.tenant)
-        .outerjoin(TenantSettings, TenantSettings.tenant == Quote.tenant)
-        .where(Quote.tenant == tenant_id, Quote.quote_id == quote_id)
+        .outerjoin(Client, and_(Client.c.tenant == Quote.c.tenant, Client.c.client_id == Quote.c.client_id))
+        .outerjoin(Contact, and_(Contact.c.tenant == Quote.c.tenant, Contact.c.contact_name_id == Quote.c.contact_id))
+        .outerjoin(Tenant, Tenant.c.tenant == Quote.c.tenant)
+        .outerjoin(TenantSettings, TenantSettings.c.tenant == Quote.c.tenant)
+        .where(Quote.c.tenant == tenant_id, Quote.c.quote_id == quote_id)
         .with_for_update(of=Quote)
     ).one_or_none()
     if row is None:
@@ -146,23 +145,23 @@ def lock_quote_for_send(session: Session, tenant_id: uuid.UUID, quote_id: uuid.U
     return QuoteForSend(**fields)
 
 
-def quote_items(session: Session, tenant_id: uuid.UUID, quote_id: uuid.UUID) -> list[QuoteItemRow]:
+def quote_items(connection: Connection, tenant_id: uuid.UUID, quote_id: uuid.UUID) -> list[QuoteItemRow]:
     """The quote's items in display order."""
-    rows = session.execute(
-        select(*(getattr(QuoteItem, name) for name in ITEM_COLUMNS))
-        .where(QuoteItem.tenant == tenant_id, QuoteItem.quote_id == quote_id)
-        .order_by(QuoteItem.display_order, QuoteItem.created_at, QuoteItem.quote_item_id)
+    rows = connection.execute(
+        select(*(QuoteItem.c[name] for name in ITEM_COLUMNS))
+        .where(QuoteItem.c.tenant == tenant_id, QuoteItem.c.quote_id == quote_id)
+        .order_by(QuoteItem.c.display_order, QuoteItem.c.created_at, QuoteItem.c.quote_item_id)
     ).all()
     return [QuoteItemRow(**row._asdict()) for row in rows]
 
 
-def update_quote(session: StatementSink, tenant_id: uuid.UUID, quote_id: uuid.UUID, values: dict[str, Any]) -> None:
+def update_quote(connection: StatementSink, tenant_id: uuid.UUID, quote_id: uuid.UUID, values: dict[str, Any]) -> None:
     """Set ``values`` on the quote (status, timestamps, totals)."""
-    session.execute(update(Quote).where(Quote.tenant == tenant_id, Quote.quote_id == quote_id).values(**values))
+    connection.execute(update(Quote).where(Quote.c.tenant == tenant_id, Quote.c.quote_id == quote_id).values(**values))
 
 
 def insert_quote_activity(
-    session: StatementSink,
+    connection: StatementSink,
     tenant_id: uuid.UUID,
     quote_id: uuid.UUID,
     *,
@@ -174,7 +173,7 @@ def insert_quote_activity(
 ) -> uuid.UUID:
     """A ``quote_activities`` row; returns its id."""
     activity_id = uuid.uuid4()
-    session.execute(
+    connection.execute(
         insert(QuoteActivity).values(
             tenant=tenant_id,
             activity_id=activity_id,
@@ -182,7 +181,7 @@ def insert_quote_activity(
             activity_type=activity_type,
             description=description,
             performed_by=performed_by,
-            metadata_=metadata,
+            metadata=metadata,
             created_at=now,
         )
     )
@@ -190,21 +189,26 @@ def insert_quote_activity(
 
 
 def update_quote_activity(
-    session: StatementSink, tenant_id: uuid.UUID, activity_id: uuid.UUID, *, description: str, metadata: dict[str, Any]
+    connection: StatementSink,
+    tenant_id: uuid.UUID,
+    activity_id: uuid.UUID,
+    *,
+    description: str,
+    metadata: dict[str, Any],
 ) -> None:
     """Replace the activity's description and merge ``metadata`` into its metadata."""
-    session.execute(
+    connection.execute(
         update(QuoteActivity)
-        .where(QuoteActivity.tenant == tenant_id, QuoteActivity.activity_id == activity_id)
+        .where(QuoteActivity.c.tenant == tenant_id, QuoteActivity.c.activity_id == activity_id)
         .values(
             description=description,
-            metadata_=QuoteActivity.metadata_.op("||")(cast(type_coerce(metadata, JSONB), JSONB)),
+            metadata=QuoteActivity.c.metadata.op("||")(cast(type_coerce(metadata, JSONB), JSONB)),
         )
     )
 
 
 def file_quote_document(
-    session: StatementSink,
+    connection: StatementSink,
     tenant_id: uuid.UUID,
     quote_id: uuid.UUID,
     *,
@@ -217,7 +221,7 @@ def file_quote_document(
 ) -> uuid.UUID:
     """A client-visible ``documents`` row in ``/Quotes/Generated`` associated with the quote; returns its id."""
     document_id = uuid.uuid4()
-    session.execute(
+    connection.execute(
         insert(Document).values(
             tenant=tenant_id,
             document_id=document_id,
@@ -232,7 +236,7 @@ def file_quote_document(
             created_at=now,
         )
     )
-    session.execute(
+    connection.execute(
         insert(DocumentAssociation).values(
             tenant=tenant_id,
             association_id=uuid.uuid4(),
@@ -246,7 +250,7 @@ def file_quote_document(
 
 
 def insert_email_log(
-    session: StatementSink,
+    connection: StatementSink,
     tenant_id: uuid.UUID,
     *,
     delivery_key: str,
@@ -259,7 +263,7 @@ def insert_email_log(
 ) -> uuid.UUID:
     """An ``email_sending_logs`` row with status ``pending``; returns its id."""
     log_id = uuid.uuid4()
-    session.execute(
+    connection.execute(
         insert(EmailSendingLog).values(
             tenant=tenant_id,
             id=log_id,
@@ -278,7 +282,7 @@ def insert_email_log(
 
 
 def update_email_log(
-    session: StatementSink,
+    connection: StatementSink,
     tenant_id: uuid.UUID,
     log_id: uuid.UUID,
     *,
@@ -289,9 +293,9 @@ def update_email_log(
     sent_at: datetime | None,
 ) -> None:
     """Record how sending went: ``sent`` (with the message id), ``pending`` (retrying) or ``failed``."""
-    session.execute(
+    connection.execute(
         update(EmailSendingLog)
-        .where(EmailSendingLog.tenant == tenant_id, EmailSendingLog.id == log_id)
+        .where(EmailSendingLog.c.tenant == tenant_id, EmailSendingLog.c.id == log_id)
         .values(status=status, message_id=message_id, error_message=error_message, attempts=attempts, sent_at=sent_at)
     )
 
@@ -332,33 +336,33 @@ class QuoteRecord:
 
 # The quote's own columns, in QuoteRecord's field order (items_count comes from items_count_column()).
 QUOTE_COLUMNS = (
-    Quote.quote_id,
-    Quote.quote_number,
-    Quote.client_id,
-    Quote.contact_id,
-    Quote.title,
-    Quote.description,
-    Quote.quote_date,
-    Quote.valid_until,
-    Quote.status,
-    Quote.is_template,
-    Quote.template_id,
-    Quote.currency_code,
-    Quote.tax_source,
-    Quote.po_number,
-    Quote.internal_notes,
-    Quote.client_notes,
-    Quote.terms_and_conditions,
-    Quote.subtotal,
-    Quote.discount_total,
-    Quote.tax,
-    Quote.total_amount,
-    Quote.sent_at,
-    Quote.accepted_at,
-    Quote.converted_at,
-    Quote.converted_contract_id,
-    Quote.converted_invoice_id,
-    Quote.created_by,
+    Quote.c.quote_id,
+    Quote.c.quote_number,
+    Quote.c.client_id,
+    Quote.c.contact_id,
+    Quote.c.title,
+    Quote.c.description,
+    Quote.c.quote_date,
+    Quote.c.valid_until,
+    Quote.c.status,
+    Quote.c.is_template,
+    Quote.c.template_id,
+    Quote.c.currency_code,
+    Quote.c.tax_source,
+    Quote.c.po_number,
+    Quote.c.internal_notes,
+    Quote.c.client_notes,
+    Quote.c.terms_and_conditions,
+    Quote.c.subtotal,
+    Quote.c.discount_total,
+    Quote.c.tax,
+    Quote.c.total_amount,
+    Quote.c.sent_at,
+    Quote.c.accepted_at,
+    Quote.c.converted_at,
+    Quote.c.converted_contract_id,
+    Quote.c.converted_invoice_id,
+    Quote.c.created_by,
 )
 
 
@@ -366,23 +370,27 @@ def items_count_column() -> Any:
     """``items_count``: the number of the quote's items, as a correlated scalar subquery."""
     return (
         select(func.count())
-        .where(QuoteItem.tenant == Quote.tenant, QuoteItem.quote_id == Quote.quote_id)
+        .where(QuoteItem.c.tenant == Quote.c.tenant, QuoteItem.c.quote_id == Quote.c.quote_id)
         .scalar_subquery()
         .label("items_count")
     )
 
 
-def get_quote(session: Session, tenant_id: uuid.UUID, quote_id: uuid.UUID, *, lock: bool = False) -> QuoteRecord | None:
+def get_quote(
+    connection: Connection, tenant_id: uuid.UUID, quote_id: uuid.UUID, *, lock: bool = False
+) -> QuoteRecord | None:
     """The quote with its item count (one query), its row locked until the transaction ends when ``lock``."""
-    query = select(*QUOTE_COLUMNS, items_count_column()).where(Quote.tenant == tenant_id, Quote.quote_id == quote_id)
+    query = select(*QUOTE_COLUMNS, items_count_column()).where(
+        Quote.c.tenant == tenant_id, Quote.c.quote_id == quote_id
+    )
     if lock:
         query = query.with_for_update(of=Quote)
-    row = session.execute(query).one_or_none()
+    row = connection.execute(query).one_or_none()
     return None if row is None else QuoteRecord(**row._asdict())
 
 
 def store_totals(
-    session: StatementSink,
+    connection: StatementSink,
     tenant_id: uuid.UUID,
     quote_id: uuid.UUID,
     totals: dict[str, int],
@@ -391,9 +399,9 @@ def store_totals(
     """Write the quote's totals (``subtotal``, ``discount_total``, ``tax``, ``total_amount``) and each item's
     ``total_price``, ``tax_amount`` and ``net_amount`` (``lines``: dicts with ``quote_item_id`` and those three):
     one statement whatever the number of items (the items' UPDATE reads its values from a JSON recordset)."""
-    quote_update = update(Quote).where(Quote.tenant == tenant_id, Quote.quote_id == quote_id).values(**totals)
+    quote_update = update(Quote).where(Quote.c.tenant == tenant_id, Quote.c.quote_id == quote_id).values(**totals)
     if not lines:
-        session.execute(quote_update)
+        connection.execute(quote_update)
         return
     line_values = [
         {
@@ -411,8 +419,8 @@ def store_totals(
         )
         .render_derived(name="line", with_types=True)
     )
-    items = cast_table(QuoteItem.__table__)
-    session.execute(
+    items = cast_table(QuoteItem)
+    connection.execute(
         update(items)
         .where(items.c.tenant == tenant_id, items.c.quote_id == quote_id, items.c.quote_item_id == values.c.item_id)
         .values(total_price=values.c.total, tax_amount=values.c.tax, net_amount=values.c.net)

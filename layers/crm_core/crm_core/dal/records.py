@@ -12,8 +12,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any, NamedTuple, TypeVar
 
-from sqlalchemy import Select, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, Select, select
 
 from crm_core.dal.batch import IdValue
 from crm_core.db.models import Client, Contact, Project, Ticket, User
@@ -76,67 +75,69 @@ def client_query(tenant_id: IdValue, client_id: Any) -> Select[*tuple[Any, ...]]
     """The client's id, name, timezone, billing email, currency, region and inactive flag (``client_id`` may be a
     SQL expression, such as the client of a contact)."""
     return select(
-        Client.client_id,
-        Client.client_name,
-        Client.timezone,
-        Client.billing_email,
-        Client.default_currency_code,
-        Client.region_code,
-        Client.is_inactive,
-    ).where(Client.tenant == tenant_id, Client.client_id == client_id)
+        Client.c.client_id,
+        Client.c.client_name,
+        Client.c.timezone,
+        Client.c.billing_email,
+        Client.c.default_currency_code,
+        Client.c.region_code,
+        Client.c.is_inactive,
+    ).where(Client.c.tenant == tenant_id, Client.c.client_id == client_id)
 
 
 def contact_query(tenant_id: IdValue, contact_id: IdValue) -> Select[*tuple[Any, ...]]:
     """The contact's id, full name, email, client and inactive flag."""
     return select(
-        Contact.contact_name_id, Contact.full_name, Contact.email, Contact.client_id, Contact.is_inactive
-    ).where(Contact.tenant == tenant_id, Contact.contact_name_id == contact_id)
+        Contact.c.contact_name_id, Contact.c.full_name, Contact.c.email, Contact.c.client_id, Contact.c.is_inactive
+    ).where(Contact.c.tenant == tenant_id, Contact.c.contact_name_id == contact_id)
 
 
 def contact_client_id(tenant_id: IdValue, contact_id: IdValue) -> Any:
     """The client of a contact, as a SQL expression (for a lookup of that client in the same statement)."""
     return (
-        select(Contact.client_id)
-        .where(Contact.tenant == tenant_id, Contact.contact_name_id == contact_id)
+        select(Contact.c.client_id)
+        .where(Contact.c.tenant == tenant_id, Contact.c.contact_name_id == contact_id)
         .scalar_subquery()
     )
 
 
 def ticket_query(tenant_id: IdValue, ticket_id: IdValue) -> Select[*tuple[Any, ...]]:
     """The ticket's id, number, title, client and contact."""
-    return select(Ticket.ticket_id, Ticket.ticket_number, Ticket.title, Ticket.client_id, Ticket.contact_name_id).where(
-        Ticket.tenant == tenant_id, Ticket.ticket_id == ticket_id
-    )
+    return select(
+        Ticket.c.ticket_id, Ticket.c.ticket_number, Ticket.c.title, Ticket.c.client_id, Ticket.c.contact_name_id
+    ).where(Ticket.c.tenant == tenant_id, Ticket.c.ticket_id == ticket_id)
 
 
 def project_query(tenant_id: IdValue, project_id: IdValue) -> Select[*tuple[Any, ...]]:
     """The project's id, name and client."""
-    return select(Project.project_id, Project.project_name, Project.client_id).where(
-        Project.tenant == tenant_id, Project.project_id == project_id
+    return select(Project.c.project_id, Project.c.project_name, Project.c.client_id).where(
+        Project.c.tenant == tenant_id, Project.c.project_id == project_id
     )
 
 
 def user_query(tenant_id: IdValue, user_id: IdValue) -> Select[*tuple[Any, ...]]:
     """The user's id, names, email, type and inactive flag."""
-    return select(User.user_id, User.first_name, User.last_name, User.email, User.user_type, User.is_inactive).where(
-        User.tenant == tenant_id, User.user_id == user_id
-    )
+    return select(
+        User.c.user_id, User.c.first_name, User.c.last_name, User.c.email, User.c.user_type, User.c.is_inactive
+    ).where(User.c.tenant == tenant_id, User.c.user_id == user_id)
 
 
-def get_record(session: Session, query: Select[*tuple[Any, ...]], record: Callable[..., RecordT]) -> RecordT | None:
+def get_record(
+    connection: Connection, query: Select[*tuple[Any, ...]], record: Callable[..., RecordT]
+) -> RecordT | None:
     """The one row of ``query`` (one of the ``*_query`` functions above) made into ``record``; None without one."""
-    row = session.execute(query).one_or_none()
+    row = connection.execute(query).one_or_none()
     return None if row is None else record(*row)
 
 
-def get_client(session: Session, tenant_id: uuid.UUID, client_id: uuid.UUID) -> ClientRecord | None:
+def get_client(connection: Connection, tenant_id: uuid.UUID, client_id: uuid.UUID) -> ClientRecord | None:
     """The client of :func:`client_query`, or None."""
-    return get_record(session, client_query(tenant_id, client_id), ClientRecord)
+    return get_record(connection, client_query(tenant_id, client_id), ClientRecord)
 
 
-def get_contact(session: Session, tenant_id: uuid.UUID, contact_id: uuid.UUID) -> ContactRecord | None:
+def get_contact(connection: Connection, tenant_id: uuid.UUID, contact_id: uuid.UUID) -> ContactRecord | None:
     """The contact of :func:`contact_query`, or None."""
-    return get_record(session, contact_query(tenant_id, contact_id), ContactRecord)
+    return get_record(connection, contact_query(tenant_id, contact_id), ContactRecord)
 
 
 def user_display_name(first_name: str | None, last_name: str | None, email: str | None) -> str | None:

@@ -9,8 +9,7 @@ from __future__ import annotations
 import uuid
 from typing import Any, NamedTuple
 
-from sqlalchemy import Select, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, Select, func, select
 
 from crm_core.dal.batch import IdValue
 from crm_core.db.models import Status
@@ -26,51 +25,51 @@ class StatusRecord(NamedTuple):
 
 
 def _status_columns() -> Select[*tuple[Any, ...]]:
-    return select(Status.status_id, Status.name, Status.status_type, Status.is_closed)
+    return select(Status.c.status_id, Status.c.name, Status.c.status_type, Status.c.is_closed)
 
 
 def status_query(tenant_id: IdValue, status_id: IdValue) -> Select[*tuple[Any, ...]]:
     """A status of any type by id (the caller checks it is an interaction status)."""
-    return _status_columns().where(Status.tenant == tenant_id, Status.status_id == status_id)
+    return _status_columns().where(Status.c.tenant == tenant_id, Status.c.status_id == status_id)
 
 
 def default_interaction_status_query(tenant_id: IdValue) -> Select[*tuple[Any, ...]]:
     """The tenant's default interaction status (``is_default``; the first in display order)."""
     return (
         _status_columns()
-        .where(Status.tenant == tenant_id, Status.status_type == "interaction", Status.is_default.is_(True))
-        .order_by(Status.order_number)
+        .where(Status.c.tenant == tenant_id, Status.c.status_type == "interaction", Status.c.is_default.is_(True))
+        .order_by(Status.c.order_number)
         .limit(1)
     )
 
 
-def get_status(session: Session, tenant_id: uuid.UUID, status_id: uuid.UUID) -> StatusRecord | None:
+def get_status(connection: Connection, tenant_id: uuid.UUID, status_id: uuid.UUID) -> StatusRecord | None:
     """A status of any type (the caller checks it is an interaction status)."""
-    row = session.execute(status_query(tenant_id, status_id)).one_or_none()
+    row = connection.execute(status_query(tenant_id, status_id)).one_or_none()
     return None if row is None else StatusRecord(*row)
 
 
-def interaction_statuses_named(session: Session, tenant_id: uuid.UUID, name: str) -> list[StatusRecord]:
+def interaction_statuses_named(connection: Connection, tenant_id: uuid.UUID, name: str) -> list[StatusRecord]:
     """Interaction statuses whose name matches ``name`` ignoring case and surrounding space (at most two)."""
-    rows = session.execute(
-        select(Status.status_id, Status.name, Status.status_type, Status.is_closed)
+    rows = connection.execute(
+        select(Status.c.status_id, Status.c.name, Status.c.status_type, Status.c.is_closed)
         .where(
-            Status.tenant == tenant_id,
-            Status.status_type == "interaction",
-            func.lower(func.btrim(Status.name)) == name.strip().lower(),
+            Status.c.tenant == tenant_id,
+            Status.c.status_type == "interaction",
+            func.lower(func.btrim(Status.c.name)) == name.strip().lower(),
         )
-        .order_by(Status.order_number)
+        .order_by(Status.c.order_number)
         .limit(2)
     ).all()
     return [StatusRecord(*row) for row in rows]
 
 
-def interaction_status_names(session: Session, tenant_id: uuid.UUID) -> list[str]:
+def interaction_status_names(connection: Connection, tenant_id: uuid.UUID) -> list[str]:
     """The tenant's interaction status names, in their display order."""
     return list(
-        session.scalars(
-            select(Status.name)
-            .where(Status.tenant == tenant_id, Status.status_type == "interaction")
-            .order_by(Status.order_number)
+        connection.scalars(
+            select(Status.c.name)
+            .where(Status.c.tenant == tenant_id, Status.c.status_type == "interaction")
+            .order_by(Status.c.order_number)
         ).all()
     )

@@ -17,9 +17,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple, TypeVar
 
-from sqlalchemy import ARRAY, ColumnElement, Text, and_, literal, select, true, update
+from sqlalchemy import ARRAY, Column, ColumnElement, Connection, Text, and_, literal, select, true, update
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.orm import InstrumentedAttribute, Session
 from sqlalchemy.sql.dml import ReturningInsert
 
 from crm_core.dal.writes import StatementSink
@@ -30,10 +29,10 @@ OutcomeT = TypeVar("OutcomeT")
 
 # The records tags can be applied to, by tagged type: (model, id column).
 TAGGABLE_RECORDS: dict[str, tuple[Any, Any]] = {
-    "client": (Client, Client.client_id),
-    "contact": (Contact, Contact.contact_name_id),
-    "ticket": (Ticket, Ticket.ticket_id),
-    "interaction": (Interaction, Interaction.interaction_id),
+    "client": (Client, Client.c.client_id),
+    "contact": (Contact, Contact.c.contact_name_id),
+    "ticket": (Ticket, Ticket.c.ticket_id),
+    "interaction": (Interaction, Interaction.c.interaction_id),
 }
 
 
@@ -67,38 +66,38 @@ class TaggingState:
 
 
 def read_tagging_state(
-    session: Session, tenant_id: uuid.UUID, record_type: str, record_id: uuid.UUID, tag_texts: Sequence[str]
+    connection: Connection, tenant_id: uuid.UUID, record_type: str, record_id: uuid.UUID, tag_texts: Sequence[str]
 ) -> TaggingState:
     """The record's existence (and an interaction's tags, locked), the requested texts' definitions for
     ``record_type`` and their mappings on the record: one statement."""
     model, id_column = TAGGABLE_RECORDS[record_type]
-    tags_column: Any = Interaction.tags if record_type == "interaction" else literal(None, ARRAY(Text))
+    tags_column: Any = Interaction.c.tags if record_type == "interaction" else literal(None, ARRAY(Text))
     target_query = select(literal(True).label("found"), tags_column.label("tags")).where(
-        model.tenant == tenant_id, id_column == record_id
+        model.c.tenant == tenant_id, id_column == record_id
     )
     if record_type == "interaction":
         target_query = target_query.with_for_update()
     target = target_query.subquery("target")
     anchor = select(literal(1).label("one")).subquery("anchor")
     definition, mapping = TagDefinition, TagMapping
-    rows = session.execute(
-        select(target.c.found, target.c.tags, definition.tag_text, definition.tag_id, mapping.mapping_id)
+    rows = connection.execute(
+        select(target.c.found, target.c.tags, definition.c.tag_text, definition.c.tag_id, mapping.c.mapping_id)
         .select_from(anchor)
         .outerjoin(target, true())
         .outerjoin(
             definition,
             and_(
-                definition.tenant == tenant_id,
-                definition.tagged_type == record_type,
-                definition.tag_text.in_(list(tag_texts)),
+                definition.c.tenant == tenant_id,
+                definition.c.tagged_type == record_type,
+                definition.c.tag_text.in_(list(tag_texts)),
             ),
         )
         .outerjoin(
             mapping,
             and_(
-                mapping.tenant == definition.tenant,
-                mapping.tag_id == definition.tag_id,
-                mapping.tagged_id == record_id,
+                mapping.c.tenant == definition.c.tenant,
+                mapping.c.tag_id == definition.c.tag_id,
+                mapping.c.tagged_id == record_id,
             ),
         )
     ).all()
@@ -109,34 +108,34 @@ def read_tagging_state(
 
 
 def find_definitions(
-    session: Session, tenant_id: uuid.UUID, tagged_type: str, tag_texts: Iterable[str]
+    connection: Connection, tenant_id: uuid.UUID, tagged_type: str, tag_texts: Iterable[str]
 ) -> dict[str, uuid.UUID]:
     """``tag_text -> tag_id`` of the existing definitions among ``tag_texts`` for ``tagged_type`` (case-sensitive)."""
     return _ids_by_key(
-        session,
-        (TagDefinition.tag_text, TagDefinition.tag_id),
+        connection,
+        (TagDefinition.c.tag_text, TagDefinition.c.tag_id),
         tag_texts,
-        TagDefinition.tenant == tenant_id,
-        TagDefinition.tagged_type == tagged_type,
+        TagDefinition.c.tenant == tenant_id,
+        TagDefinition.c.tagged_type == tagged_type,
     )
 
 
 def find_mappings(
-    session: Session, tenant_id: uuid.UUID, tagged_id: uuid.UUID, tag_ids: Iterable[uuid.UUID]
+    connection: Connection, tenant_id: uuid.UUID, tagged_id: uuid.UUID, tag_ids: Iterable[uuid.UUID]
 ) -> dict[uuid.UUID, uuid.UUID]:
     """``tag_id -> mapping_id`` of the mappings of ``tagged_id`` among ``tag_ids``."""
     return _ids_by_key(
-        session,
-        (TagMapping.tag_id, TagMapping.mapping_id),
+        connection,
+        (TagMapping.c.tag_id, TagMapping.c.mapping_id),
         tag_ids,
-        TagMapping.tenant == tenant_id,
-        TagMapping.tagged_id == tagged_id,
+        TagMapping.c.tenant == tenant_id,
+        TagMapping.c.tagged_id == tagged_id,
     )
 
 
 def _ids_by_key(
-    session: Session,
-    key_and_id: tuple[InstrumentedAttribute[KeyT], InstrumentedAttribute[uuid.UUID]],
+    connection: Connection,
+    key_and_id: tuple[Column[KeyT], Column[uuid.UUID]],
     keys: Iterable[KeyT],
     *conditions: ColumnElement[bool],
 ) -> dict[KeyT, uuid.UUID]:
@@ -145,11 +144,11 @@ def _ids_by_key(
     if not wanted:
         return {}
     key_column, id_column = key_and_id
-    return dict(session.execute(select(key_column, id_column).where(*conditions, key_column.in_(wanted))).all())
+    return dict(connection.execute(select(key_column, id_column).where(*conditions, key_column.in_(wanted))).all())
 
 
 def get_or_create_definitions(
-    session: Session, tenant_id: uuid.UUID, tag_texts: Sequence[str], tagged_type: str, *, created_at: datetime
+    connection: Connection, tenant_id: uuid.UUID, tag_texts: Sequence[str], tagged_type: str, *, created_at: datetime
 ) -> dict[str, DefinitionOutcome]:
     """``tag_text -> (tag_id, created)`` for each of ``tag_texts`` and ``tagged_type``; new ones without colours.
 
@@ -170,19 +169,19 @@ def get_or_create_definitions(
         for text in texts
     ]
     return _insert_or_find(
-        session,
+        connection,
         texts,
         insert(TagDefinition)
         .values(rows)
         .on_conflict_do_nothing(index_elements=["tenant", "tag_text", "tagged_type"])
-        .returning(TagDefinition.tag_text, TagDefinition.tag_id),
-        find_existing=lambda missing: find_definitions(session, tenant_id, tagged_type, missing),
+        .returning(TagDefinition.c.tag_text, TagDefinition.c.tag_id),
+        find_existing=lambda missing: find_definitions(connection, tenant_id, tagged_type, missing),
         outcome=DefinitionOutcome,
     )
 
 
 def get_or_create_mappings(
-    session: Session,
+    connection: Connection,
     tenant_id: uuid.UUID,
     tag_ids: Sequence[uuid.UUID],
     tagged_id: uuid.UUID,
@@ -208,19 +207,19 @@ def get_or_create_mappings(
         for tag_id in ids
     ]
     return _insert_or_find(
-        session,
+        connection,
         ids,
         insert(TagMapping)
         .values(rows)
         .on_conflict_do_nothing(index_elements=["tenant", "tag_id", "tagged_id"])
-        .returning(TagMapping.tag_id, TagMapping.mapping_id),
-        find_existing=lambda missing: find_mappings(session, tenant_id, tagged_id, missing),
+        .returning(TagMapping.c.tag_id, TagMapping.c.mapping_id),
+        find_existing=lambda missing: find_mappings(connection, tenant_id, tagged_id, missing),
         outcome=MappingOutcome,
     )
 
 
 def _insert_or_find(
-    session: Session,
+    connection: Connection,
     keys: list[KeyT],
     insert_skipping_existing: ReturningInsert[KeyT, uuid.UUID],
     *,
@@ -229,7 +228,7 @@ def _insert_or_find(
 ) -> dict[KeyT, OutcomeT]:
     """``key -> outcome(id, created)`` for each of ``keys``: the rows the insert (``ON CONFLICT DO NOTHING
     RETURNING key, id``) created, then the ones it skipped, read by ``find_existing`` only when there are."""
-    created = dict(session.execute(insert_skipping_existing).all())
+    created = dict(connection.execute(insert_skipping_existing).all())
     found = {key: outcome(row_id, True) for key, row_id in created.items()}
     missing = [key for key in keys if key not in created]
     if missing:
@@ -244,11 +243,11 @@ def appended_interaction_tags(current: Sequence[str] | None, tag_texts: Sequence
 
 
 def set_interaction_tags(
-    session: StatementSink, tenant_id: uuid.UUID, interaction_id: uuid.UUID, tags: list[str]
+    connection: StatementSink, tenant_id: uuid.UUID, interaction_id: uuid.UUID, tags: list[str]
 ) -> None:
     """Store ``tags`` as the interaction's ``tags`` column."""
-    session.execute(
+    connection.execute(
         update(Interaction)
-        .where(Interaction.tenant == tenant_id, Interaction.interaction_id == interaction_id)
+        .where(Interaction.c.tenant == tenant_id, Interaction.c.interaction_id == interaction_id)
         .values(tags=tags)
     )

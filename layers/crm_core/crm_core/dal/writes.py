@@ -1,6 +1,6 @@
 """Writes an action does not read back, sent with the call's closing statement instead of one by one.
 
-DAL write functions take a :class:`StatementSink`: a ``Session`` runs each statement at once; a
+DAL write functions take a :class:`StatementSink`: a ``Connection`` runs each statement at once; a
 :class:`DeferredWrites` (``ActionContext.writes``) keeps it, and ``close_call`` sends every kept write as a
 data-modifying CTE of the one statement that also writes the audit row, the outbox rows and the ledger's
 output. All of them see the transaction as it was before that statement, and foreign keys are checked at its
@@ -15,7 +15,7 @@ from sqlalchemy import Delete, Executable, Insert, Update
 
 
 class StatementSink(Protocol):
-    """Where a DAL write goes: a ``Session`` (now) or :class:`DeferredWrites` (with the closing statement)."""
+    """Where a DAL write goes: a ``Connection`` (now) or :class:`DeferredWrites` (with the closing statement)."""
 
     def execute(self, statement: Any, /) -> Any: ...
 

@@ -1,14 +1,15 @@
-"""Declarative base and the column types every model shares."""
+"""The schema's ``MetaData`` and the column shapes many tables share.
+
+Tables are SQLAlchemy Core ``Table`` objects (``crm_core.db.models``), not ORM classes: the actions read and
+write with Core statements, so importing them costs neither ``sqlalchemy.orm`` nor mapper configuration at a
+Lambda cold start, and a call runs Core's execution path only. Migrations are written by hand
+(``crm_core.db.migrations``); ``tests/integration/test_schema_matches_tables.py`` checks the two agree.
+"""
 
 from __future__ import annotations
 
-import uuid
-from datetime import datetime
-from typing import Annotated, Any
-
-from sqlalchemy import BigInteger, DateTime, MetaData, Text, func, text
+from sqlalchemy import BigInteger, Column, DateTime, MetaData, func, text
 from sqlalchemy.dialects.postgresql import JSONB, UUID
-from sqlalchemy.orm import DeclarativeBase, mapped_column
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -18,30 +19,42 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
-
-class Base(DeclarativeBase):
-    """Base of all models. Tables with a ``tenant`` column are tenant-scoped and protected by row-level security."""
-
-    metadata = MetaData(naming_convention=NAMING_CONVENTION)
-    type_annotation_map = {
-        uuid.UUID: UUID(as_uuid=True),
-        datetime: DateTime(timezone=True),
-        dict[str, Any]: JSONB,
-        str: Text,
-    }
+# Every table of the schema. Tables with a ``tenant`` column are tenant-scoped and protected by row-level security.
+metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-# The tenant column: first column of every tenant table's primary key.
-TenantPk = Annotated[uuid.UUID, mapped_column(UUID(as_uuid=True), primary_key=True)]
-# A generated uuid primary-key column (second column of the composite key).
-IdPk = Annotated[
-    uuid.UUID, mapped_column(UUID(as_uuid=True), primary_key=True, server_default=text("gen_random_uuid()"))
-]
-CreatedAt = Annotated[datetime, mapped_column(DateTime(timezone=True), server_default=func.now())]
-Cents = Annotated[int, mapped_column(BigInteger, nullable=False, server_default=text("0"))]
-EmptyJson = Annotated[dict[str, Any], mapped_column(JSONB, nullable=False, server_default=text("'{}'::jsonb"))]
+def tenant_pk() -> Column[object]:
+    """The ``tenant`` column: first column of every tenant table's primary key."""
+    return Column("tenant", UUID, primary_key=True)
+
+
+def id_pk(name: str) -> Column[object]:
+    """A generated uuid primary-key column (the second column of a tenant table's composite key)."""
+    return Column(name, UUID, primary_key=True, server_default=text("gen_random_uuid()"))
+
+
+def created_at(name: str = "created_at", *, nullable: bool = False) -> Column[object]:
+    """A ``timestamptz`` column defaulting to the time of the insert."""
+    return Column(name, DateTime(timezone=True), server_default=func.now(), nullable=nullable)
+
+
+def timestamps() -> tuple[Column[object], Column[object]]:
+    """The ``created_at`` and ``updated_at`` columns, both defaulting to the time of the insert."""
+    return created_at("created_at"), created_at("updated_at")
+
+
+def cents(name: str) -> Column[object]:
+    """A money column: integer cents (bigint), zero by default."""
+    return Column(name, BigInteger, nullable=False, server_default=text("0"))
+
+
+def empty_json(name: str) -> Column[object]:
+    """A ``jsonb`` column defaulting to the empty object."""
+    return Column(name, JSONB, nullable=False, server_default=text("'{}'::jsonb"))
 
 
 def tenant_tables() -> list[str]:
     """Names of every table with a ``tenant`` column, in dependency order (the ones RLS protects)."""
-    return [t.name for t in Base.metadata.sorted_tables if "tenant" in t.c]
+    import crm_core.db.models  # noqa: F401  (registers every table on ``metadata``)
+
+    return [t.name for t in metadata.sorted_tables if "tenant" in t.c]

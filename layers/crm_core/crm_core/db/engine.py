@@ -16,10 +16,9 @@ from contextlib import contextmanager
 from typing import Any
 from urllib.parse import quote_plus
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DisconnectionError
-from sqlalchemy.orm import Session
 
 from crm_core.db import pg8000_cache
 from crm_core.db.tls import tls_connect_arguments
@@ -142,14 +141,14 @@ def _ping_after_idle(engine: Engine) -> None:
             raise DisconnectionError(f"connection idle for {time.monotonic() - idle_since:.0f} s is gone") from exc
 
 
-def set_tenant(session: Session, tenant_id: uuid.UUID) -> None:
-    """Scope the session's current transaction to ``tenant_id`` (the setting row-level security reads)."""
-    session.execute(text("select set_config('app.current_tenant', :tenant, true)"), {"tenant": str(tenant_id)})
+def set_tenant(connection: Connection, tenant_id: uuid.UUID) -> None:
+    """Scope the connection's current transaction to ``tenant_id`` (the setting row-level security reads)."""
+    connection.execute(text("select set_config('app.current_tenant', :tenant, true)"), {"tenant": str(tenant_id)})
 
 
 @contextmanager
-def tenant_session(tenant_id: uuid.UUID, *, engine: Engine | None = None) -> Iterator[Session]:
-    """A session in one transaction scoped to ``tenant_id``; commits on success, rolls back on error."""
-    with Session(engine or get_engine(), expire_on_commit=False) as session, session.begin():
-        set_tenant(session, tenant_id)
-        yield session
+def tenant_transaction(tenant_id: uuid.UUID, *, engine: Engine | None = None) -> Iterator[Connection]:
+    """A connection in one transaction scoped to ``tenant_id``; commits on success, rolls back on error."""
+    with (engine or get_engine()).begin() as connection:
+        set_tenant(connection, tenant_id)
+        yield connection

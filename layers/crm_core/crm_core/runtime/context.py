@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection
 
 from crm_core.dal.access import PermissionNeed, require_permissions
 from crm_core.dal.audit import AuditEntry
@@ -21,13 +21,13 @@ from crm_core.runtime.effects import PendingEffect
 class ActionContext:
     """One call of one action, inside its tenant transaction.
 
-    ``session`` is scoped to ``tenant_id`` by row-level security; queries still filter by tenant explicitly,
+    ``connection`` is scoped to ``tenant_id`` by row-level security; queries still filter by tenant explicitly,
     so the indexes that start with ``tenant`` are used. ``now`` is fixed for the whole call. Effects queued
     here are written to the outbox with the action's rows and delivered only after the commit; a dry run or a
     failed call delivers none.
     """
 
-    session: Session
+    connection: Connection
     tenant_id: uuid.UUID
     actor_user_id: uuid.UUID
     action_id: str

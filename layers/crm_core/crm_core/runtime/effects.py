@@ -27,7 +27,6 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from sqlalchemy import Connection, Engine
-from sqlalchemy.orm import Session
 
 from crm_core.aws.event_publisher import OutgoingEvent
 from crm_core.aws.ports import EffectPorts
@@ -197,14 +196,14 @@ def deliver_after_commit(
         record_marks_at_once(connection, tenant_id, marks)
         return report
     try:
-        with Session(bind=connection, expire_on_commit=False) as session, session.begin():
-            record_marks(session, tenant_id, marks)  # also scopes this transaction to the tenant
+        with connection.begin():
+            record_marks(connection, tenant_id, marks)  # also scopes this transaction to the tenant
             writes = DeferredWrites()
             for row, outcome in recorded:
                 report.output_patch.update(_RECORDERS[row.recorder or ""](writes, row, outcome) or {})
             if report.output_patch and invocation_id is not None:
                 writes.execute(output_patch_statement(tenant_id, invocation_id, report.output_patch))
-            close_call(session, writes=writes)  # the recorders' writes and the ledger patch: one statement
+            close_call(connection, writes=writes)  # the recorders' writes and the ledger patch: one statement
     except Exception:
         logger.exception("outcome recorders failed; the deliveries are recorded without them")
         report.output_patch.clear()
@@ -243,18 +242,18 @@ def relay_pending_effects(
     """
     report = DeliveryReport()
     for _ in range(batch_size * max_batches):
-        with Session(engine, expire_on_commit=False) as session, session.begin():
-            rows = lock_due_effects(session, now, ["document", "email"], 1, tenant_id)
+        with engine.begin() as connection:
+            rows = lock_due_effects(connection, now, ["document", "email"], 1, tenant_id)
             if not rows:
                 break
-            batch = _deliver_rows(session, rows, ports, now)
+            batch = _deliver_rows(connection, rows, ports, now)
         report.merge(batch)
         forget_replays(batch.patched_calls)
     for _ in range(max_batches):
-        with Session(engine, expire_on_commit=False) as session, session.begin():
-            rows = lock_due_effects(session, now, ["event"], batch_size, tenant_id)
+        with engine.begin() as connection:
+            rows = lock_due_effects(connection, now, ["event"], batch_size, tenant_id)
             for row_tenant in dict.fromkeys(row.tenant for row in rows):
-                report.merge(_deliver_rows(session, [r for r in rows if r.tenant == row_tenant], ports, now))
+                report.merge(_deliver_rows(connection, [r for r in rows if r.tenant == row_tenant], ports, now))
         if len(rows) < batch_size:
             break
     return report
@@ -277,19 +276,21 @@ def forget_replays(calls: Sequence[tuple[str, int, str]]) -> None:
             logger.exception("could not drop the idempotency record of %s@%s", action_id, version)
 
 
-def _deliver_rows(session: Session, rows: Sequence[EffectRow], ports: EffectPorts, now: datetime) -> DeliveryReport:
+def _deliver_rows(
+    connection: Connection, rows: Sequence[EffectRow], ports: EffectPorts, now: datetime
+) -> DeliveryReport:
     """Deliver locked rows of one tenant, mark them (which scopes the transaction to the tenant for the recorders),
     run their recorders and patch their ledger outputs."""
     if not rows:
         return DeliveryReport()
     outcomes = _send(rows, ports)
     record_marks(
-        session, rows[0].tenant, [_mark(row, outcome, now) for row, outcome in zip(rows, outcomes, strict=True)]
+        connection, rows[0].tenant, [_mark(row, outcome, now) for row, outcome in zip(rows, outcomes, strict=True)]
     )
     report = _reported(rows, outcomes)
     for row, outcome in zip(rows, outcomes, strict=True):
         if row.recorder is not None:
-            _record_isolated(session, row, outcome, report)
+            _record_isolated(connection, row, outcome, report)
     return report
 
 
@@ -303,24 +304,24 @@ def _reported(rows: Sequence[EffectRow], outcomes: Sequence[EffectOutcome]) -> D
     return report
 
 
-def _record(session: Session, row: EffectRow, outcome: EffectOutcome, report: DeliveryReport) -> None:
+def _record(connection: Connection, row: EffectRow, outcome: EffectOutcome, report: DeliveryReport) -> None:
     """Run the row's recorder and patch its call's ledger output with what it returns."""
-    patch = _RECORDERS[row.recorder or ""](session, row, outcome)
+    patch = _RECORDERS[row.recorder or ""](connection, row, outcome)
     if not patch:
         return
     if row.invocation_id is not None:
-        patched = patch_invocation_output(session, row.tenant, row.invocation_id, patch)
+        patched = patch_invocation_output(connection, row.tenant, row.invocation_id, patch)
         if patched is not None:
             report.patched_calls.append(patched)
     report.output_patch.update(patch)
 
 
-def _record_isolated(session: Session, row: EffectRow, outcome: EffectOutcome, report: DeliveryReport) -> None:
+def _record_isolated(connection: Connection, row: EffectRow, outcome: EffectOutcome, report: DeliveryReport) -> None:
     """:func:`_record` in a savepoint: if it fails, the delivery is still marked (never sent twice)."""
     attempt = DeliveryReport()
     try:
-        with session.begin_nested():
-            _record(session, row, outcome, attempt)
+        with connection.begin_nested():
+            _record(connection, row, outcome, attempt)
     except Exception:
         logger.exception(
             "outcome recorder %r failed for effect %s; the delivery stays recorded", row.recorder, row.effect_id

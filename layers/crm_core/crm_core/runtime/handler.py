@@ -21,7 +21,6 @@ import pydantic
 from aws_lambda_powertools.metrics import MetricUnit
 from pydantic import BaseModel
 from sqlalchemy import Connection
-from sqlalchemy.orm import Session
 
 from crm_core.aws.ports import EffectPorts
 from crm_core.dal.access import require_active_internal_actor, require_permissions
@@ -187,16 +186,15 @@ class ActionRunner:
         # One connection for the call: its transaction, then the marks of what was delivered after the commit.
         with get_engine().connect() as connection:
             try:
-                with Session(bind=connection, expire_on_commit=False) as session:
-                    try:
-                        outcome = self._transaction(session, call, now)
-                        if outcome.commit:
-                            session.commit()
-                        else:
-                            session.rollback()
-                    except BaseException:
-                        session.rollback()
-                        raise
+                try:
+                    outcome = self._transaction(connection, call, now)
+                    if outcome.commit:
+                        connection.commit()
+                    else:
+                        connection.rollback()
+                except BaseException:
+                    connection.rollback()
+                    raise
             except Exception as exc:
                 # A socket error pg8000 raised below SQLAlchemy leaves the pool unaware the connection died.
                 if connection_lost(exc) and not connection.invalidated:
@@ -205,7 +203,7 @@ class ActionRunner:
             patch = self._deliver(connection, call.tenant_id, outcome, now)
         return {**outcome.output, **patch}
 
-    def _transaction(self, session: Session, call: Call, now: datetime) -> Outcome:
+    def _transaction(self, connection: Connection, call: Call, now: datetime) -> Outcome:
         """Everything of the call that happens inside its one database transaction.
 
         Its first statement opens the call (tenant, actor, permissions, ledger claim) and its last closes it
@@ -225,7 +223,7 @@ class ActionRunner:
                 step_path=call.step_path,
                 started_at=now,
             )
-        opened = open_call(session, call.tenant_id, envelope.actor_user_id, claim)
+        opened = open_call(connection, call.tenant_id, envelope.actor_user_id, claim)
         require_active_internal_actor(opened.actor)
         require_permissions(opened.held, spec.permissions(call.payload))
         if opened.stored is not None:
@@ -233,7 +231,7 @@ class ActionRunner:
             logger.info("replayed stored output", extra={"idempotency_key": call.key})
             return Outcome(output, commit=False)
         ctx = ActionContext(
-            session=session,
+            connection=connection,
             tenant_id=call.tenant_id,
             actor_user_id=envelope.actor_user_id,
             action_id=spec.id,
@@ -247,12 +245,12 @@ class ActionRunner:
         )
         output = self._serialize_output(spec.run(ctx, call.payload))
         if envelope.dry_run:  # validated, checked and computed: nothing is written, sent, stored or published
-            close_call(session, writes=ctx.writes)  # the writes still meet the database's rules, then roll back
+            close_call(connection, writes=ctx.writes)  # the writes still meet the database's rules, then roll back
             return Outcome(output, commit=False)
         invocation_id = opened.invocation_id
         written = set(
             close_call(
-                session,
+                connection,
                 writes=ctx.writes,
                 audit=None if ctx.audit_entry is None else run_audit_row(ctx, ctx.audit_entry),
                 effects=effect_rows(

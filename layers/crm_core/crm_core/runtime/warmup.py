@@ -3,8 +3,6 @@
 A function module calls ``warm_up(lambda_handler)`` right after building its handler. Lambda runs module
 code in the init phase, before the first request; without this, the first call pays for:
 
-- **mapper configuration**: SQLAlchemy configures every ORM mapper (32 tables, their relationships) on the
-  first ORM query;
 - **the engine**: ``create_engine`` imports the pg8000 dialect and builds the pool;
 - **the connection**: the TCP (and TLS) connection, the login (SCRAM in pure Python) and SQLAlchemy's dialect
   initialisation (a few queries the first connection runs). The container's one pooled connection is opened
@@ -39,7 +37,7 @@ timings: dict[str, float] = {}
 def warm_up(handler: Any, *, connect: bool = True) -> dict[str, float]:
     """Do ``handler``'s one-time work now (see the module docstring); returns the milliseconds of each step."""
     spec = handler.spec
-    _step("mappers", _configure_mappers)
+    timings.clear()
     settings = get_settings()
     if settings.database_url or settings.db_secret_arn:
         _step("engine", _create_engine)
@@ -59,12 +57,6 @@ def _step(name: str, work: Callable[[], Any]) -> None:
     except Exception:  # the first call does this work again and reports what is wrong
         logger.exception("init warm-up step failed", extra={"step": name})
     timings[name] = round((time.perf_counter() - started) * 1000, 1)
-
-
-def _configure_mappers() -> None:
-    from sqlalchemy.orm import configure_mappers
-
-    configure_mappers()
 
 
 def _create_engine() -> None:

@@ -93,7 +93,7 @@ _TARGETS: dict[
 def _target_links(ctx: ActionContext, target: NoteTarget) -> tuple[dict[str, Any], dict[str, Any]] | None:
     """The interaction's foreign keys and the target summary; ``None`` when the target is not in the tenant."""
     query, make_record, foreign_keys, summary = _TARGETS[target.type]
-    record = records.get_record(ctx.session, query(ctx.tenant_id, target.id), make_record)
+    record = records.get_record(ctx.connection, query(ctx.tenant_id, target.id), make_record)
     if record is None:
         return None
     return (
@@ -114,13 +114,13 @@ def create_activity_note(ctx: ActionContext, data: CreateActivityNoteInput) -> C
             target_type="project",
         )
     foreign_keys, summary = _load_target(ctx, data.target)
-    note_type_id = system_type_id(ctx.session, "Note")
+    note_type_id = system_type_id(ctx.connection, "Note")
     if note_type_id is None:
         raise InternalError(
             "System interaction type Note missing", {"setup": "system_interaction_types", "type_name": "Note"}
         )
     note_id = insert_interaction(
-        ctx.session,
+        ctx.connection,
         ctx.tenant_id,
         {
             **foreign_keys,

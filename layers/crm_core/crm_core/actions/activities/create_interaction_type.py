@@ -59,7 +59,7 @@ def normalized_type_name(name: str) -> str:
 
 def create_interaction_type(ctx: ActionContext, data: CreateInteractionTypeInput) -> CreateInteractionTypeOutput:
     """Create the type, or return the tenant type with the same normalised name (``if_exists``)."""
-    session, tenant = ctx.session, ctx.tenant_id
+    session, tenant = ctx.connection, ctx.tenant_id
     interaction_types.lock_interaction_types(session, tenant)
     existing = interaction_types.find_tenant_type_by_name(session, tenant, normalized_type_name(data.type_name))
     if existing is not None:

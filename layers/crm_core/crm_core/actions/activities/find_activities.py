@@ -124,7 +124,7 @@ def _check_status_filter(ctx: ActionContext, filters: ActivityFilters) -> None:
     """
     if filters.status_id is None:
         return
-    status = statuses.get_status(ctx.session, ctx.tenant_id, filters.status_id)
+    status = statuses.get_status(ctx.connection, ctx.tenant_id, filters.status_id)
     if status is not None:
         require_interaction_status_type(status)
 
@@ -137,7 +137,7 @@ def find_activities(ctx: ActionContext, data: FindActivitiesInput) -> FindActivi
     _check_status_filter(ctx, filters)
 
     rows, total = activities.find_activity_page(
-        ctx.session, ctx.tenant_id, filters, after=after, limit=data.limit + 1, with_total=data.include_total
+        ctx.connection, ctx.tenant_id, filters, after=after, limit=data.limit + 1, with_total=data.include_total
     )
     page, has_more = paging.fit_page(rows, data.limit, activity_summary)
     if not page and after is None and data.on_empty == "error":

@@ -21,7 +21,7 @@ INTERACTION_STATUS_TYPE = "interaction"
 def load_activity(ctx: ActionContext, activity_id: uuid.UUID, *, lock: bool = False) -> ActivityRecord:
     """The activity's summary row (full notes); NotFoundError when it is not in the tenant."""
     return require_found(
-        activities.get_activity(ctx.session, ctx.tenant_id, activity_id, lock=lock),
+        activities.get_activity(ctx.connection, ctx.tenant_id, activity_id, lock=lock),
         "interaction",
         activity_id,
         field="activity_id",
@@ -35,7 +35,7 @@ def require_interaction_status(ctx: ActionContext, status_id: uuid.UUID, *, fiel
     A status is a setting the caller chose, not a record the call acts on: an unknown one is a bad input (as in
     AlgaPSA, "Target interaction status was not found"), so a workflow's ``Catch`` sees a ValidationError.
     """
-    status = statuses.get_status(ctx.session, ctx.tenant_id, status_id)
+    status = statuses.get_status(ctx.connection, ctx.tenant_id, status_id)
     return checked_interaction_status(status, status_id, field=field)
 
 
@@ -74,7 +74,7 @@ def require_interaction_type(
     ctx: ActionContext, type_id: uuid.UUID, *, field: str = "type_id"
 ) -> InteractionTypeRecord:
     """The tenant or system interaction type; ValidationError when neither has ``type_id`` (a bad input)."""
-    found = interaction_types.get_interaction_type(ctx.session, ctx.tenant_id, type_id)
+    found = interaction_types.get_interaction_type(ctx.connection, ctx.tenant_id, type_id)
     return checked_interaction_type(found, type_id, field=field)
 
 

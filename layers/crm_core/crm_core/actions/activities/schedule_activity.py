@@ -190,7 +190,7 @@ def _look_up(ctx: ActionContext, data: ScheduleActivityInput) -> _Found:
         status=data.status_id is not None,
     )
     found = shape.batch.fetch(
-        ctx.session,
+        ctx.connection,
         {
             "tenant": ctx.tenant_id,
             "contact_id": data.contact_id,
@@ -376,7 +376,7 @@ def schedule_activity(ctx: ActionContext, data: ScheduleActivityInput) -> Schedu
         "category": data.category,
         "tags": data.tags or None,
     }
-    activity_id = insert_interaction(ctx.session, ctx.tenant_id, values)
+    activity_id = insert_interaction(ctx.connection, ctx.tenant_id, values)
     emit_interaction_logged(
         ctx,
         interaction_id=activity_id,

@@ -117,7 +117,7 @@ def _drop_mappings_of_removed_tags(
 ) -> list[dict[str, str]]:
     """The activity's ``tags`` column is the truth of its tags: the tag mappings of texts it no longer has are
     deleted (crm.tag_activity adds both), each publishing TAG_REMOVED. Returns them for the audit row."""
-    removed_mappings = activity_tags.remove_mappings_not_in(ctx.session, ctx.tenant_id, activity_id, tags or [])
+    removed_mappings = activity_tags.remove_mappings_not_in(ctx.connection, ctx.tenant_id, activity_id, tags or [])
     for removed in removed_mappings:
         ctx.emit(
             "TAG_REMOVED",
@@ -173,7 +173,7 @@ def update_activity(ctx: ActionContext, data: UpdateActivityInput) -> UpdateActi
             activity_before=before_summary, activity_after=before_summary, changed_fields=[], no_op=True
         )
 
-    activities.update_activity_columns(ctx.session, ctx.tenant_id, data.activity_id, changes)
+    activities.update_activity_columns(ctx.connection, ctx.tenant_id, data.activity_id, changes)
     removed_mappings = (
         _drop_mappings_of_removed_tags(ctx, data.activity_id, changes["tags"]) if "tags" in changes else []
     )

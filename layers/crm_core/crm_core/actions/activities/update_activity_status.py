@@ -54,13 +54,13 @@ def _target_status(ctx: ActionContext, data: UpdateActivityStatusInput) -> Statu
     if data.status_id is not None:
         return require_interaction_status(ctx, data.status_id)
     name = data.status_name or ""
-    matches = statuses.interaction_statuses_named(ctx.session, ctx.tenant_id, name)
+    matches = statuses.interaction_statuses_named(ctx.connection, ctx.tenant_id, name)
     if not matches:
         raise guard_failed(
             "status_name_known",
             STATUS_NOT_FOUND,
             field="status_name",
-            expected=statuses.interaction_status_names(ctx.session, ctx.tenant_id),
+            expected=statuses.interaction_status_names(ctx.connection, ctx.tenant_id),
             actual=name,
             status_type=INTERACTION_STATUS_TYPE,
         )

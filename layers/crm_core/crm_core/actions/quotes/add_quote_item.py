@@ -176,7 +176,7 @@ def add_quote_item(ctx: ActionContext, data: AddQuoteItemInput) -> AddQuoteItemO
     quote = load_quote(ctx, data.quote_id)
     require_editable(quote)
     if data.applies_to_item_id is not None:
-        items = quotes_dal.quote_items(ctx.session, ctx.tenant_id, quote.quote_id)
+        items = quotes_dal.quote_items(ctx.connection, ctx.tenant_id, quote.quote_id)
         if data.applies_to_item_id not in {item.quote_item_id for item in items}:
             raise guard_failed(
                 "applies_to_item_on_quote",
@@ -188,11 +188,11 @@ def add_quote_item(ctx: ActionContext, data: AddQuoteItemInput) -> AddQuoteItemO
     display_order = (
         data.display_order
         if data.display_order is not None
-        else quote_authoring.next_display_order(ctx.session, ctx.tenant_id, quote.quote_id)
+        else quote_authoring.next_display_order(ctx.connection, ctx.tenant_id, quote.quote_id)
     )
     values = data.model_dump(exclude={"quote_id", "idempotency_key", "display_order", "cost_currency"})
     item_id = quote_authoring.insert_quote_item(
-        ctx.session,
+        ctx.connection,
         ctx.tenant_id,
         {
             **values,
@@ -206,10 +206,10 @@ def add_quote_item(ctx: ActionContext, data: AddQuoteItemInput) -> AddQuoteItemO
         },
     )
     quotes_dal.update_quote(
-        ctx.session, ctx.tenant_id, quote.quote_id, {"updated_by": ctx.actor_user_id, "updated_at": ctx.now}
+        ctx.connection, ctx.tenant_id, quote.quote_id, {"updated_by": ctx.actor_user_id, "updated_at": ctx.now}
     )
     quote = recalculate_totals(ctx, quote)
-    row = quote_authoring.item_detail(ctx.session, ctx.tenant_id, item_id)
+    row = quote_authoring.item_detail(ctx.connection, ctx.tenant_id, item_id)
     assert row is not None, "the item written in this transaction is readable in it"
     item = item_detail(row)
     ctx.audit(

@@ -66,7 +66,7 @@ def approve_quote(ctx: ActionContext, data: ApproveQuoteInput) -> ApproveQuoteOu
         "quote_pending_approval",
         "Only quotes pending approval can be approved or sent back for changes",
     )
-    submission = latest_submission(ctx.session, ctx.tenant_id, quote.quote_id)
+    submission = latest_submission(ctx.connection, ctx.tenant_id, quote.quote_id)
     if submission is not None and submission.submitted_by == ctx.actor_user_id:
         raise guard_failed(
             "approver_is_not_submitter",

@@ -63,7 +63,7 @@ def load_quote(
     templates).
     """
     quote = require_found(
-        quotes_dal.get_quote(ctx.session, ctx.tenant_id, quote_id, lock=True), "quote", quote_id, field=field
+        quotes_dal.get_quote(ctx.connection, ctx.tenant_id, quote_id, lock=True), "quote", quote_id, field=field
     )
     status = expire_on_access(ctx, quote_id, quote.status, quote.valid_until)
     if template_refusal is not None:
@@ -78,9 +78,9 @@ def expire_on_access(
     (status, ``expired_at`` and an ``expired`` activity, rolled back with the call if it then fails)."""
     if not is_expired_on_access(status, valid_until, ctx.now):
         return status
-    quotes_dal.update_quote(ctx.session, ctx.tenant_id, quote_id, {"status": "expired", "expired_at": ctx.now})
+    quotes_dal.update_quote(ctx.connection, ctx.tenant_id, quote_id, {"status": "expired", "expired_at": ctx.now})
     quotes_dal.insert_quote_activity(
-        ctx.session,
+        ctx.connection,
         ctx.tenant_id,
         quote_id,
         activity_type="expired",
@@ -115,13 +115,13 @@ def change_status(
     ``status_changed`` activity, and recalculate its totals; returns the quote as it now is."""
     require_transition(quote.status, target)
     quotes_dal.update_quote(
-        ctx.session,
+        ctx.connection,
         ctx.tenant_id,
         quote.quote_id,
         {"status": target, "updated_by": ctx.actor_user_id, "updated_at": ctx.now, **(values or {})},
     )
     quotes_dal.insert_quote_activity(
-        ctx.session,
+        ctx.connection,
         ctx.tenant_id,
         quote.quote_id,
         activity_type="status_changed",
@@ -138,7 +138,7 @@ def recalculate_totals(ctx: ActionContext, quote: quotes_dal.QuoteRecord) -> quo
     quote with them. Templates keep zero totals."""
     if quote.is_template:
         return quote
-    items = quotes_dal.quote_items(ctx.session, ctx.tenant_id, quote.quote_id)
+    items = quotes_dal.quote_items(ctx.connection, ctx.tenant_id, quote.quote_id)
     totals = totals_of(quote, items)
     values = totals.amounts()
     lines = [
@@ -150,7 +150,7 @@ def recalculate_totals(ctx: ActionContext, quote: quotes_dal.QuoteRecord) -> quo
         }
         for line in totals.lines
     ]
-    quotes_dal.store_totals(ctx.session, ctx.tenant_id, quote.quote_id, values, lines)
+    quotes_dal.store_totals(ctx.connection, ctx.tenant_id, quote.quote_id, values, lines)
     return _replace(quote, items_count=len(items), **values)
 
 
@@ -184,7 +184,7 @@ def add_quote_activity(
 ) -> uuid.UUID:
     """A quote activity performed by the actor, now."""
     return quotes_dal.insert_quote_activity(
-        ctx.session,
+        ctx.connection,
         ctx.tenant_id,
         quote_id,
         activity_type=activity_type,

@@ -173,7 +173,7 @@ def convert_quote(ctx: ActionContext, data: ConvertQuoteInput) -> ConvertQuoteOu
             actual=_conversion_state(quote),
             target=data.target,
         )
-    items = quotes_dal.quote_items(ctx.session, ctx.tenant_id, quote.quote_id)
+    items = quotes_dal.quote_items(ctx.connection, ctx.tenant_id, quote.quote_id)
     client_id = _require_convertible(quote, data.target, items)
     contract_id = invoice_id = None
     invoice_number: str | None = None
@@ -197,7 +197,7 @@ def convert_quote(ctx: ActionContext, data: ConvertQuoteInput) -> ConvertQuoteOu
         )
     else:
         quotes_dal.update_quote(
-            ctx.session,
+            ctx.connection,
             ctx.tenant_id,
             quote.quote_id,
             {**ids, "updated_by": ctx.actor_user_id, "updated_at": ctx.now},
@@ -311,7 +311,7 @@ def _to_contract(
             }
         )
     contract_id = conversions_dal.insert_contract(
-        ctx.session,
+        ctx.connection,
         ctx.tenant_id,
         client_id=client_id,
         values={
@@ -346,7 +346,7 @@ def _to_invoice(
     ctx: ActionContext, quote: quotes_dal.QuoteRecord, client_id: uuid.UUID, chosen: list[QuoteItemRow]
 ) -> tuple[uuid.UUID, str]:
     chosen_ids = {item.quote_item_id for item in chosen}
-    rows = quotes_dal.quote_items(ctx.session, ctx.tenant_id, quote.quote_id)
+    rows = quotes_dal.quote_items(ctx.connection, ctx.tenant_id, quote.quote_id)
     priced = [row for row in rows if row.quote_item_id in chosen_ids]
     totals = totals_of(replace(quote, client_id=client_id), priced)
     amounts = {line.item_id: line for line in totals.lines}
@@ -378,10 +378,10 @@ def _to_invoice(
             }
         )
     subtotal = totals.subtotal - totals.discount_total
-    number = next_number(ctx.session, ctx.tenant_id, "INVOICE")
+    number = next_number(ctx.connection, ctx.tenant_id, "INVOICE")
     dated = _start_date(ctx, quote)
     invoice_id = conversions_dal.insert_invoice(
-        ctx.session,
+        ctx.connection,
         ctx.tenant_id,
         values={
             "client_id": client_id,

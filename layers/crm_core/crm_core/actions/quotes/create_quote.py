@@ -158,10 +158,10 @@ def require_valid_until_not_before(quote_date: datetime | None, valid_until: dat
 
 def require_client_and_contact(ctx: ActionContext, client_id: uuid.UUID, contact_id: uuid.UUID | None) -> ClientRecord:
     """The client (NOT_FOUND when missing); the contact must exist (NOT_FOUND) and be the client's (ValidationError)."""
-    client = require_found(get_client(ctx.session, ctx.tenant_id, client_id), "client", client_id, field="client_id")
+    client = require_found(get_client(ctx.connection, ctx.tenant_id, client_id), "client", client_id, field="client_id")
     if contact_id is not None:
         contact = require_found(
-            get_contact(ctx.session, ctx.tenant_id, contact_id), "contact", contact_id, field="contact_id"
+            get_contact(ctx.connection, ctx.tenant_id, contact_id), "contact", contact_id, field="contact_id"
         )
         require_contact_of_client(contact.client_id, client_id, "The contact does not belong to the quote's client")
     return client
@@ -170,9 +170,9 @@ def require_client_and_contact(ctx: ActionContext, client_id: uuid.UUID, contact
 def insert_draft_quote(ctx: ActionContext, values: dict[str, Any]) -> uuid.UUID:
     """A new draft quote with ``values``: numbered (none in a dry run), version 1, totals 0, with its ``created``
     quote activity. Returns its id."""
-    quote_number = None if ctx.dry_run else next_number(ctx.session, ctx.tenant_id, "QUOTE")
+    quote_number = None if ctx.dry_run else next_number(ctx.connection, ctx.tenant_id, "QUOTE")
     quote_id = quote_authoring.insert_quote(
-        ctx.session,
+        ctx.connection,
         ctx.tenant_id,
         {
             **values,
@@ -196,7 +196,7 @@ def insert_draft_quote(ctx: ActionContext, values: dict[str, Any]) -> uuid.UUID:
 
 def read_quote(ctx: ActionContext, quote_id: uuid.UUID) -> quotes_dal.QuoteRecord:
     """The quote this call just wrote."""
-    record = quotes_dal.get_quote(ctx.session, ctx.tenant_id, quote_id)
+    record = quotes_dal.get_quote(ctx.connection, ctx.tenant_id, quote_id)
     assert record is not None, "the quote written in this transaction is readable in it"
     return record
 

@@ -72,7 +72,7 @@ class CreateQuoteFromTemplateOutput(ActionOutput):
 
 def create_quote_from_template(ctx: ActionContext, data: CreateQuoteFromTemplateInput) -> CreateQuoteFromTemplateOutput:
     template = require_found(
-        quotes_dal.get_quote(ctx.session, ctx.tenant_id, data.template_id),
+        quotes_dal.get_quote(ctx.connection, ctx.tenant_id, data.template_id),
         "quote",
         data.template_id,
         field="template_id",
@@ -119,12 +119,12 @@ def create_quote_from_template(ctx: ActionContext, data: CreateQuoteFromTemplate
             "template_id": template.quote_id,
         },
     )
-    source = quotes_dal.quote_items(ctx.session, ctx.tenant_id, template.quote_id)
+    source = quotes_dal.quote_items(ctx.connection, ctx.tenant_id, template.quote_id)
     quote_authoring.copy_items(
-        ctx.session, ctx.tenant_id, source, quote_id=quote_id, actor=ctx.actor_user_id, now=ctx.now
+        ctx.connection, ctx.tenant_id, source, quote_id=quote_id, actor=ctx.actor_user_id, now=ctx.now
     )
     record = recalculate_totals(ctx, read_quote(ctx, quote_id))
-    items = [item_detail(row) for row in quotes_dal.quote_items(ctx.session, ctx.tenant_id, quote_id)]
+    items = [item_detail(row) for row in quotes_dal.quote_items(ctx.connection, ctx.tenant_id, quote_id)]
     ctx.audit(
         quote_audit_data(record) | {"items": [item.model_dump(mode="json") for item in items]},
         {"quote_id": quote_id, "quote_number": record.quote_number, "template_id": template.quote_id},

@@ -202,7 +202,7 @@ def find_quotes(ctx: ActionContext, data: FindQuotesInput) -> FindQuotesOutput:
     after = decode_cursor(data.cursor, filters, sort) if data.cursor is not None else None
 
     rows, total = quote_search.find_quote_page(
-        ctx.session, ctx.tenant_id, filters, sort, after=after, limit=data.limit + 1, with_total=data.include_total
+        ctx.connection, ctx.tenant_id, filters, sort, after=after, limit=data.limit + 1, with_total=data.include_total
     )
 
     def render(row: QuotePageRow) -> QuoteDetail:

@@ -122,7 +122,7 @@ def resolve_recipients(explicit: list[str] | None, contact_email: str | None, bi
 
 def send_quote(ctx: ActionContext, data: SendQuoteInput) -> SendQuoteOutput:
     quote = require_found(
-        quotes_dal.lock_quote_for_send(ctx.session, ctx.tenant_id, data.quote_id),
+        quotes_dal.lock_quote_for_send(ctx.connection, ctx.tenant_id, data.quote_id),
         "quote",
         data.quote_id,
         field="quote_id",
@@ -222,7 +222,7 @@ def _send(
     """Everything of a real send inside the transaction; returns the filed PDF and whether an email is queued."""
     settings = get_settings()
     bucket = settings.require("quote_bucket")
-    items = quotes_dal.quote_items(ctx.session, ctx.tenant_id, quote.quote_id)
+    items = quotes_dal.quote_items(ctx.connection, ctx.tenant_id, quote.quote_id)
     totals = totals_of(quote, items)
     quotes_dal.update_quote(
         ctx.writes,

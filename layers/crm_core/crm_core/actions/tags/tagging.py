@@ -185,7 +185,7 @@ def apply_tags(
     ``{target_type}:update`` is checked by the runtime beforehand; ``tag:create`` is required here, only when
     a definition is new. With ``if_exists="error"`` an already applied tag is a ConflictError naming it.
     """
-    session, tenant = ctx.session, ctx.tenant_id
+    session, tenant = ctx.connection, ctx.tenant_id
     state = tag_store.read_tagging_state(session, tenant, target_type, target_id, tag_texts)
     target = require_found(
         TaggedRecord(type=target_type, id=target_id) if state.target_exists else None,

@@ -6,11 +6,11 @@ from alembic import context
 from sqlalchemy import text
 
 from crm_core.db import models  # noqa: F401  (registers every table)
-from crm_core.db.base import Base
+from crm_core.db.base import metadata
 from crm_core.db.engine import database_url, get_engine
 
 config = context.config
-target_metadata = Base.metadata
+target_metadata = metadata
 # Two upgrades at once (parallel deploys, parallel test workers) take turns on this lock instead of racing to
 # create the same objects; the second then finds the database at head and does nothing.
 MIGRATION_LOCK_KEY = 7_411_903_205

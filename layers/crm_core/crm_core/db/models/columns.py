@@ -1,11 +1,8 @@
-"""What many table models declare alike: the tenant-scoped foreign key and the created/updated timestamps."""
+"""What many tables declare alike: the tenant-scoped foreign key."""
 
 from __future__ import annotations
 
 from sqlalchemy import ForeignKeyConstraint
-from sqlalchemy.orm import Mapped
-
-from crm_core.db.base import CreatedAt
 
 
 def tenant_fk(
@@ -16,10 +13,3 @@ def tenant_fk(
     """
     referred = f"{table}.{parent_column or column}"
     return ForeignKeyConstraint(["tenant", column], [f"{table}.tenant", referred], ondelete=ondelete)
-
-
-class Timestamps:
-    """The ``created_at`` and ``updated_at`` columns, both defaulting to the time of the insert."""
-
-    created_at: Mapped[CreatedAt]
-    updated_at: Mapped[CreatedAt]

@@ -2,251 +2,249 @@
 
 from __future__ import annotations
 
-import uuid
-from datetime import datetime
-from typing import Any
-
 from sqlalchemy import (
     Boolean,
     CheckConstraint,
+    Column,
+    DateTime,
     Index,
     Integer,
     LargeBinary,
+    Table,
     Text,
     UniqueConstraint,
     text,
 )
-from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 
-from crm_core.db.base import Base, CreatedAt, EmptyJson, IdPk, TenantPk
-from crm_core.db.models.columns import Timestamps, tenant_fk
+from crm_core.db.base import created_at, empty_json, id_pk, metadata, tenant_pk, timestamps
+from crm_core.db.models.columns import tenant_fk
 
-
-class Tenant(Base):
-    __tablename__ = "tenants"
-
-    tenant: Mapped[TenantPk]
-    client_name: Mapped[str]
-    email: Mapped[str | None]
-    created_at: Mapped[CreatedAt]
-
-
-class TenantSettings(Timestamps, Base):
-    __tablename__ = "tenant_settings"
-
-    tenant: Mapped[TenantPk]
-    settings: Mapped[EmptyJson]
+Tenant = Table(
+    "tenants",
+    metadata,
+    tenant_pk(),
+    Column("client_name", Text, nullable=False),
+    Column("email", Text),
+    created_at("created_at"),
+)
 
 
-class User(Timestamps, Base):
-    __tablename__ = "users"
-    __table_args__ = (CheckConstraint("user_type in ('internal', 'client')", name="user_type"),)
-
-    tenant: Mapped[TenantPk]
-    user_id: Mapped[IdPk]
-    username: Mapped[str]
-    hashed_password: Mapped[str | None]
-    first_name: Mapped[str | None]
-    last_name: Mapped[str | None]
-    email: Mapped[str | None]
-    user_type: Mapped[str] = mapped_column(server_default=text("'internal'"))
-    is_inactive: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
-    contact_id: Mapped[uuid.UUID | None]
+TenantSettings = Table(
+    "tenant_settings",
+    metadata,
+    tenant_pk(),
+    empty_json("settings"),
+    *timestamps(),
+)
 
 
-class Role(Base):
-    __tablename__ = "roles"
-
-    tenant: Mapped[TenantPk]
-    role_id: Mapped[IdPk]
-    role_name: Mapped[str]
-    description: Mapped[str | None]
-    msp: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
-    client: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
-
-
-class Permission(Timestamps, Base):
-    __tablename__ = "permissions"
-    __table_args__ = (Index("ix_permissions_resource_action", "tenant", "resource", "action"),)
-
-    tenant: Mapped[TenantPk]
-    permission_id: Mapped[IdPk]
-    resource: Mapped[str]
-    action: Mapped[str]
-    msp: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
-    client: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
-    description: Mapped[str | None]
+User = Table(
+    "users",
+    metadata,
+    tenant_pk(),
+    id_pk("user_id"),
+    Column("username", Text, nullable=False),
+    Column("hashed_password", Text),
+    Column("first_name", Text),
+    Column("last_name", Text),
+    Column("email", Text),
+    Column("user_type", Text, server_default=text("'internal'"), nullable=False),
+    Column("is_inactive", Boolean, server_default=text("false"), nullable=False),
+    Column("contact_id", UUID),
+    *timestamps(),
+    CheckConstraint("user_type in ('internal', 'client')", name="user_type"),
+)
 
 
-class RolePermission(Base):
-    __tablename__ = "role_permissions"
-    __table_args__ = (
-        tenant_fk("role_id", "roles", ondelete="CASCADE"),
-        tenant_fk("permission_id", "permissions", ondelete="CASCADE"),
-    )
-
-    tenant: Mapped[TenantPk]
-    role_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
-    permission_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
-
-
-class UserRole(Base):
-    __tablename__ = "user_roles"
-    __table_args__ = (
-        tenant_fk("user_id", "users", ondelete="CASCADE"),
-        tenant_fk("role_id", "roles", ondelete="CASCADE"),
-    )
-
-    tenant: Mapped[TenantPk]
-    user_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
-    role_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+Role = Table(
+    "roles",
+    metadata,
+    tenant_pk(),
+    id_pk("role_id"),
+    Column("role_name", Text, nullable=False),
+    Column("description", Text),
+    Column("msp", Boolean, server_default=text("true"), nullable=False),
+    Column("client", Boolean, server_default=text("false"), nullable=False),
+)
 
 
-class AuditLog(Base):
-    __tablename__ = "audit_logs"
-    __table_args__ = (
-        Index("ix_audit_logs_table_record", "tenant", "table_name", "record_id"),
-        Index("ix_audit_logs_timestamp", "tenant", "timestamp"),
-    )
-
-    tenant: Mapped[TenantPk]
-    audit_id: Mapped[IdPk]
-    user_id: Mapped[str | None]
-    operation: Mapped[str]
-    table_name: Mapped[str]
-    record_id: Mapped[str]
-    changed_data: Mapped[EmptyJson]
-    details: Mapped[EmptyJson]
-    timestamp: Mapped[CreatedAt]
+Permission = Table(
+    "permissions",
+    metadata,
+    tenant_pk(),
+    id_pk("permission_id"),
+    Column("resource", Text, nullable=False),
+    Column("action", Text, nullable=False),
+    Column("msp", Boolean, server_default=text("true"), nullable=False),
+    Column("client", Boolean, server_default=text("false"), nullable=False),
+    Column("description", Text),
+    *timestamps(),
+    Index("ix_permissions_resource_action", "tenant", "resource", "action"),
+)
 
 
-class WorkflowActionInvocation(Base):
-    """The idempotency ledger: one row per effect, written in the effect's own transaction."""
-
-    __tablename__ = "workflow_action_invocations"
-    __table_args__ = (
-        UniqueConstraint("tenant", "action_id", "action_version", "idempotency_key"),
-        CheckConstraint("status in ('STARTED', 'SUCCEEDED', 'FAILED')", name="status"),
-        Index("ix_workflow_action_invocations_run", "tenant", "run_id"),
-    )
-
-    tenant: Mapped[TenantPk]
-    invocation_id: Mapped[IdPk]
-    run_id: Mapped[str]
-    step_path: Mapped[str]
-    action_id: Mapped[str]
-    action_version: Mapped[int] = mapped_column(Integer)
-    idempotency_key: Mapped[str]
-    input_hash: Mapped[str]
-    status: Mapped[str] = mapped_column(server_default=text("'STARTED'"))
-    attempt: Mapped[int] = mapped_column(Integer, server_default=text("1"))
-    input_json: Mapped[EmptyJson]
-    output_json: Mapped[dict[str, Any] | None]
-    error_message: Mapped[str | None]
-    error_json: Mapped[dict[str, Any] | None]
-    started_at: Mapped[CreatedAt]
-    completed_at: Mapped[datetime | None]
+RolePermission = Table(
+    "role_permissions",
+    metadata,
+    tenant_pk(),
+    Column("role_id", UUID, primary_key=True),
+    Column("permission_id", UUID, primary_key=True),
+    tenant_fk("role_id", "roles", ondelete="CASCADE"),
+    tenant_fk("permission_id", "permissions", ondelete="CASCADE"),
+)
 
 
-class WorkflowEventOutbox(Base):
-    """After-commit effects (events, emails, documents) written in the action's transaction, delivered after."""
-
-    __tablename__ = "workflow_event_outbox"
-    __table_args__ = (
-        UniqueConstraint("tenant", "idempotency_key"),
-        CheckConstraint("status in ('PENDING', 'DELIVERED', 'FAILED')", name="status"),
-        CheckConstraint("kind in ('event', 'email', 'document')", name="kind"),
-        CheckConstraint("kind <> 'event' or event_type is not null", name="event_type"),
-        Index(
-            "ix_workflow_event_outbox_pending",
-            "available_at",
-            postgresql_where=text("status = 'PENDING'"),
-        ),
-    )
-
-    tenant: Mapped[TenantPk]
-    event_id: Mapped[IdPk]
-    kind: Mapped[str] = mapped_column(server_default=text("'event'"))
-    event_type: Mapped[str | None]
-    idempotency_key: Mapped[str]
-    payload: Mapped[EmptyJson]
-    content: Mapped[bytes | None] = mapped_column(LargeBinary)
-    status: Mapped[str] = mapped_column(server_default=text("'PENDING'"))
-    attempts: Mapped[int] = mapped_column(Integer, server_default=text("0"))
-    last_error: Mapped[str | None]
-    result: Mapped[dict[str, Any] | None]
-    recorder: Mapped[str | None]
-    invocation_id: Mapped[uuid.UUID | None]
-    source_action_id: Mapped[str | None]
-    run_id: Mapped[str | None]
-    created_at: Mapped[CreatedAt]
-    available_at: Mapped[CreatedAt]
-    delivered_at: Mapped[datetime | None]
+UserRole = Table(
+    "user_roles",
+    metadata,
+    tenant_pk(),
+    Column("user_id", UUID, primary_key=True),
+    Column("role_id", UUID, primary_key=True),
+    tenant_fk("user_id", "users", ondelete="CASCADE"),
+    tenant_fk("role_id", "roles", ondelete="CASCADE"),
+)
 
 
-class NextNumber(Base):
-    __tablename__ = "next_number"
-
-    tenant: Mapped[TenantPk]
-    entity_type: Mapped[str] = mapped_column(primary_key=True)
-    last_number: Mapped[int] = mapped_column(Integer, server_default=text("0"))
-    initial_value: Mapped[int] = mapped_column(Integer, server_default=text("1"))
-    prefix: Mapped[str | None]
-    padding_length: Mapped[int] = mapped_column(Integer, server_default=text("4"))
-
-
-class Document(Base):
-    __tablename__ = "documents"
-
-    tenant: Mapped[TenantPk]
-    document_id: Mapped[IdPk]
-    document_name: Mapped[str]
-    folder_path: Mapped[str | None]
-    mime_type: Mapped[str | None]
-    file_size: Mapped[int | None] = mapped_column(Integer)
-    storage_bucket: Mapped[str | None]
-    storage_key: Mapped[str | None]
-    is_client_visible: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
-    created_by: Mapped[uuid.UUID | None]
-    created_at: Mapped[CreatedAt]
+AuditLog = Table(
+    "audit_logs",
+    metadata,
+    tenant_pk(),
+    id_pk("audit_id"),
+    Column("user_id", Text),
+    Column("operation", Text, nullable=False),
+    Column("table_name", Text, nullable=False),
+    Column("record_id", Text, nullable=False),
+    empty_json("changed_data"),
+    empty_json("details"),
+    created_at("timestamp"),
+    Index("ix_audit_logs_table_record", "tenant", "table_name", "record_id"),
+    Index("ix_audit_logs_timestamp", "tenant", "timestamp"),
+)
 
 
-class DocumentAssociation(Base):
-    __tablename__ = "document_associations"
-    __table_args__ = (
-        tenant_fk("document_id", "documents", ondelete="CASCADE"),
-        Index("ix_document_associations_entity", "tenant", "entity_type", "entity_id"),
-    )
+# The idempotency ledger: one row per effect, written in the effect's own transaction.
+WorkflowActionInvocation = Table(
+    "workflow_action_invocations",
+    metadata,
+    tenant_pk(),
+    id_pk("invocation_id"),
+    Column("run_id", Text, nullable=False),
+    Column("step_path", Text, nullable=False),
+    Column("action_id", Text, nullable=False),
+    Column("action_version", Integer, nullable=False),
+    Column("idempotency_key", Text, nullable=False),
+    Column("input_hash", Text, nullable=False),
+    Column("status", Text, server_default=text("'STARTED'"), nullable=False),
+    Column("attempt", Integer, server_default=text("1"), nullable=False),
+    empty_json("input_json"),
+    Column("output_json", JSONB),
+    Column("error_message", Text),
+    Column("error_json", JSONB),
+    created_at("started_at"),
+    Column("completed_at", DateTime(timezone=True)),
+    UniqueConstraint("tenant", "action_id", "action_version", "idempotency_key"),
+    CheckConstraint("status in ('STARTED', 'SUCCEEDED', 'FAILED')", name="status"),
+    Index("ix_workflow_action_invocations_run", "tenant", "run_id"),
+)
 
-    tenant: Mapped[TenantPk]
-    association_id: Mapped[IdPk]
-    document_id: Mapped[uuid.UUID]
-    entity_id: Mapped[uuid.UUID]
-    entity_type: Mapped[str]
-    created_at: Mapped[CreatedAt]
+
+# After-commit effects (events, emails, documents) written in the action's transaction, delivered after.
+WorkflowEventOutbox = Table(
+    "workflow_event_outbox",
+    metadata,
+    tenant_pk(),
+    id_pk("event_id"),
+    Column("kind", Text, server_default=text("'event'"), nullable=False),
+    Column("event_type", Text),
+    Column("idempotency_key", Text, nullable=False),
+    empty_json("payload"),
+    Column("content", LargeBinary),
+    Column("status", Text, server_default=text("'PENDING'"), nullable=False),
+    Column("attempts", Integer, server_default=text("0"), nullable=False),
+    Column("last_error", Text),
+    Column("result", JSONB),
+    Column("recorder", Text),
+    Column("invocation_id", UUID),
+    Column("source_action_id", Text),
+    Column("run_id", Text),
+    created_at("created_at"),
+    created_at("available_at"),
+    Column("delivered_at", DateTime(timezone=True)),
+    UniqueConstraint("tenant", "idempotency_key"),
+    CheckConstraint("status in ('PENDING', 'DELIVERED', 'FAILED')", name="status"),
+    CheckConstraint("kind in ('event', 'email', 'document')", name="kind"),
+    CheckConstraint("kind <> 'event' or event_type is not null", name="event_type"),
+    Index(
+        "ix_workflow_event_outbox_pending",
+        "available_at",
+        postgresql_where=text("status = 'PENDING'"),
+    ),
+)
 
 
-class EmailSendingLog(Base):
-    __tablename__ = "email_sending_logs"
-    __table_args__ = (
-        CheckConstraint("status in ('pending', 'sent', 'failed')", name="status"),
-        UniqueConstraint("tenant", "delivery_key"),
-        Index("ix_email_sending_logs_entity", "tenant", "entity_type", "entity_id"),
-    )
+NextNumber = Table(
+    "next_number",
+    metadata,
+    tenant_pk(),
+    Column("entity_type", Text, primary_key=True),
+    Column("last_number", Integer, server_default=text("0"), nullable=False),
+    Column("initial_value", Integer, server_default=text("1"), nullable=False),
+    Column("prefix", Text),
+    Column("padding_length", Integer, server_default=text("4"), nullable=False),
+)
 
-    tenant: Mapped[TenantPk]
-    id: Mapped[IdPk]
-    delivery_key: Mapped[str | None]
-    message_id: Mapped[str | None]
-    from_address: Mapped[str | None]
-    to_addresses: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default=text("'{}'"))
-    subject: Mapped[str | None]
-    status: Mapped[str] = mapped_column(server_default=text("'pending'"))
-    error_message: Mapped[str | None]
-    entity_type: Mapped[str | None]
-    entity_id: Mapped[uuid.UUID | None]
-    contact_id: Mapped[uuid.UUID | None]
-    attempts: Mapped[int] = mapped_column(Integer, server_default=text("0"))
-    sent_at: Mapped[datetime | None]
-    created_at: Mapped[CreatedAt]
+
+Document = Table(
+    "documents",
+    metadata,
+    tenant_pk(),
+    id_pk("document_id"),
+    Column("document_name", Text, nullable=False),
+    Column("folder_path", Text),
+    Column("mime_type", Text),
+    Column("file_size", Integer),
+    Column("storage_bucket", Text),
+    Column("storage_key", Text),
+    Column("is_client_visible", Boolean, server_default=text("false"), nullable=False),
+    Column("created_by", UUID),
+    created_at("created_at"),
+)
+
+
+DocumentAssociation = Table(
+    "document_associations",
+    metadata,
+    tenant_pk(),
+    id_pk("association_id"),
+    Column("document_id", UUID, nullable=False),
+    Column("entity_id", UUID, nullable=False),
+    Column("entity_type", Text, nullable=False),
+    created_at("created_at"),
+    tenant_fk("document_id", "documents", ondelete="CASCADE"),
+    Index("ix_document_associations_entity", "tenant", "entity_type", "entity_id"),
+)
+
+
+EmailSendingLog = Table(
+    "email_sending_logs",
+    metadata,
+    tenant_pk(),
+    id_pk("id"),
+    Column("delivery_key", Text),
+    Column("message_id", Text),
+    Column("from_address", Text),
+    Column("to_addresses", ARRAY(Text), server_default=text("'{}'"), nullable=False),
+    Column("subject", Text),
+    Column("status", Text, server_default=text("'pending'"), nullable=False),
+    Column("error_message", Text),
+    Column("entity_type", Text),
+    Column("entity_id", UUID),
+    Column("contact_id", UUID),
+    Column("attempts", Integer, server_default=text("0"), nullable=False),
+    Column("sent_at", DateTime(timezone=True)),
+    created_at("created_at"),
+    CheckConstraint("status in ('pending', 'sent', 'failed')", name="status"),
+    UniqueConstraint("tenant", "delivery_key"),
+    Index("ix_email_sending_logs_entity", "tenant", "entity_type", "entity_id"),
+)
