@@ -90,4 +90,6 @@ def copy_items(
         }
         for item in source
     ]
-    connection.execute(insert(QuoteItem).values(rows))  # one multi-row INSERT (an executemany is one per row)
+    # With RETURNING, SQLAlchemy sends an executemany as one multi-row INSERT ("insertmanyvalues", up to 1,000
+    # rows a statement) from one cached compilation; .values(rows) would compile a new statement for every call.
+    connection.execute(insert(QuoteItem).returning(QuoteItem.c.quote_item_id), rows)

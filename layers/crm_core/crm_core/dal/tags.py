@@ -171,8 +171,8 @@ def get_or_create_definitions(
     return _insert_or_find(
         connection,
         texts,
+        rows,
         insert(TagDefinition)
-        .values(rows)
         .on_conflict_do_nothing(index_elements=["tenant", "tag_text", "tagged_type"])
         .returning(TagDefinition.c.tag_text, TagDefinition.c.tag_id),
         find_existing=lambda missing: find_definitions(connection, tenant_id, tagged_type, missing),
@@ -209,8 +209,8 @@ def get_or_create_mappings(
     return _insert_or_find(
         connection,
         ids,
+        rows,
         insert(TagMapping)
-        .values(rows)
         .on_conflict_do_nothing(index_elements=["tenant", "tag_id", "tagged_id"])
         .returning(TagMapping.c.tag_id, TagMapping.c.mapping_id),
         find_existing=lambda missing: find_mappings(connection, tenant_id, tagged_id, missing),
@@ -221,14 +221,18 @@ def get_or_create_mappings(
 def _insert_or_find(
     connection: Connection,
     keys: list[KeyT],
+    rows: list[dict[str, Any]],
     insert_skipping_existing: ReturningInsert[KeyT, uuid.UUID],
     *,
     find_existing: Callable[[list[KeyT]], dict[KeyT, uuid.UUID]],
     outcome: Callable[[uuid.UUID, bool], OutcomeT],
 ) -> dict[KeyT, OutcomeT]:
-    """``key -> outcome(id, created)`` for each of ``keys``: the rows the insert (``ON CONFLICT DO NOTHING
-    RETURNING key, id``) created, then the ones it skipped, read by ``find_existing`` only when there are."""
-    created = dict(connection.execute(insert_skipping_existing).all())
+    """``key -> outcome(id, created)`` for each of ``keys``: the ``rows`` the insert (``ON CONFLICT DO NOTHING
+    RETURNING key, id``) created, then the ones it skipped, read by ``find_existing`` only when there are.
+
+    The rows go as an executemany, which SQLAlchemy sends as one multi-row INSERT ("insertmanyvalues") from one
+    cached compilation (``.values(rows)`` would compile a new statement on every call)."""
+    created = dict(connection.execute(insert_skipping_existing, rows).all())
     found = {key: outcome(row_id, True) for key, row_id in created.items()}
     missing = [key for key in keys if key not in created]
     if missing:
