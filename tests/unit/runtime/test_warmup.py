@@ -7,7 +7,7 @@ import pytest
 
 from crm_core.actions.activities.find_activities import SPEC
 from crm_core.db import engine as engine_module
-from crm_core.runtime import build_handler
+from crm_core.runtime import all_specs, build_handler
 from crm_core.runtime.warmup import warm_up
 from crm_core.settings import reset_settings
 
@@ -59,3 +59,9 @@ def test_a_connection_that_fails_at_init_is_logged_not_raised(
         if created is not None:
             created.dispose()
         reset_settings()
+
+
+@pytest.mark.parametrize("spec", all_specs(), ids=lambda spec: spec.id)
+def test_every_action_names_a_rehearsal_input_its_model_accepts(spec) -> None:
+    assert spec.rehearsal_input is not None
+    spec.input_model.model_validate(spec.rehearsal_input)

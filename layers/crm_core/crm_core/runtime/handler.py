@@ -41,9 +41,10 @@ from crm_core.runtime.idempotency import (
     input_hash,
 )
 from crm_core.runtime.observability import logger, metrics, tracer
-from crm_core.runtime.spec import ActionSpec
+from crm_core.runtime.spec import REHEARSAL_ID, ActionSpec
 
 MAX_OUTPUT_BYTES = 256 * 1024
+_NIL = uuid.UUID(REHEARSAL_ID)  # the tenant and actor of the init rehearsal: no tenant has this id
 
 LambdaHandler = Callable[[Any, Any], dict[str, Any]]
 
@@ -270,6 +271,39 @@ class ActionRunner:
             effects=[e for e in ctx.effects if e.effect_id in written],
             invocation_id=invocation_id,
         )
+
+    def rehearse(self) -> None:
+        """The init phase's rehearsal (``crm_core.runtime.warmup``): the call's opening statement and, with the
+        spec's ``rehearsal_input``, the action itself as a dry run, in one transaction that is rolled back,
+        under the nil tenant, which has no rows (row-level security keeps every read empty, and any write fails
+        its tenant foreign key). What it leaves behind is only what a first call would otherwise pay: compiled
+        statements in the engine's cache, PL/pgSQL functions and catalog caches of the database session.
+        The outcome of the rehearsed action (usually NOT_FOUND) is ignored.
+        """
+        spec = self.spec
+        payload = None if spec.rehearsal_input is None else self._parse_input(spec.rehearsal_input)
+        with get_engine().connect() as connection, connection.begin() as transaction:
+            opened = open_call(connection, _NIL, _NIL, None)
+            if payload is not None:
+                ctx = ActionContext(
+                    connection=connection,
+                    tenant_id=_NIL,
+                    actor_user_id=_NIL,
+                    action_id=spec.id,
+                    action_version=spec.version,
+                    run_id="rehearsal",
+                    step_path="rehearsal",
+                    idempotency_key="rehearsal",
+                    now=self._clock(),
+                    dry_run=True,
+                    held_permissions=opened.held | frozenset(spec.permissions(payload)),
+                )
+                try:
+                    self._serialize_output(spec.run(ctx, payload))
+                    close_call(connection, writes=ctx.writes)
+                except Exception as exc:  # expected: the nil tenant has none of the records the input names
+                    logger.debug("rehearsal ended", extra={"outcome": type(exc).__name__})
+            transaction.rollback()
 
     def _serialize_output(self, result: BaseModel) -> dict[str, Any]:
         model = self.spec.output_model

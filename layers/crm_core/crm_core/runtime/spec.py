@@ -27,6 +27,11 @@ def requires(*needs: str) -> Callable[[Any], Sequence[PermissionNeed]]:
     return lambda _data: fixed
 
 
+# The id an action's ``rehearsal_input`` uses for every record: the nil UUID, also the tenant and actor of the
+# init phase's rehearsal (no tenant has it, so every read of the rehearsal is empty).
+REHEARSAL_ID = "00000000-0000-0000-0000-000000000000"
+
+
 @dataclass(frozen=True)
 class ActionSpec(Generic[InputT, OutputT]):
     """One ``crm.*`` action. Each action module exposes one as ``SPEC``; the registry collects them.
@@ -47,6 +52,12 @@ class ActionSpec(Generic[InputT, OutputT]):
     side_effectful: bool = True
     idempotency: IdempotencyMode = "engineProvided"
     category: str = "Business Operations"
+    # An input the init phase rehearses the action with, as a dry run under a tenant that has no rows
+    # (crm_core.runtime.warmup): it compiles the action's statements and warms the database session for the
+    # first call. None: only the call's opening statement is rehearsed.
+    rehearsal_input: dict[str, Any] | None = None
+    # One-time work of the action beyond its statements (for example loading the PDF fonts), run at init.
+    prepare: Callable[[], None] | None = None
 
     @property
     def name(self) -> str:
@@ -91,6 +102,8 @@ def action_spec(
     permissions: Callable[[InputT], Sequence[PermissionNeed]],
     side_effectful: bool = True,
     version: int = 1,
+    rehearsal_input: dict[str, Any] | None = None,
+    prepare: Callable[[], None] | None = None,
 ) -> ActionSpec[InputT, OutputT]:
     """The spec of the action whose logic is ``run``: its id is ``crm.`` and the function's name, its input and
     output models are the ones the function's signature names, and its idempotency is ``actionProvided`` when
@@ -116,4 +129,6 @@ def action_spec(
         permissions=permissions,
         side_effectful=side_effectful,
         idempotency="actionProvided" if "idempotency_key" in input_model.model_fields else "engineProvided",
+        rehearsal_input=rehearsal_input,
+        prepare=prepare,
     )

@@ -7,6 +7,11 @@ code in the init phase, before the first request; without this, the first call p
 - **the connection**: the TCP (and TLS) connection, the login (SCRAM in pure Python) and SQLAlchemy's dialect
   initialisation (a few queries the first connection runs). The container's one pooled connection is opened
   here and returned to the pool; it is pinged before use only if it sat idle for 30 s (``crm_core.db.engine``);
+- **the first execution**: the rehearsal (``ActionRunner.rehearse``) runs the call's opening statement and,
+  when the spec names a ``rehearsal_input``, the action itself as a dry run under the nil tenant (no rows),
+  in a transaction that is rolled back: SQLAlchemy compiles the action's statements into the engine's cache
+  and PostgreSQL compiles the call's PL/pgSQL function and loads its catalog caches in this session;
+- **the action's own one-time work** (``spec.prepare``; crm.send_quote loads reportlab and its fonts);
 - **AWS clients** of side-effectful actions: the DynamoDB first line of idempotency (Powertools' persistence
   layer and a boto3 client; boto3 loads the service's model on creation). Read-only actions create none:
   with ``DATABASE_URL`` they never import boto3 (with ``DB_SECRET_ARN`` the engine step reads the secret, which
@@ -43,7 +48,10 @@ def warm_up(handler: Any, *, connect: bool = True) -> dict[str, float]:
         _step("engine", _create_engine)
         if connect:
             _step("connection", _open_connection)
+            _step("rehearsal", handler.runner.rehearse)
             _register_snapshot_hooks()
+    if spec.prepare is not None:
+        _step("prepare", spec.prepare)
     if spec.records_invocations and settings.idempotency_table:
         _step("idempotency", lambda: _create_first_line(spec.qualified_id))
     logger.debug("init warm-up", extra={"warm_up_ms": timings})

@@ -19,7 +19,7 @@ from crm_core.dal.interactions import insert_interaction
 from crm_core.dal.lookups import require_found
 from crm_core.errors import InternalError, guard_failed
 from crm_core.runtime.context import ActionContext
-from crm_core.runtime.spec import PermissionNeed, action_spec
+from crm_core.runtime.spec import REHEARSAL_ID, PermissionNeed, action_spec
 
 TargetType = Literal["client", "contact", "ticket", "project"]
 
@@ -156,4 +156,5 @@ SPEC = action_spec(
     label="Create Activity Note",
     description="Log a note as a CRM activity on a client, contact, ticket or project.",
     permissions=lambda data: [PermissionNeed(data.target.type, "update")],
+    rehearsal_input={"target": {"type": "client", "id": REHEARSAL_ID}, "body": "Rehearsal"},
 )

@@ -121,4 +121,5 @@ SPEC = action_spec(
     label="Create Activity Type",
     description="Create a tenant activity type (e.g. Site Visit), or return the existing one of the same name.",
     permissions=requires("settings:update"),
+    rehearsal_input={"type_name": "Rehearsal"},
 )

@@ -21,7 +21,7 @@ from crm_core.dal.activities import ActivityFilters, Keyset
 from crm_core.errors import NotFoundError, guard_failed
 from crm_core.jsonable import jsonable
 from crm_core.runtime.context import ActionContext
-from crm_core.runtime.spec import PermissionNeed, action_spec
+from crm_core.runtime.spec import REHEARSAL_ID, PermissionNeed, action_spec
 
 SPEC_ID = "crm.find_activities"
 FILTER_NAMES = ("client_id", "contact_id", "ticket_id", "user_id", "type_id", "status_id", "date_from", "date_to")
@@ -182,4 +182,5 @@ SPEC = action_spec(
     ),
     permissions=_permissions,
     side_effectful=False,
+    rehearsal_input={"client_id": REHEARSAL_ID, "limit": 10},
 )

@@ -48,7 +48,7 @@ from crm_core.dal.records import ClientRecord, ContactRecord, TicketRecord, User
 from crm_core.dal.statuses import StatusRecord
 from crm_core.errors import InternalError, guard_failed
 from crm_core.runtime.context import ActionContext
-from crm_core.runtime.spec import PermissionNeed, action_spec
+from crm_core.runtime.spec import REHEARSAL_ID, PermissionNeed, action_spec
 
 LOCAL_TIME = (
     "ISO 8601 date-time with seconds, e.g. 2027-03-02T15:00:00+01:00. Without an offset it is read in "
@@ -434,4 +434,11 @@ SPEC = action_spec(
     label="Schedule CRM Activity",
     description="Schedule a CRM activity (call, meeting, follow-up) with a client or contact, optionally on a ticket.",
     permissions=_permissions,
+    rehearsal_input={
+        "contact_id": REHEARSAL_ID,
+        "type_id": REHEARSAL_ID,
+        "title": "Rehearsal",
+        "start_time": "2027-01-01T10:00:00Z",
+        "end_time": "2027-01-01T11:00:00Z",
+    },
 )

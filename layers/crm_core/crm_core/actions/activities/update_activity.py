@@ -37,7 +37,7 @@ from crm_core.dal.activities import ActivityRecord
 from crm_core.errors import guard_failed
 from crm_core.jsonable import jsonable
 from crm_core.runtime.context import ActionContext
-from crm_core.runtime.spec import action_spec, requires
+from crm_core.runtime.spec import REHEARSAL_ID, action_spec, requires
 
 # Fields that may be left out of a patch but, when given, must not be null; their schema says so.
 Title = Annotated[NonBlankText | None, WithJsonSchema({"type": "string", "minLength": 1})]
@@ -203,4 +203,5 @@ SPEC = action_spec(
     label="Update CRM Activity",
     description="Change fields of a CRM activity (title, notes, status, type, times, tags, ...) and see what changed.",
     permissions=requires("interaction:update"),
+    rehearsal_input={"activity_id": REHEARSAL_ID, "patch": {"title": "Rehearsal"}},
 )

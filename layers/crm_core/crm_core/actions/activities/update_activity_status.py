@@ -15,7 +15,7 @@ from crm_core.dal.activities import ActivityRecord
 from crm_core.dal.statuses import StatusRecord
 from crm_core.errors import guard_failed
 from crm_core.runtime.context import ActionContext
-from crm_core.runtime.spec import action_spec, requires
+from crm_core.runtime.spec import REHEARSAL_ID, action_spec, requires
 
 STATUS_NOT_FOUND = "Target interaction status was not found"
 
@@ -126,4 +126,5 @@ SPEC = action_spec(
     label="Update Activity Status",
     description="Set a CRM activity's interaction status, by status id or by name (e.g. mark it Completed).",
     permissions=requires("interaction:update"),
+    rehearsal_input={"activity_id": REHEARSAL_ID, "status_name": "Completed"},
 )

@@ -31,7 +31,7 @@ from crm_core.dal import quotes as quotes_dal
 from crm_core.dal.quotes import QuoteItemRow
 from crm_core.errors import guard_failed
 from crm_core.runtime.context import ActionContext
-from crm_core.runtime.spec import action_spec, requires
+from crm_core.runtime.spec import REHEARSAL_ID, action_spec, requires
 
 BillingMethod = Literal["fixed", "hourly", "usage", "per_unit"]
 DiscountType = Literal["percentage", "fixed"]
@@ -233,4 +233,5 @@ SPEC = action_spec(
     label="Add Quote Item",
     description="Add a line, an option or a discount to a draft quote and recalculate its totals.",
     permissions=requires("billing:update", "billing:read"),
+    rehearsal_input={"quote_id": REHEARSAL_ID, "description": "Rehearsal", "quantity": 1, "unit_price": 100},
 )

@@ -26,7 +26,7 @@ from crm_core.actions.quotes.transitions import require_status
 from crm_core.dal.quote_approvals import latest_submission
 from crm_core.errors import guard_failed
 from crm_core.runtime.context import ActionContext
-from crm_core.runtime.spec import action_spec, requires
+from crm_core.runtime.spec import REHEARSAL_ID, action_spec, requires
 
 Decision = Literal["approve", "request_changes"]
 
@@ -110,4 +110,5 @@ SPEC = action_spec(
     label="Approve Quote",
     description="Approve a quote pending approval, or send it back to draft with requested changes.",
     permissions=requires("billing:read", "quotes:approve"),
+    rehearsal_input={"quote_id": REHEARSAL_ID, "decision": "approve"},
 )

@@ -60,7 +60,7 @@ from crm_core.dal.numbering import next_number
 from crm_core.dal.quotes import QuoteItemRow
 from crm_core.errors import guard_failed
 from crm_core.runtime.context import ActionContext
-from crm_core.runtime.spec import action_spec, requires
+from crm_core.runtime.spec import REHEARSAL_ID, action_spec, requires
 
 Target = Literal["contract", "invoice", "contract_and_invoice"]
 DEFAULT_BILLING_FREQUENCY = "monthly"
@@ -415,4 +415,5 @@ SPEC = action_spec(
     label="Convert Quote",
     description="Convert an accepted quote into a draft contract, a draft invoice, or both.",
     permissions=requires("billing:read", "billing:create", "billing:update"),
+    rehearsal_input={"quote_id": REHEARSAL_ID, "target": "contract"},
 )

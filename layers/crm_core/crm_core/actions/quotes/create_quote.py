@@ -50,7 +50,7 @@ from crm_core.dal.numbering import next_number
 from crm_core.dal.records import ClientRecord, get_client, get_contact
 from crm_core.errors import guard_failed
 from crm_core.runtime.context import ActionContext
-from crm_core.runtime.spec import action_spec, requires
+from crm_core.runtime.spec import REHEARSAL_ID, action_spec, requires
 
 DEFAULT_CURRENCY = "USD"
 
@@ -241,4 +241,10 @@ SPEC = action_spec(
     label="Create Quote",
     description="Create a draft quote for a client, numbered per tenant (QUO-0001, ...).",
     permissions=requires("billing:create", "billing:read"),
+    rehearsal_input={
+        "client_id": REHEARSAL_ID,
+        "title": "Rehearsal",
+        "quote_date": "2027-01-01",
+        "valid_until": "2027-01-31",
+    },
 )

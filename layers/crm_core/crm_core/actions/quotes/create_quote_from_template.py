@@ -40,7 +40,7 @@ from crm_core.dal import quotes as quotes_dal
 from crm_core.dal.lookups import require_found
 from crm_core.errors import guard_failed
 from crm_core.runtime.context import ActionContext
-from crm_core.runtime.spec import action_spec, requires
+from crm_core.runtime.spec import REHEARSAL_ID, action_spec, requires
 
 
 class CreateQuoteFromTemplateInput(ActionInput):
@@ -137,4 +137,5 @@ SPEC = action_spec(
     label="Create Quote from Template",
     description="Create a draft quote for a client from a quote template, copying all of its items.",
     permissions=requires("billing:create", "billing:read"),
+    rehearsal_input={"template_id": REHEARSAL_ID, "client_id": REHEARSAL_ID},
 )

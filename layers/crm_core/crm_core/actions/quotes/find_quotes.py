@@ -41,7 +41,7 @@ from crm_core.db.models.billing import QUOTE_STATUSES, QuoteStatus
 from crm_core.errors import NotFoundError, guard_failed
 from crm_core.jsonable import jsonable
 from crm_core.runtime.context import ActionContext
-from crm_core.runtime.spec import action_spec, requires
+from crm_core.runtime.spec import REHEARSAL_ID, action_spec, requires
 
 SPEC_ID = "crm.find_quotes"
 FILTER_NAMES = ("quote_id", "quote_number", "client_id", "status", "date_from", "date_to", "is_template")
@@ -246,4 +246,5 @@ SPEC = action_spec(
     ),
     permissions=requires("billing:read"),
     side_effectful=False,
+    rehearsal_input={"client_id": REHEARSAL_ID, "sort_by": "quote_date", "sort_order": "desc", "limit": 10},
 )

@@ -31,7 +31,7 @@ from pydantic import AfterValidator, Field
 from crm_core.actions.fields import ActionInput, ActionOutput, UtcDateTime, Uuid
 from crm_core.actions.quotes.common import expire_on_access, refuse_template, totals_of
 from crm_core.actions.quotes.currency import format_money
-from crm_core.actions.quotes.document import QuotePdfData, QuotePdfLine, render_quote_pdf
+from crm_core.actions.quotes.document import QuotePdfData, QuotePdfLine, prepare_rendering, render_quote_pdf
 from crm_core.actions.quotes.email import build_quote_email, default_subject, pdf_file_name, portal_link
 from crm_core.actions.quotes.totals import QuoteTotals
 from crm_core.actions.quotes.transitions import require_status
@@ -42,7 +42,7 @@ from crm_core.dal.lookups import require_found
 from crm_core.errors import guard_failed
 from crm_core.runtime.context import ActionContext
 from crm_core.runtime.effects import EffectOutcome, outcome_recorder
-from crm_core.runtime.spec import action_spec, requires
+from crm_core.runtime.spec import REHEARSAL_ID, action_spec, requires
 from crm_core.settings import get_settings
 
 PRESIGNED_URL_SECONDS = 7 * 24 * 3600
@@ -441,4 +441,6 @@ SPEC = action_spec(
     label="Send Quote",
     description="Mark a quote sent, file its PDF in S3 and email it to the client with the PDF attached.",
     permissions=requires("billing:read", "billing:update"),
+    rehearsal_input={"quote_id": REHEARSAL_ID},
+    prepare=prepare_rendering,
 )

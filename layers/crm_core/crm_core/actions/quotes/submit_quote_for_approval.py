@@ -22,7 +22,7 @@ from crm_core.actions.quotes.common import (
 from crm_core.actions.quotes.transitions import require_status
 from crm_core.errors import guard_failed
 from crm_core.runtime.context import ActionContext
-from crm_core.runtime.spec import action_spec, requires
+from crm_core.runtime.spec import REHEARSAL_ID, action_spec, requires
 
 PENDING = "pending_approval"
 
@@ -97,4 +97,5 @@ SPEC = action_spec(
     label="Submit Quote for Approval",
     description="Move a draft quote to pending approval, with an optional comment for the approver.",
     permissions=requires("billing:read", "billing:update"),
+    rehearsal_input={"quote_id": REHEARSAL_ID},
 )

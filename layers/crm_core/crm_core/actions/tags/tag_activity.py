@@ -12,7 +12,7 @@ from pydantic import Field
 from crm_core.actions.fields import ActionInput, Uuid, idempotency_key_field
 from crm_core.actions.tags.tagging import IF_EXISTS_DESCRIPTION, IfExists, TaggingOutput, TagList, apply_tags
 from crm_core.runtime.context import ActionContext
-from crm_core.runtime.spec import action_spec, requires
+from crm_core.runtime.spec import REHEARSAL_ID, action_spec, requires
 
 
 class TagActivityInput(ActionInput):
@@ -44,4 +44,5 @@ SPEC = action_spec(
         "as needed; publishes TAG_DEFINITION_CREATED and TAG_APPLIED."
     ),
     permissions=requires("interaction:update"),
+    rehearsal_input={"activity_id": REHEARSAL_ID, "tags": ["rehearsal"]},
 )

@@ -18,7 +18,7 @@ from crm_core.actions.tags.tagging import (
     apply_tags,
 )
 from crm_core.runtime.context import ActionContext
-from crm_core.runtime.spec import PermissionNeed, action_spec
+from crm_core.runtime.spec import REHEARSAL_ID, PermissionNeed, action_spec
 
 
 class TagTarget(ActionInput):
@@ -55,4 +55,5 @@ SPEC = action_spec(
         "publishes TAG_DEFINITION_CREATED and TAG_APPLIED."
     ),
     permissions=lambda data: [PermissionNeed(data.target.type, "update")],
+    rehearsal_input={"target": {"type": "client", "id": REHEARSAL_ID}, "tags": ["rehearsal"]},
 )
