@@ -65,3 +65,29 @@ def test_a_connection_that_fails_at_init_is_logged_not_raised(
 def test_every_action_names_a_rehearsal_input_its_model_accepts(spec) -> None:
     assert spec.rehearsal_input is not None
     spec.input_model.model_validate(spec.rehearsal_input)
+
+
+def test_a_deployed_side_effectful_action_creates_its_aws_clients_at_init(
+    environment: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from crm_core.actions.quotes.send_quote import SPEC as SEND_QUOTE
+    from crm_core.aws import clients
+
+    monkeypatch.setenv("IDEMPOTENCY_TABLE", "crm-idempotency")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setattr(clients, "_clients", {})
+    reset_settings()
+    try:
+        steps = warm_up(build_handler(SEND_QUOTE))
+
+        assert {"prepare", "idempotency", "aws clients"} <= set(steps)
+        assert {"s3", "ses"} <= {service for service, *_ in clients._clients}  # beside the first line's dynamodb
+    finally:
+        reset_settings()
+
+
+def test_effect_services_are_the_ones_effects_are_delivered_to() -> None:
+    for spec in all_specs():
+        assert set(spec.effect_services) <= {"events", "ses", "s3"}, spec.id
+        assert not spec.effect_services or spec.side_effectful, spec.id

@@ -58,6 +58,8 @@ class ActionSpec(Generic[InputT, OutputT]):
     rehearsal_input: dict[str, Any] | None = None
     # One-time work of the action beyond its statements (for example loading the PDF fonts), run at init.
     prepare: Callable[[], None] | None = None
+    # The AWS services its effects are delivered to ("events", "ses", "s3"): their clients are created at init.
+    effect_services: tuple[str, ...] = ()
 
     @property
     def name(self) -> str:
@@ -104,6 +106,7 @@ def action_spec(
     version: int = 1,
     rehearsal_input: dict[str, Any] | None = None,
     prepare: Callable[[], None] | None = None,
+    effect_services: tuple[str, ...] = (),
 ) -> ActionSpec[InputT, OutputT]:
     """The spec of the action whose logic is ``run``: its id is ``crm.`` and the function's name, its input and
     output models are the ones the function's signature names, and its idempotency is ``actionProvided`` when
@@ -131,4 +134,5 @@ def action_spec(
         idempotency="actionProvided" if "idempotency_key" in input_model.model_fields else "engineProvided",
         rehearsal_input=rehearsal_input,
         prepare=prepare,
+        effect_services=effect_services,
     )

@@ -13,7 +13,8 @@ code in the init phase, before the first request; without this, the first call p
   and PostgreSQL compiles the call's PL/pgSQL function and loads its catalog caches in this session;
 - **the action's own one-time work** (``spec.prepare``; crm.send_quote loads reportlab and its fonts);
 - **AWS clients** of side-effectful actions: the DynamoDB first line of idempotency (Powertools' persistence
-  layer and a boto3 client; boto3 loads the service's model on creation). Read-only actions create none:
+  layer and a boto3 client; boto3 loads the service's model on creation) and the clients of the services
+  their effects go to (``spec.effect_services``: EventBridge, or S3 and SES). Read-only actions create none:
   with ``DATABASE_URL`` they never import boto3 (with ``DB_SECRET_ARN`` the engine step reads the secret, which
   the first call would otherwise do).
 
@@ -52,8 +53,10 @@ def warm_up(handler: Any, *, connect: bool = True) -> dict[str, float]:
             _register_snapshot_hooks()
     if spec.prepare is not None:
         _step("prepare", spec.prepare)
-    if spec.records_invocations and settings.idempotency_table:
+    if spec.records_invocations and settings.idempotency_table:  # configured as deployed
         _step("idempotency", lambda: _create_first_line(spec.qualified_id))
+        if spec.effect_services:
+            _step("aws clients", lambda: _create_clients(spec.effect_services))
     logger.debug("init warm-up", extra={"warm_up_ms": timings})
     return dict(timings)
 
@@ -78,6 +81,13 @@ def _open_connection() -> None:
     from crm_core.db.engine import get_engine
 
     get_engine().connect().close()
+
+
+def _create_clients(services: tuple[str, ...]) -> None:
+    from crm_core.aws.clients import aws_client
+
+    for service in services:
+        aws_client(service)
 
 
 def _create_first_line(qualified_id: str) -> None:

@@ -157,4 +157,5 @@ SPEC = action_spec(
     description="Log a note as a CRM activity on a client, contact, ticket or project.",
     permissions=lambda data: [PermissionNeed(data.target.type, "update")],
     rehearsal_input={"target": {"type": "client", "id": REHEARSAL_ID}, "body": "Rehearsal"},
+    effect_services=("events",),
 )

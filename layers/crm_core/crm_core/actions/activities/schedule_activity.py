@@ -441,4 +441,5 @@ SPEC = action_spec(
         "start_time": "2027-01-01T10:00:00Z",
         "end_time": "2027-01-01T11:00:00Z",
     },
+    effect_services=("events",),
 )

@@ -204,4 +204,5 @@ SPEC = action_spec(
     description="Change fields of a CRM activity (title, notes, status, type, times, tags, ...) and see what changed.",
     permissions=requires("interaction:update"),
     rehearsal_input={"activity_id": REHEARSAL_ID, "patch": {"title": "Rehearsal"}},
+    effect_services=("events",),
 )

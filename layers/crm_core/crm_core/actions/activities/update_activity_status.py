@@ -127,4 +127,5 @@ SPEC = action_spec(
     description="Set a CRM activity's interaction status, by status id or by name (e.g. mark it Completed).",
     permissions=requires("interaction:update"),
     rehearsal_input={"activity_id": REHEARSAL_ID, "status_name": "Completed"},
+    effect_services=("events",),
 )

@@ -45,4 +45,5 @@ SPEC = action_spec(
     ),
     permissions=requires("interaction:update"),
     rehearsal_input={"activity_id": REHEARSAL_ID, "tags": ["rehearsal"]},
+    effect_services=("events",),
 )

@@ -56,4 +56,5 @@ SPEC = action_spec(
     ),
     permissions=lambda data: [PermissionNeed(data.target.type, "update")],
     rehearsal_input={"target": {"type": "client", "id": REHEARSAL_ID}, "tags": ["rehearsal"]},
+    effect_services=("events",),
 )
