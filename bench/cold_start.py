@@ -15,7 +15,9 @@ For each function, in fresh processes with only the function's folder and the bu
 
 With ``.pyc`` (the built layer as it is) and without (the same layer with every ``__pycache__`` removed and
 ``PYTHONDONTWRITEBYTECODE``: what Lambda's read-only ``/opt`` gives a layer without ``.pyc``); tracing off, and
-on as deployed (with ``.pyc``). Each figure is the median of ``--runs`` processes.
+on as deployed (with ``.pyc``). Each figure is the median of ``--runs`` processes; the dependencies and the
+function are measured in alternating processes, and each ratio is the median of the ratios of those pairs (a
+machine's drift reaches both alike).
 
     scripts/sam_check.sh          # builds .aws-sam/build (the layer with its .pyc)
     .venv/bin/python -m bench.cold_start --runs 5
@@ -132,21 +134,18 @@ def lambda_environment(name: str, code: Path, path: list[Path], traced: bool, aw
     return env
 
 
-def measure(
-    python: str, kind: str, env: dict[str, str], events: Callable[[], Path] | None, runs: int
-) -> dict[str, Any]:
-    """The median of ``runs`` fresh processes (each app run with events of its own: new calls, never replays)."""
-    results = []
-    with tempfile.TemporaryDirectory() as scratch:
-        for run in range(runs):
-            out = Path(scratch) / f"{run}.json"
-            command = [python, "-S", str(Path(__file__).resolve()), "--child", kind, "--out", str(out)]
-            if events is not None:
-                command += ["--events", str(events())]
-            done = subprocess.run(command, env=env, capture_output=True, text=True, check=False, cwd=scratch)
-            if done.returncode != 0:
-                raise SystemExit(f"cold_start: {kind} run failed:\n{done.stderr[-4000:]}")
-            results.append(json.loads(out.read_text()))
+def _run_child(python: str, kind: str, env: dict[str, str], events: Path | None, out: Path) -> dict[str, Any]:
+    command = [python, "-S", str(Path(__file__).resolve()), "--child", kind, "--out", str(out)]
+    if events is not None:
+        command += ["--events", str(events)]
+    done = subprocess.run(command, env=env, capture_output=True, text=True, check=False, cwd=out.parent)
+    if done.returncode != 0:
+        raise SystemExit(f"cold_start: {kind} run failed:\n{done.stderr[-4000:]}")
+    result: dict[str, Any] = json.loads(out.read_text())
+    return result
+
+
+def _merged(results: list[dict[str, Any]]) -> dict[str, Any]:
     merged: dict[str, Any] = {"runs": results}
     for key in ("import_ms", "module_ms", "first_call_ms", "warm_call_ms"):
         if key in results[0]:
@@ -157,6 +156,28 @@ def measure(
         merged["warm_up_steps"] = {s: statistics.median(r["warm_up_ms"].get(s, 0.0) for r in results) for s in steps}
         merged["loaded"] = results[0]["loaded"]
     return merged
+
+
+def measure(
+    python: str, deps_env: dict[str, str], app_env: dict[str, str], events: Callable[[], Path], runs: int
+) -> dict[str, Any]:
+    """``runs`` pairs of fresh processes, the dependencies' import then the function's init (each app run with
+    events of its own: new calls, never replays), alternating so that a machine's drift reaches both alike.
+    The ratios are the medians of each pair's own ratio."""
+    deps, init = [], []
+    with tempfile.TemporaryDirectory() as scratch:
+        for run in range(runs):
+            deps.append(_run_child(python, "deps", deps_env, None, Path(scratch) / f"deps-{run}.json"))
+            init.append(_run_child(python, "app", app_env, events(), Path(scratch) / f"app-{run}.json"))
+    pairs = list(zip(deps, init, strict=True))
+    return {
+        "deps": _merged(deps),
+        "init": _merged(init),
+        "ratios": {
+            "init_to_deps": statistics.median(a["import_ms"] / d["import_ms"] for d, a in pairs),
+            "imports_to_deps": statistics.median(a["module_ms"] / d["import_ms"] for d, a in pairs),
+        },
+    }
 
 
 _counter = iter(range(10_000, 10**9))
@@ -221,6 +242,7 @@ def parent(args: argparse.Namespace) -> int:
 
         shutil.copytree(layer, bare, ignore=shutil.ignore_patterns("__pycache__"))
         variants = [("pyc", layer, False), ("no pyc", bare, False), ("pyc, traced", layer, True)]
+        variants = [v for v in variants if not args.variants or v[0] in args.variants]
         for spec in specs:
             logical = "".join(part.capitalize() for part in spec.name.split("_")) + "Function"
             code = BUILD / logical if (BUILD / logical / "app.py").is_file() else ROOT / "functions" / spec.name
@@ -232,16 +254,13 @@ def parent(args: argparse.Namespace) -> int:
                 deps = BASE_DEPS + (TRACED_DEPS if traced else []) + (RECORDED_DEPS if spec.records_invocations else [])
                 deps_env = {**env, "COLD_START_DEPS": json.dumps(deps)}
                 plan = plans[spec.id]
-                figures[label] = {
-                    "deps": measure(args.python, "deps", deps_env, None, args.runs),
-                    "init": measure(
-                        args.python,
-                        "app",
-                        env,
-                        lambda: prepare_events(plan, tenant, args.warm + 1, scratch),  # noqa: B023
-                        args.runs,
-                    ),
-                }
+                figures[label] = measure(
+                    args.python,
+                    deps_env,
+                    env,
+                    lambda: prepare_events(plan, tenant, args.warm + 1, scratch),  # noqa: B023
+                    args.runs,
+                )
             results["functions"][spec.id] = figures
             print(f"cold_start: {spec.id} done", file=sys.stderr)
     server.stop()
@@ -253,7 +272,8 @@ def parent(args: argparse.Namespace) -> int:
 
 def markdown(results: dict[str, Any], args: argparse.Namespace) -> str:
     lines = [
-        f"Python: `{args.python}`; layer: `{args.layer}`; median of {args.runs} processes; milliseconds.\n",
+        f"Python: `{args.python}`; layer: `{args.layer}`; median of {args.runs} processes "
+        "(ratios: median of the pairs' own ratios); milliseconds.\n",
         "| function | variant | deps import | init (import + warm-up) | of which warm-up | warm-up steps | "
         "imports alone / deps | init / deps | first call | warm call | first / warm | heavy modules after init |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|",
@@ -264,10 +284,11 @@ def markdown(results: dict[str, Any], args: argparse.Namespace) -> str:
             first, warm = f["init"]["first_call_ms"], f["init"]["warm_call_ms"]
             loaded = ", ".join(f["init"]["loaded"]) or "none"
             steps = ", ".join(f"{k} {v:.0f}" for k, v in f["init"].get("warm_up_steps", {}).items()) or "—"
-            module = f["init"].get("module_ms", init)
+            ratios = f["ratios"]
             lines.append(
                 f"| {action} | {label} | {deps:.0f} | {init:.0f} | {f['init']['warm_up_ms']:.0f} | {steps} | "
-                f"{module / deps:.2f}x | {init / deps:.2f}x | {first:.1f} | {warm:.1f} | {first / warm:.2f}x | "
+                f"{ratios['imports_to_deps']:.2f}x | {ratios['init_to_deps']:.2f}x | {first:.1f} | {warm:.1f} | "
+                f"{first / warm:.2f}x | "
                 f"{loaded} |"
             )
     return "\n".join(lines)
@@ -278,6 +299,9 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=5, help="fresh processes per figure (median)")
     parser.add_argument("--warm", type=int, default=10, help="warm calls after the first")
     parser.add_argument("--actions", nargs="*", help="action ids (default: every action)")
+    parser.add_argument(
+        "--variants", nargs="*", choices=["pyc", "no pyc", "pyc, traced"], help="layer variants (default: all three)"
+    )
     parser.add_argument("--layer", default=str(BUILD / "CrmCoreLayer" / "python"))
     parser.add_argument(
         "--python",

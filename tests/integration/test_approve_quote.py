@@ -90,7 +90,8 @@ def test_request_changes_then_resubmit_then_approve(tenant: Tenant, engine, invo
     approved = invoke(ACTION, {"quote_id": str(quote_id), "decision": "approve"}, actor=_approver(tenant))
     assert approved["new_status"] == "approved"
 
-    assert [a["activity_type"] for a in quote_activities(engine, tenant.id, quote_id)] == [
+    timeline = quote_activities(engine, tenant.id, quote_id)
+    assert [a["activity_type"] for a in timeline] == [
         "status_changed",
         "status_changed",
         "approval_changes_requested",
@@ -98,6 +99,9 @@ def test_request_changes_then_resubmit_then_approve(tenant: Tenant, engine, invo
         "status_changed",
         "approved",
     ]
+    # a call's activities are a microsecond apart in the order it recorded them: ordering by time is the timeline
+    times = [a["created_at"] for a in timeline]
+    assert len(set(times)) == len(times)
     assert quote_row(engine, tenant.id, quote_id)["status"] == "approved"
 
 

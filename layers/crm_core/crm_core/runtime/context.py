@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection
@@ -43,6 +43,13 @@ class ActionContext:
     held_permissions: frozenset[PermissionNeed] = frozenset()
     # Writes the action does not read back: sent with the call's closing statement (see dal/writes.py).
     writes: DeferredWrites = field(default_factory=DeferredWrites)
+    _moments: int = field(default=0, init=False, repr=False)
+
+    def moment(self) -> datetime:
+        """``now`` plus one microsecond more each time: the timestamps of the rows a call adds to a timeline
+        (quote activities), so that ordering by time keeps the order the call recorded them in."""
+        self._moments += 1
+        return self.now + timedelta(microseconds=self._moments - 1)
 
     def require(self, *needs: PermissionNeed) -> None:
         """PermissionDeniedError unless the actor holds every one of ``needs`` (no query: the call read them)."""

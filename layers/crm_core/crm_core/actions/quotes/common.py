@@ -87,7 +87,7 @@ def expire_on_access(
         description="Quote automatically expired on access",
         performed_by=None,
         metadata={"previous_status": status},
-        now=ctx.now,
+        now=ctx.moment(),
     )
     return "expired"
 
@@ -128,7 +128,7 @@ def change_status(
         description=f"Quote status changed from {quote.status or 'draft'} to {target}",
         performed_by=ctx.actor_user_id,
         metadata={"previous_status": quote.status, "next_status": target},
-        now=ctx.now,
+        now=ctx.moment(),
     )
     return recalculate_totals(ctx, _replace(quote, status=target, **(values or {})))
 
@@ -182,7 +182,8 @@ def totals_of(
 def add_quote_activity(
     ctx: ActionContext, quote_id: uuid.UUID, activity_type: str, description: str, metadata: dict[str, Any]
 ) -> uuid.UUID:
-    """A quote activity performed by the actor, now."""
+    """A quote activity performed by the actor, now (a microsecond after the call's previous activity, so the
+    quote's timeline keeps the order the call recorded them in)."""
     return quotes_dal.insert_quote_activity(
         ctx.connection,
         ctx.tenant_id,
@@ -191,7 +192,7 @@ def add_quote_activity(
         description=description,
         performed_by=ctx.actor_user_id,
         metadata=metadata,
-        now=ctx.now,
+        now=ctx.moment(),
     )
 
 

@@ -269,7 +269,7 @@ def _send(
             "previous_status": quote.status,
             "document_id": str(document_id),
         },
-        now=ctx.now,
+        now=ctx.moment(),
     )
     ctx.store_document(
         f"quote_pdf:{quote.quote_id}:{send_stamp}",
