@@ -103,7 +103,7 @@ class Keyset:
 @contextmanager
 def lookup_join_plan(connection: Connection) -> Iterator[None]:
     """Plan joins as written, without Memoize, for the rest of the transaction (what ``crm_open_call`` does for
-    a call; for sessions it did not open, such as benchmarks)."""
+    a call; for transactions it did not open, such as benchmarks)."""
     connection.execute(
         text("select set_config('join_collapse_limit', '1', true), set_config('enable_memoize', 'off', true)")
     )

@@ -1,4 +1,4 @@
-"""The database engine (one per Lambda container, created lazily) and the tenant-scoped session.
+"""The database engine (one per Lambda container, created lazily) and the tenant-scoped transaction.
 
 The URL comes from ``DATABASE_URL`` or, in AWS, from the Secrets Manager secret named by ``DB_SECRET_ARN``
 (the usual RDS keys: host, port, username, password, dbname). TLS follows the URL's ``sslmode`` or

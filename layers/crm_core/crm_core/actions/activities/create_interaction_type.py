@@ -59,9 +59,9 @@ def normalized_type_name(name: str) -> str:
 
 def create_interaction_type(ctx: ActionContext, data: CreateInteractionTypeInput) -> CreateInteractionTypeOutput:
     """Create the type, or return the tenant type with the same normalised name (``if_exists``)."""
-    session, tenant = ctx.connection, ctx.tenant_id
-    interaction_types.lock_interaction_types(session, tenant)
-    existing = interaction_types.find_tenant_type_by_name(session, tenant, normalized_type_name(data.type_name))
+    connection, tenant = ctx.connection, ctx.tenant_id
+    interaction_types.lock_interaction_types(connection, tenant)
+    existing = interaction_types.find_tenant_type_by_name(connection, tenant, normalized_type_name(data.type_name))
     if existing is not None:
         if data.if_exists == "error":
             raise ConflictError(
@@ -78,10 +78,10 @@ def create_interaction_type(ctx: ActionContext, data: CreateInteractionTypeInput
         return CreateInteractionTypeOutput(interaction_type=InteractionTypeResult(**existing._asdict(), created=False))
 
     if data.display_order is None:
-        display_order = interaction_types.next_display_order(session, tenant)
+        display_order = interaction_types.next_display_order(connection, tenant)
     else:
         display_order = data.display_order
-        taken = interaction_types.tenant_type_at_display_order(session, tenant, display_order)
+        taken = interaction_types.tenant_type_at_display_order(connection, tenant, display_order)
         if taken is not None:
             raise ConflictError(
                 f"display_order {display_order} is already used by the type '{taken.type_name}'",
@@ -95,7 +95,7 @@ def create_interaction_type(ctx: ActionContext, data: CreateInteractionTypeInput
                 },
             )
     created = interaction_types.insert_interaction_type(
-        session,
+        connection,
         tenant,
         {
             "type_name": data.type_name,

@@ -389,7 +389,7 @@ def _pdf_data(
 
 
 @outcome_recorder(EMAIL_RECORDER)
-def record_email_outcome(session: Any, effect: EffectRow, outcome: EffectOutcome) -> dict[str, Any]:
+def record_email_outcome(connection: Any, effect: EffectRow, outcome: EffectOutcome) -> dict[str, Any]:
     """After each send attempt: the activity, the email log and the call's output say how it went."""
     details = effect.payload
     sent = outcome.status == "DELIVERED"
@@ -401,7 +401,7 @@ def record_email_outcome(session: Any, effect: EffectRow, outcome: EffectOutcome
         else "Quote published in client portal"
     )
     quotes_dal.update_quote_activity(
-        session,
+        connection,
         effect.tenant,
         uuid.UUID(details["activity_id"]),
         description=description,
@@ -414,7 +414,7 @@ def record_email_outcome(session: Any, effect: EffectRow, outcome: EffectOutcome
         },
     )
     quotes_dal.update_email_log(
-        session,
+        connection,
         effect.tenant,
         uuid.UUID(details["email_log_id"]),
         status={"DELIVERED": "sent", "RETRYING": "pending", "FAILED": "failed"}[outcome.status],
@@ -427,7 +427,7 @@ def record_email_outcome(session: Any, effect: EffectRow, outcome: EffectOutcome
 
 
 @outcome_recorder(DOCUMENT_RECORDER)
-def record_document_outcome(session: Any, effect: EffectRow, outcome: EffectOutcome) -> dict[str, Any] | None:
+def record_document_outcome(connection: Any, effect: EffectRow, outcome: EffectOutcome) -> dict[str, Any] | None:
     """Once the PDF is in S3, the output's ``pdf_stored`` turns true (the relay stores a failed put later)."""
     return {"pdf_stored": True} if outcome.status == "DELIVERED" else None
 

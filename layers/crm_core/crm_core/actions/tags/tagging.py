@@ -185,8 +185,8 @@ def apply_tags(
     ``{target_type}:update`` is checked by the runtime beforehand; ``tag:create`` is required here, only when
     a definition is new. With ``if_exists="error"`` an already applied tag is a ConflictError naming it.
     """
-    session, tenant = ctx.connection, ctx.tenant_id
-    state = tag_store.read_tagging_state(session, tenant, target_type, target_id, tag_texts)
+    connection, tenant = ctx.connection, ctx.tenant_id
+    state = tag_store.read_tagging_state(connection, tenant, target_type, target_id, tag_texts)
     target = require_found(
         TaggedRecord(type=target_type, id=target_id) if state.target_exists else None,
         target_type,
@@ -208,9 +208,11 @@ def apply_tags(
         _require_tag_create(ctx, new_texts)
 
     definitions = {text: DefinitionOutcome(tag_id, created=False) for text, tag_id in known.items()}
-    definitions.update(tag_store.get_or_create_definitions(session, tenant, new_texts, target_type, created_at=ctx.now))
+    definitions.update(
+        tag_store.get_or_create_definitions(connection, tenant, new_texts, target_type, created_at=ctx.now)
+    )
     mappings = tag_store.get_or_create_mappings(
-        session,
+        connection,
         tenant,
         [definition.tag_id for definition in definitions.values()],
         target_id,
