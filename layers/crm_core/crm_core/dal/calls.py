@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import CTE, Connection, Select, insert, literal, select, text, update
@@ -80,8 +81,10 @@ class OpenedCall:
     stored: StoredCall | None
 
 
+@lru_cache(maxsize=64)
 def held_permissions(text: str | None) -> frozenset[PermissionNeed]:
-    """The permissions ``crm_open_call`` lists as one ``resource:action,resource:action`` text."""
+    """The permissions ``crm_open_call`` lists as one ``resource:action,resource:action`` text (parsed once per
+    distinct text: a container sees the same few roles call after call)."""
     return frozenset(PermissionNeed(*need.split(":", 1)) for need in text.split(",")) if text else frozenset()
 
 
