@@ -1,4 +1,7 @@
-"""All table models. Importing this package registers every table on ``Base.metadata``."""
+"""Every table, as a SQLAlchemy Core ``Table`` named after the record it holds (``Interaction.c.title``).
+
+Importing this package registers every table on ``crm_core.db.base.metadata``.
+"""
 
 from crm_core.db.models.billing import (
     ClientContract,
