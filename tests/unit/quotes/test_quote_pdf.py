@@ -4,21 +4,16 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import re
-import subprocess
-import sys
 from dataclasses import replace
 from datetime import date, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
 from pypdf import PdfReader
 
 from crm_core.actions.quotes.document import QuotePdfData, QuotePdfLine, format_date, render_quote_pdf
-
-REPO = Path(__file__).resolve().parents[3]
+from tests.support.imports import assert_not_loaded
 
 
 def make_line(index: int, **overrides: Any) -> QuotePdfLine:
@@ -290,19 +285,11 @@ def test_format_date() -> None:
     assert format_date(None) == ""
 
 
-def assert_reportlab_stays_unloaded(statement: str) -> None:
-    """Run ``statement`` in a fresh interpreter and check it did not import reportlab."""
-    code = f"import sys\n{statement}\nassert 'reportlab' not in sys.modules, 'reportlab loaded'"
-    env = {**os.environ, "PYTHONPATH": str(REPO / "layers" / "crm_core")}
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=False)
-    assert result.returncode == 0, result.stderr
-
-
 @pytest.mark.parametrize("module", ["crm_core.actions.quotes.document", "crm_core.actions.quotes.email"])
 def test_importing_the_quote_modules_does_not_load_reportlab(module: str) -> None:
-    assert_reportlab_stays_unloaded(f"import {module}")
+    assert_not_loaded(f"import {module}", "reportlab")
 
 
 def test_loading_every_action_does_not_load_reportlab() -> None:
     # The registry imports every module under crm_core.actions, in every Lambda of the layer.
-    assert_reportlab_stays_unloaded("from crm_core.runtime.registry import all_specs\nall_specs()")
+    assert_not_loaded("from crm_core.runtime.registry import all_specs\nall_specs()", "reportlab")
