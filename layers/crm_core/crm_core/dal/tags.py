@@ -147,6 +147,20 @@ def _ids_by_key(
     return dict(connection.execute(select(key_column, id_column).where(*conditions, key_column.in_(wanted))).all())
 
 
+# The inserts of new definitions and mappings: their rows are executemany parameters, so each statement is the
+# same for every call and is built once.
+_INSERT_NEW_DEFINITIONS = (
+    insert(TagDefinition)
+    .on_conflict_do_nothing(index_elements=["tenant", "tag_text", "tagged_type"])
+    .returning(TagDefinition.c.tag_text, TagDefinition.c.tag_id)
+)
+_INSERT_NEW_MAPPINGS = (
+    insert(TagMapping)
+    .on_conflict_do_nothing(index_elements=["tenant", "tag_id", "tagged_id"])
+    .returning(TagMapping.c.tag_id, TagMapping.c.mapping_id)
+)
+
+
 def get_or_create_definitions(
     connection: Connection, tenant_id: uuid.UUID, tag_texts: Sequence[str], tagged_type: str, *, created_at: datetime
 ) -> dict[str, DefinitionOutcome]:
@@ -172,9 +186,7 @@ def get_or_create_definitions(
         connection,
         texts,
         rows,
-        insert(TagDefinition)
-        .on_conflict_do_nothing(index_elements=["tenant", "tag_text", "tagged_type"])
-        .returning(TagDefinition.c.tag_text, TagDefinition.c.tag_id),
+        _INSERT_NEW_DEFINITIONS,
         find_existing=lambda missing: find_definitions(connection, tenant_id, tagged_type, missing),
         outcome=DefinitionOutcome,
     )
@@ -210,9 +222,7 @@ def get_or_create_mappings(
         connection,
         ids,
         rows,
-        insert(TagMapping)
-        .on_conflict_do_nothing(index_elements=["tenant", "tag_id", "tagged_id"])
-        .returning(TagMapping.c.tag_id, TagMapping.c.mapping_id),
+        _INSERT_NEW_MAPPINGS,
         find_existing=lambda missing: find_mappings(connection, tenant_id, tagged_id, missing),
         outcome=MappingOutcome,
     )
