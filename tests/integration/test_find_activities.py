@@ -519,7 +519,6 @@ def test_sees_changes_made_after_a_previous_identical_call(invoke, world: World)
 
 def test_opening_a_call_plans_its_joins_as_written_for_that_transaction_only(tenant: Tenant, engine) -> None:
     from sqlalchemy import text
-    from sqlalchemy.orm import Session
 
     from crm_core.dal.activities import ActivityFilters, find_activity_page
     from crm_core.dal.calls import open_call
@@ -527,13 +526,12 @@ def test_opening_a_call_plans_its_joins_as_written_for_that_transaction_only(ten
     activity_id = add_activity(tenant, when=at(0))
     read_settings = text("select current_setting('join_collapse_limit'), current_setting('enable_memoize')")
     with engine.connect() as connection:
-        with Session(bind=connection) as session:
-            opened = open_call(session, tenant.id, tenant.actor, None)
-            rows, total = find_activity_page(
-                session, tenant.id, ActivityFilters(client_id=tenant.client), after=None, limit=5, with_total=True
-            )
-            inside = tuple(session.execute(read_settings).one())
-            session.commit()
+        opened = open_call(connection, tenant.id, tenant.actor, None)
+        rows, total = find_activity_page(
+            connection, tenant.id, ActivityFilters(client_id=tenant.client), after=None, limit=5, with_total=True
+        )
+        inside = tuple(connection.execute(read_settings).one())
+        connection.commit()
         after = tuple(connection.execute(read_settings).one())
 
     assert opened.actor.found and opened.invocation_id is None and opened.stored is None

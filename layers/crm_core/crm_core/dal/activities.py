@@ -22,10 +22,21 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, Connection, Select, and_, false, func, literal, select, text, tuple_, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Integer,
+    Select,
+    and_,
+    bindparam,
+    false,
+    func,
+    select,
+    text,
+    tuple_,
+)
 
-from crm_core.dal.filters import given_conditions
-from crm_core.dal.writes import StatementSink
+from crm_core.dal.writes import StatementSink, update_row
 from crm_core.db.models import (
     Client,
     Contact,
@@ -36,6 +47,7 @@ from crm_core.db.models import (
     Ticket,
     User,
 )
+from crm_core.db.prepared import Prepared
 
 # A page carries only the head of each activity's notes: enough for the preview, never megabytes per page.
 NOTES_HEAD_CHARS = 2000
@@ -160,50 +172,95 @@ def _summary_select(*, full_notes: bool) -> Select[*tuple[Any, ...]]:
     )
 
 
+@lru_cache(maxsize=2)
+def _activity_statement(*, lock: bool) -> Prepared:
+    stmt = _summary_select(full_notes=True).where(
+        Interaction.c.tenant == bindparam("tenant"), Interaction.c.interaction_id == bindparam("activity_id")
+    )
+    return Prepared(stmt.with_for_update(of=Interaction) if lock else stmt)
+
+
 def get_activity(
     connection: Connection, tenant_id: uuid.UUID, activity_id: uuid.UUID, *, lock: bool = False
 ) -> ActivityRecord | None:
     """One activity's summary with its full notes; ``lock`` holds the row until the transaction ends."""
-    stmt = _summary_select(full_notes=True).where(
-        Interaction.c.tenant == tenant_id, Interaction.c.interaction_id == activity_id
-    )
-    if lock:
-        stmt = stmt.with_for_update(of=Interaction)
-    row = connection.execute(stmt).one_or_none()
+    row = _activity_statement(lock=lock).first(connection, tenant=tenant_id, activity_id=activity_id)
     return None if row is None else ActivityRecord(*row)
 
 
-def _filter_conditions(tenant_id: uuid.UUID, filters: ActivityFilters) -> list[ColumnElement[bool]]:
-    i = Interaction.c
-    by_column = (
-        (i.client_id, filters.client_id),
-        (i.contact_name_id, filters.contact_id),
-        (i.ticket_id, filters.ticket_id),
-        (i.user_id, filters.user_id),
-        (i.type_id, filters.type_id),
-        (i.status_id, filters.status_id),
-    )
-    return [i.tenant == tenant_id, *given_conditions(by_column, i.interaction_date, filters.date_from, filters.date_to)]
+# The filters of ActivityFilters that compare a column for equality, and the column each compares.
+_EQUAL_FILTERS = {
+    "client_id": Interaction.c.client_id,
+    "contact_id": Interaction.c.contact_name_id,
+    "ticket_id": Interaction.c.ticket_id,
+    "user_id": Interaction.c.user_id,
+    "type_id": Interaction.c.type_id,
+    "status_id": Interaction.c.status_id,
+}
 
 
-def activity_page_query(
-    tenant_id: uuid.UUID, filters: ActivityFilters, *, after: Keyset | None, limit: int
-) -> Select[*tuple[Any, ...]]:
-    """The page query: summaries matching ``filters``, newest first, strictly after ``after``, at most ``limit``."""
-    conditions = _filter_conditions(tenant_id, filters)
-    if after is not None:
+def _filter_conditions(given: tuple[str, ...]) -> list[ColumnElement[bool]]:
+    """The conditions of the filters named in ``given``, each value a bind parameter named as its filter."""
+    dated = Interaction.c.interaction_date
+    conditions: list[ColumnElement[bool]] = [Interaction.c.tenant == bindparam("tenant")]
+    for name in given:
+        if name == "date_from":
+            conditions.append(dated >= bindparam(name, type_=dated.type))
+        elif name == "date_to":
+            conditions.append(dated <= bindparam(name, type_=dated.type))
+        else:
+            column = _EQUAL_FILTERS[name]
+            conditions.append(column == bindparam(name, type_=column.type))
+    return conditions
+
+
+def _page_select(given: tuple[str, ...], *, after: bool) -> Select[*tuple[Any, ...]]:
+    conditions = _filter_conditions(given)
+    if after:
         # A row comparison matches the index order (both columns descending), so PostgreSQL seeks to it.
+        i = Interaction.c
         conditions.append(
-            tuple_(Interaction.c.interaction_date, Interaction.c.interaction_id)
+            tuple_(i.interaction_date, i.interaction_id)
             < tuple_(
-                literal(after.interaction_date, Interaction.c.interaction_date.type), literal(after.interaction_id)
+                bindparam("after_date", type_=i.interaction_date.type),
+                bindparam("after_id", type_=i.interaction_id.type),
             )
         )
     return (
         _summary_select(full_notes=False)
         .where(*conditions)
         .order_by(Interaction.c.interaction_date.desc(), Interaction.c.interaction_id.desc())
-        .limit(limit)
+        .limit(bindparam("limit", type_=Integer))
+    )
+
+
+@lru_cache(maxsize=256)
+def _page_statement(given: tuple[str, ...], *, after: bool, with_total: bool) -> Prepared:
+    """The page statement for one combination of filters (at most 2^8 x 4 shapes; a container sees a few)."""
+    query = _page_select(given, after=after)
+    if with_total:
+        query = query.add_columns(_count_select(given).scalar_subquery().label("total"))
+    return Prepared(query)
+
+
+def _page_parameters(
+    tenant_id: uuid.UUID, filters: ActivityFilters, *, after: Keyset | None, limit: int
+) -> dict[str, Any]:
+    parameters: dict[str, Any] = {name: getattr(filters, name) for name in filters.given()}
+    parameters.update(tenant=tenant_id, limit=limit)
+    if after is not None:
+        parameters.update(after_date=after.interaction_date, after_id=after.interaction_id)
+    return parameters
+
+
+def activity_page_query(
+    tenant_id: uuid.UUID, filters: ActivityFilters, *, after: Keyset | None, limit: int
+) -> Select[*tuple[Any, ...]]:
+    """The page query: summaries matching ``filters``, newest first, strictly after ``after``, at most ``limit``
+    (with its values bound: for EXPLAIN; calls run the prepared statement of the same shape)."""
+    given = tuple(filters.given())
+    return _page_select(given, after=after is not None).params(
+        _page_parameters(tenant_id, filters, after=after, limit=limit)
     )
 
 
@@ -222,10 +279,9 @@ def find_activity_page(
     The count is an uncorrelated scalar subquery of the page query (PostgreSQL runs it once, as an InitPlan), so
     it rides along on the page's rows; only a page that comes back empty after a cursor needs a second query.
     """
-    query = activity_page_query(tenant_id, filters, after=after, limit=limit)
-    if with_total:
-        query = query.add_columns(_count_query(tenant_id, filters).scalar_subquery().label("total"))
-    rows = connection.execute(query).all()
+    given = tuple(filters.given())
+    statement = _page_statement(given, after=after is not None, with_total=with_total)
+    rows = statement.all(connection, _page_parameters(tenant_id, filters, after=after, limit=limit))
     if not with_total:
         return [ActivityRecord(*row) for row in rows], None
     if rows:
@@ -234,21 +290,24 @@ def find_activity_page(
     return [], total
 
 
-def _count_query(tenant_id: uuid.UUID, filters: ActivityFilters) -> Select[int]:
-    return select(func.count()).select_from(Interaction).where(*_filter_conditions(tenant_id, filters))
+def _count_select(given: tuple[str, ...]) -> Select[int]:
+    return select(func.count()).select_from(Interaction).where(*_filter_conditions(given))
+
+
+@lru_cache(maxsize=256)
+def _count_statement(given: tuple[str, ...]) -> Prepared:
+    return Prepared(_count_select(given))
 
 
 def count_activities(connection: Connection, tenant_id: uuid.UUID, filters: ActivityFilters) -> int:
     """How many activities match ``filters`` in all."""
-    return int(connection.execute(_count_query(tenant_id, filters)).scalar_one())
+    given = tuple(filters.given())
+    parameters = {name: getattr(filters, name) for name in given}
+    return int(_count_statement(given).scalar(connection, parameters, tenant=tenant_id))
 
 
 def update_activity_columns(
     connection: StatementSink, tenant_id: uuid.UUID, activity_id: uuid.UUID, values: dict[str, Any]
 ) -> None:
     """Set ``values`` (column name -> value) on one interaction."""
-    connection.execute(
-        update(Interaction)
-        .where(Interaction.c.tenant == tenant_id, Interaction.c.interaction_id == activity_id)
-        .values(**values)
-    )
+    update_row(connection, Interaction, {"tenant": tenant_id, "interaction_id": activity_id}, values)

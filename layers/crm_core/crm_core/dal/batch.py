@@ -21,6 +21,8 @@ from typing import Any, Generic, TypeVar
 
 from sqlalchemy import ColumnElement, Connection, Select, literal, select, true
 
+from crm_core.db.prepared import Prepared
+
 T = TypeVar("T")
 
 # What a lookup query compares an id with: a value, or a bind parameter of a batch built once (LookupBatch).
@@ -66,10 +68,11 @@ class LookupBatch:
             columns += [column.label(f"l{number}_{index}") for index, column in enumerate(subquery.c)]
             self._spans.append((lookup, start, len(columns)))
         self.statement = select(*columns).select_from(joined)
+        self._prepared = Prepared(self.statement)
 
     def fetch(self, connection: Connection, parameters: dict[str, Any] | None = None) -> LookupResults:
         """Run the batch with ``parameters`` (the values of its bind parameters); each record, or None."""
-        row: Sequence[Any] = connection.execute(self.statement, parameters or {}).one()
+        row: Sequence[Any] = self._prepared.one(connection, parameters or {})
         found: dict[int, Any] = {}
         for lookup, start, end in self._spans:
             values = row[start:end]

@@ -16,15 +16,16 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import CTE, Connection, Select, insert, literal, select, text, update
+from sqlalchemy import CTE, Connection, Select, insert, literal, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from crm_core.dal.access import Actor, PermissionNeed
 from crm_core.dal.alone import execute_alone
 from crm_core.dal.writes import DeferredWrites
 from crm_core.db.models import AuditLog, WorkflowActionInvocation, WorkflowEventOutbox
+from crm_core.db.prepared import Prepared
 
-_OPEN_CALL = text("select * from crm_open_call(:tenant, :actor, cast(:claim as jsonb))")
+_OPEN_CALL = Prepared("select * from crm_open_call(:tenant, :actor, cast(:claim as jsonb))")
 
 
 @dataclass(frozen=True)
@@ -92,10 +93,9 @@ def open_call(
     connection: Connection, tenant_id: uuid.UUID, actor_user_id: uuid.UUID, claim: LedgerClaim | None
 ) -> OpenedCall:
     """Scope the transaction to ``tenant_id``, read the actor and its permissions, claim the key: one statement."""
-    row = connection.execute(
-        _OPEN_CALL,
-        {"tenant": tenant_id, "actor": actor_user_id, "claim": None if claim is None else claim.as_json()},
-    ).one()
+    row = _OPEN_CALL.one(
+        connection, tenant=tenant_id, actor=actor_user_id, claim=None if claim is None else claim.as_json()
+    )
     stored = None
     if row.stored_status is not None:
         stored = StoredCall(row.stored_input_hash, row.stored_status, row.stored_output)

@@ -10,10 +10,12 @@ from __future__ import annotations
 import uuid
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, Select, func, insert, literal, select, text, union_all
+from sqlalchemy import Connection, Select, bindparam, func, insert, literal, select, text, union_all
 
 from crm_core.dal.batch import IdValue
+from crm_core.dal.records import get_record
 from crm_core.db.models import InteractionType, SystemInteractionType
+from crm_core.db.prepared import Prepared
 
 
 class InteractionTypeRecord(NamedTuple):
@@ -36,9 +38,13 @@ class TenantInteractionType(NamedTuple):
 
 def system_type_id(connection: Connection, type_name: str) -> uuid.UUID | None:
     """The id of the global interaction type named ``type_name`` (e.g. ``Note``), if seeded."""
-    return connection.execute(
-        select(SystemInteractionType.c.type_id).where(SystemInteractionType.c.type_name == type_name)
-    ).scalar_one_or_none()
+    type_id: uuid.UUID | None = _SYSTEM_TYPE_ID.scalar(connection, type_name=type_name)
+    return type_id
+
+
+_SYSTEM_TYPE_ID = Prepared(
+    select(SystemInteractionType.c.type_id).where(SystemInteractionType.c.type_name == bindparam("type_name"))
+)
 
 
 def interaction_type_query(tenant_id: IdValue, type_id: IdValue) -> Select[*tuple[Any, ...]]:
@@ -57,8 +63,7 @@ def get_interaction_type(
     connection: Connection, tenant_id: uuid.UUID, type_id: uuid.UUID
 ) -> InteractionTypeRecord | None:
     """The type of :func:`interaction_type_query`, or None."""
-    row = connection.execute(interaction_type_query(tenant_id, type_id)).one_or_none()
-    return None if row is None else InteractionTypeRecord(*row)
+    return get_record(connection, interaction_type_query, InteractionTypeRecord, tenant_id, type_id)
 
 
 def lock_interaction_types(connection: Connection, tenant_id: uuid.UUID) -> None:

@@ -11,9 +11,10 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, bindparam, select
 
 from crm_core.db.models import QuoteActivity
+from crm_core.db.prepared import Prepared
 
 
 @dataclass(frozen=True)
@@ -26,15 +27,18 @@ class Submission:
 
 def latest_submission(connection: Connection, tenant_id: uuid.UUID, quote_id: uuid.UUID) -> Submission | None:
     """The quote's latest move to ``pending_approval``, or None when it has none."""
-    row = connection.execute(
-        select(QuoteActivity.c.performed_by, QuoteActivity.c.created_at)
-        .where(
-            QuoteActivity.c.tenant == tenant_id,
-            QuoteActivity.c.quote_id == quote_id,
-            QuoteActivity.c.activity_type == "status_changed",
-            QuoteActivity.c.metadata["next_status"].astext == "pending_approval",
-        )
-        .order_by(QuoteActivity.c.created_at.desc())
-        .limit(1)
-    ).one_or_none()
+    row = _LATEST_SUBMISSION.first(connection, tenant=tenant_id, quote_id=quote_id)
     return None if row is None else Submission(submitted_by=row.performed_by, submitted_at=row.created_at)
+
+
+_LATEST_SUBMISSION = Prepared(
+    select(QuoteActivity.c.performed_by, QuoteActivity.c.created_at)
+    .where(
+        QuoteActivity.c.tenant == bindparam("tenant"),
+        QuoteActivity.c.quote_id == bindparam("quote_id"),
+        QuoteActivity.c.activity_type == "status_changed",
+        QuoteActivity.c.metadata["next_status"].astext == "pending_approval",
+    )
+    .order_by(QuoteActivity.c.created_at.desc())
+    .limit(1)
+)

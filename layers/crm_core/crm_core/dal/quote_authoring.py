@@ -11,10 +11,11 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select
+from sqlalchemy import Connection, bindparam, func, insert, select
 
 from crm_core.dal.quotes import ITEM_COLUMNS, QuoteItemRow
 from crm_core.db.models import Quote, QuoteItem
+from crm_core.db.prepared import Prepared, insert_of
 
 # The columns a template item hands on to its copy (ids, the owning quote and the computed amounts excepted).
 COPIED_ITEM_COLUMNS = tuple(
@@ -31,33 +32,43 @@ def _item_select() -> Any:
 def insert_quote(connection: Connection, tenant_id: uuid.UUID, values: dict[str, Any]) -> uuid.UUID:
     """A ``quotes`` row with ``values`` (a ``quote_id`` among them, or a new one); returns its id."""
     quote_id = values.get("quote_id") or uuid.uuid4()
-    connection.execute(insert(Quote).values(tenant=tenant_id, **{**values, "quote_id": quote_id}))
+    row = {**values, "tenant": tenant_id, "quote_id": quote_id}
+    insert_of(Quote, tuple(row)).all(connection, row)
     return quote_id
 
 
 def insert_quote_item(connection: Connection, tenant_id: uuid.UUID, values: dict[str, Any]) -> uuid.UUID:
     """A ``quote_items`` row with ``values`` (must include ``quote_id``); returns its id."""
     item_id = values.get("quote_item_id") or uuid.uuid4()
-    connection.execute(insert(QuoteItem).values(tenant=tenant_id, **{**values, "quote_item_id": item_id}))
+    row = {**values, "tenant": tenant_id, "quote_item_id": item_id}
+    insert_of(QuoteItem, tuple(row)).all(connection, row)
     return item_id
 
 
 def next_display_order(connection: Connection, tenant_id: uuid.UUID, quote_id: uuid.UUID) -> int:
     """One past the quote's highest ``display_order``; 0 for a quote without items."""
-    highest = connection.execute(
-        select(func.max(QuoteItem.c.display_order)).where(
-            QuoteItem.c.tenant == tenant_id, QuoteItem.c.quote_id == quote_id
-        )
-    ).scalar_one()
+    highest = _HIGHEST_DISPLAY_ORDER.scalar(connection, tenant=tenant_id, quote_id=quote_id)
     return 0 if highest is None else int(highest) + 1
+
+
+_HIGHEST_DISPLAY_ORDER = Prepared(
+    select(func.max(QuoteItem.c.display_order)).where(
+        QuoteItem.c.tenant == bindparam("tenant"), QuoteItem.c.quote_id == bindparam("quote_id")
+    )
+)
 
 
 def item_detail(connection: Connection, tenant_id: uuid.UUID, quote_item_id: uuid.UUID) -> QuoteItemRow | None:
     """One item with all its columns; None when not in the tenant."""
-    row = connection.execute(
-        _item_select().where(QuoteItem.c.tenant == tenant_id, QuoteItem.c.quote_item_id == quote_item_id)
-    ).one_or_none()
+    row = _ITEM_DETAIL.first(connection, tenant=tenant_id, quote_item_id=quote_item_id)
     return None if row is None else QuoteItemRow(**row._asdict())
+
+
+_ITEM_DETAIL = Prepared(
+    _item_select().where(
+        QuoteItem.c.tenant == bindparam("tenant"), QuoteItem.c.quote_item_id == bindparam("quote_item_id")
+    )
+)
 
 
 def copy_items(

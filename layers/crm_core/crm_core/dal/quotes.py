@@ -9,13 +9,27 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, fields
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import BigInteger, Connection, Uuid, and_, cast, column, func, insert, select, type_coerce, update
+from sqlalchemy import (
+    BigInteger,
+    Connection,
+    Uuid,
+    and_,
+    bindparam,
+    cast,
+    column,
+    func,
+    insert,
+    select,
+    type_coerce,
+    update,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.sql.schema import Table
 
-from crm_core.dal.writes import StatementSink
+from crm_core.dal.writes import StatementSink, update_row
 from crm_core.db.models import (
     Client,
     Contact,
@@ -28,6 +42,7 @@ from crm_core.db.models import (
     Tenant,
     TenantSettings,
 )
+from crm_core.db.prepared import Prepared
 
 
 def cast_table(table: object) -> Table:
@@ -106,8 +121,17 @@ ITEM_COLUMNS = tuple(field.name for field in fields(QuoteItemRow))
 
 def lock_quote_for_send(connection: Connection, tenant_id: uuid.UUID, quote_id: uuid.UUID) -> QuoteForSend | None:
     """The quote with what a send needs, its row locked until the transaction ends; None when not in the tenant."""
+    row = _LOCK_QUOTE_FOR_SEND.first(connection, tenant=tenant_id, quote_id=quote_id)
+    if row is None:
+        return None
+    fields = row._asdict()
+    fields["approval_required"] = fields["approval_required"] is True
+    return QuoteForSend(**fields)
+
+
+def _quote_for_send_statement() -> Prepared:
     approval = TenantSettings.c.settings["billing"]["quotes"]["approvalRequired"].as_boolean()
-    row = connection.execute(
+    return Prepared(
         select(
             Quote.c.quote_id,
             Quote.c.quote_number,
@@ -135,29 +159,29 @@ def lock_quote_for_send(connection: Connection, tenant_id: uuid.UUID, quote_id: 
         .outerjoin(Contact, and_(Contact.c.tenant == Quote.c.tenant, Contact.c.contact_name_id == Quote.c.contact_id))
         .outerjoin(Tenant, Tenant.c.tenant == Quote.c.tenant)
         .outerjoin(TenantSettings, TenantSettings.c.tenant == Quote.c.tenant)
-        .where(Quote.c.tenant == tenant_id, Quote.c.quote_id == quote_id)
+        .where(Quote.c.tenant == bindparam("tenant"), Quote.c.quote_id == bindparam("quote_id"))
         .with_for_update(of=Quote)
-    ).one_or_none()
-    if row is None:
-        return None
-    fields = row._asdict()
-    fields["approval_required"] = fields["approval_required"] is True
-    return QuoteForSend(**fields)
+    )
+
+
+_LOCK_QUOTE_FOR_SEND = _quote_for_send_statement()
 
 
 def quote_items(connection: Connection, tenant_id: uuid.UUID, quote_id: uuid.UUID) -> list[QuoteItemRow]:
     """The quote's items in display order."""
-    rows = connection.execute(
-        select(*(QuoteItem.c[name] for name in ITEM_COLUMNS))
-        .where(QuoteItem.c.tenant == tenant_id, QuoteItem.c.quote_id == quote_id)
-        .order_by(QuoteItem.c.display_order, QuoteItem.c.created_at, QuoteItem.c.quote_item_id)
-    ).all()
-    return [QuoteItemRow(**row._asdict()) for row in rows]
+    return [QuoteItemRow(*row) for row in _QUOTE_ITEMS.all(connection, tenant=tenant_id, quote_id=quote_id)]
+
+
+_QUOTE_ITEMS = Prepared(
+    select(*(QuoteItem.c[name] for name in ITEM_COLUMNS))
+    .where(QuoteItem.c.tenant == bindparam("tenant"), QuoteItem.c.quote_id == bindparam("quote_id"))
+    .order_by(QuoteItem.c.display_order, QuoteItem.c.created_at, QuoteItem.c.quote_item_id)
+)
 
 
 def update_quote(connection: StatementSink, tenant_id: uuid.UUID, quote_id: uuid.UUID, values: dict[str, Any]) -> None:
     """Set ``values`` on the quote (status, timestamps, totals)."""
-    connection.execute(update(Quote).where(Quote.c.tenant == tenant_id, Quote.c.quote_id == quote_id).values(**values))
+    update_row(connection, Quote, {"tenant": tenant_id, "quote_id": quote_id}, values)
 
 
 def insert_quote_activity(
@@ -380,13 +404,16 @@ def get_quote(
     connection: Connection, tenant_id: uuid.UUID, quote_id: uuid.UUID, *, lock: bool = False
 ) -> QuoteRecord | None:
     """The quote with its item count (one query), its row locked until the transaction ends when ``lock``."""
-    query = select(*QUOTE_COLUMNS, items_count_column()).where(
-        Quote.c.tenant == tenant_id, Quote.c.quote_id == quote_id
-    )
-    if lock:
-        query = query.with_for_update(of=Quote)
-    row = connection.execute(query).one_or_none()
+    row = _quote_statement(lock=lock).first(connection, tenant=tenant_id, quote_id=quote_id)
     return None if row is None else QuoteRecord(**row._asdict())
+
+
+@lru_cache(maxsize=2)
+def _quote_statement(*, lock: bool) -> Prepared:
+    query = select(*QUOTE_COLUMNS, items_count_column()).where(
+        Quote.c.tenant == bindparam("tenant"), Quote.c.quote_id == bindparam("quote_id")
+    )
+    return Prepared(query.with_for_update(of=Quote) if lock else query)
 
 
 def store_totals(

@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from functools import lru_cache
 from typing import Any, NamedTuple, TypeVar
 
-from sqlalchemy import Connection, Select, select
+from sqlalchemy import Connection, Select, bindparam, select
+from sqlalchemy import Uuid as SqlUuid
 
 from crm_core.dal.batch import IdValue
 from crm_core.db.models import Client, Contact, Project, Ticket, User
+from crm_core.db.prepared import Prepared
 
 RecordT = TypeVar("RecordT")
 
@@ -122,22 +125,37 @@ def user_query(tenant_id: IdValue, user_id: IdValue) -> Select[*tuple[Any, ...]]
     ).where(User.c.tenant == tenant_id, User.c.user_id == user_id)
 
 
+RecordQuery = Callable[[Any, Any], Select[*tuple[Any, ...]]]
+
+
+@lru_cache(maxsize=32)
+def record_statement(query: RecordQuery) -> Prepared:
+    """``query`` (a ``*_query`` function taking a tenant and an id) as a prepared statement whose bind parameters
+    are ``tenant`` and ``record_id``."""
+    return Prepared(query(bindparam("tenant", type_=SqlUuid), bindparam("record_id", type_=SqlUuid)))
+
+
 def get_record(
-    connection: Connection, query: Select[*tuple[Any, ...]], record: Callable[..., RecordT]
+    connection: Connection,
+    query: RecordQuery,
+    record: Callable[..., RecordT],
+    tenant_id: uuid.UUID,
+    record_id: uuid.UUID,
 ) -> RecordT | None:
-    """The one row of ``query`` (one of the ``*_query`` functions above) made into ``record``; None without one."""
-    row = connection.execute(query).one_or_none()
+    """The row ``query`` (one of the ``*_query`` functions) finds for ``record_id`` in the tenant, made into
+    ``record``; None without one."""
+    row = record_statement(query).first(connection, tenant=tenant_id, record_id=record_id)
     return None if row is None else record(*row)
 
 
 def get_client(connection: Connection, tenant_id: uuid.UUID, client_id: uuid.UUID) -> ClientRecord | None:
     """The client of :func:`client_query`, or None."""
-    return get_record(connection, client_query(tenant_id, client_id), ClientRecord)
+    return get_record(connection, client_query, ClientRecord, tenant_id, client_id)
 
 
 def get_contact(connection: Connection, tenant_id: uuid.UUID, contact_id: uuid.UUID) -> ContactRecord | None:
     """The contact of :func:`contact_query`, or None."""
-    return get_record(connection, contact_query(tenant_id, contact_id), ContactRecord)
+    return get_record(connection, contact_query, ContactRecord, tenant_id, contact_id)
 
 
 def user_display_name(first_name: str | None, last_name: str | None, email: str | None) -> str | None:

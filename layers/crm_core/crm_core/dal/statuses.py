@@ -9,10 +9,12 @@ from __future__ import annotations
 import uuid
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, Select, func, select
+from sqlalchemy import Connection, Select, Text, bindparam, func, select
 
 from crm_core.dal.batch import IdValue
+from crm_core.dal.records import get_record
 from crm_core.db.models import Status
+from crm_core.db.prepared import Prepared
 
 
 class StatusRecord(NamedTuple):
@@ -45,22 +47,24 @@ def default_interaction_status_query(tenant_id: IdValue) -> Select[*tuple[Any, .
 
 def get_status(connection: Connection, tenant_id: uuid.UUID, status_id: uuid.UUID) -> StatusRecord | None:
     """A status of any type (the caller checks it is an interaction status)."""
-    row = connection.execute(status_query(tenant_id, status_id)).one_or_none()
-    return None if row is None else StatusRecord(*row)
+    return get_record(connection, status_query, StatusRecord, tenant_id, status_id)
+
+
+_STATUSES_NAMED = Prepared(
+    select(Status.c.status_id, Status.c.name, Status.c.status_type, Status.c.is_closed)
+    .where(
+        Status.c.tenant == bindparam("tenant"),
+        Status.c.status_type == "interaction",
+        func.lower(func.btrim(Status.c.name)) == bindparam("name", type_=Text),
+    )
+    .order_by(Status.c.order_number)
+    .limit(2)
+)
 
 
 def interaction_statuses_named(connection: Connection, tenant_id: uuid.UUID, name: str) -> list[StatusRecord]:
     """Interaction statuses whose name matches ``name`` ignoring case and surrounding space (at most two)."""
-    rows = connection.execute(
-        select(Status.c.status_id, Status.c.name, Status.c.status_type, Status.c.is_closed)
-        .where(
-            Status.c.tenant == tenant_id,
-            Status.c.status_type == "interaction",
-            func.lower(func.btrim(Status.c.name)) == name.strip().lower(),
-        )
-        .order_by(Status.c.order_number)
-        .limit(2)
-    ).all()
+    rows = _STATUSES_NAMED.all(connection, tenant=tenant_id, name=name.strip().lower())
     return [StatusRecord(*row) for row in rows]
 
 

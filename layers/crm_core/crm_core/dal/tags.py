@@ -15,14 +15,16 @@ import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any, NamedTuple, TypeVar
 
-from sqlalchemy import ARRAY, Column, ColumnElement, Connection, Text, and_, literal, select, true, update
+from sqlalchemy import ARRAY, Connection, Text, and_, any_, bindparam, func, literal, select, true, update
+from sqlalchemy import Uuid as SqlUuid
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.sql.dml import ReturningInsert
 
 from crm_core.dal.writes import StatementSink
 from crm_core.db.models import Client, Contact, Interaction, TagDefinition, TagMapping, Ticket
+from crm_core.db.prepared import Prepared
 
 KeyT = TypeVar("KeyT", str, uuid.UUID)
 OutcomeT = TypeVar("OutcomeT")
@@ -65,31 +67,31 @@ class TaggingState:
     mapped: dict[uuid.UUID, uuid.UUID]
 
 
-def read_tagging_state(
-    connection: Connection, tenant_id: uuid.UUID, record_type: str, record_id: uuid.UUID, tag_texts: Sequence[str]
-) -> TaggingState:
-    """The record's existence (and an interaction's tags, locked), the requested texts' definitions for
-    ``record_type`` and their mappings on the record: one statement."""
+@lru_cache(maxsize=len(TAGGABLE_RECORDS))
+def _tagging_state_statement(record_type: str) -> Prepared:
+    """The statement of :func:`read_tagging_state` for one record type; its bind parameters are ``tenant``,
+    ``record_id`` and ``texts`` (an array)."""
     model, id_column = TAGGABLE_RECORDS[record_type]
+    tenant, record_id = bindparam("tenant", type_=SqlUuid), bindparam("record_id", type_=SqlUuid)
     tags_column: Any = Interaction.c.tags if record_type == "interaction" else literal(None, ARRAY(Text))
     target_query = select(literal(True).label("found"), tags_column.label("tags")).where(
-        model.c.tenant == tenant_id, id_column == record_id
+        model.c.tenant == tenant, id_column == record_id
     )
     if record_type == "interaction":
         target_query = target_query.with_for_update()
     target = target_query.subquery("target")
     anchor = select(literal(1).label("one")).subquery("anchor")
     definition, mapping = TagDefinition, TagMapping
-    rows = connection.execute(
+    return Prepared(
         select(target.c.found, target.c.tags, definition.c.tag_text, definition.c.tag_id, mapping.c.mapping_id)
         .select_from(anchor)
         .outerjoin(target, true())
         .outerjoin(
             definition,
             and_(
-                definition.c.tenant == tenant_id,
+                definition.c.tenant == tenant,
                 definition.c.tagged_type == record_type,
-                definition.c.tag_text.in_(list(tag_texts)),
+                definition.c.tag_text == any_(bindparam("texts", type_=ARRAY(Text))),
             ),
         )
         .outerjoin(
@@ -100,62 +102,100 @@ def read_tagging_state(
                 mapping.c.tagged_id == record_id,
             ),
         )
-    ).all()
+    )
+
+
+def read_tagging_state(
+    connection: Connection, tenant_id: uuid.UUID, record_type: str, record_id: uuid.UUID, tag_texts: Sequence[str]
+) -> TaggingState:
+    """The record's existence (and an interaction's tags, locked), the requested texts' definitions for
+    ``record_type`` and their mappings on the record: one statement."""
+    rows = _tagging_state_statement(record_type).all(
+        connection, tenant=tenant_id, record_id=record_id, texts=list(tag_texts)
+    )
     first = rows[0]
     known = {row.tag_text: row.tag_id for row in rows if row.tag_id is not None}
     mapped = {row.tag_id: row.mapping_id for row in rows if row.mapping_id is not None}
     return TaggingState(bool(first.found), first.tags, known, mapped)
 
 
+_FIND_DEFINITIONS = Prepared(
+    select(TagDefinition.c.tag_text, TagDefinition.c.tag_id).where(
+        TagDefinition.c.tenant == bindparam("tenant"),
+        TagDefinition.c.tagged_type == bindparam("tagged_type"),
+        TagDefinition.c.tag_text == any_(bindparam("keys", type_=ARRAY(Text))),
+    )
+)
+_FIND_MAPPINGS = Prepared(
+    select(TagMapping.c.tag_id, TagMapping.c.mapping_id).where(
+        TagMapping.c.tenant == bindparam("tenant"),
+        TagMapping.c.tagged_id == bindparam("tagged_id"),
+        TagMapping.c.tag_id == any_(bindparam("keys", type_=ARRAY(SqlUuid))),
+    )
+)
+
+
 def find_definitions(
     connection: Connection, tenant_id: uuid.UUID, tagged_type: str, tag_texts: Iterable[str]
 ) -> dict[str, uuid.UUID]:
     """``tag_text -> tag_id`` of the existing definitions among ``tag_texts`` for ``tagged_type`` (case-sensitive)."""
-    return _ids_by_key(
-        connection,
-        (TagDefinition.c.tag_text, TagDefinition.c.tag_id),
-        tag_texts,
-        TagDefinition.c.tenant == tenant_id,
-        TagDefinition.c.tagged_type == tagged_type,
-    )
+    wanted = list(tag_texts)
+    if not wanted:
+        return {}
+    return dict(_FIND_DEFINITIONS.all(connection, tenant=tenant_id, tagged_type=tagged_type, keys=wanted))
 
 
 def find_mappings(
     connection: Connection, tenant_id: uuid.UUID, tagged_id: uuid.UUID, tag_ids: Iterable[uuid.UUID]
 ) -> dict[uuid.UUID, uuid.UUID]:
     """``tag_id -> mapping_id`` of the mappings of ``tagged_id`` among ``tag_ids``."""
-    return _ids_by_key(
-        connection,
-        (TagMapping.c.tag_id, TagMapping.c.mapping_id),
-        tag_ids,
-        TagMapping.c.tenant == tenant_id,
-        TagMapping.c.tagged_id == tagged_id,
-    )
-
-
-def _ids_by_key(
-    connection: Connection,
-    key_and_id: tuple[Column[KeyT], Column[uuid.UUID]],
-    keys: Iterable[KeyT],
-    *conditions: ColumnElement[bool],
-) -> dict[KeyT, uuid.UUID]:
-    """``key -> id`` of the rows meeting ``conditions`` whose key is one of ``keys``; no statement for no keys."""
-    wanted = list(keys)
+    wanted = list(tag_ids)
     if not wanted:
         return {}
-    key_column, id_column = key_and_id
-    return dict(connection.execute(select(key_column, id_column).where(*conditions, key_column.in_(wanted))).all())
+    return dict(_FIND_MAPPINGS.all(connection, tenant=tenant_id, tagged_id=tagged_id, keys=wanted))
 
 
-# The inserts of new definitions and mappings: their rows are executemany parameters, so each statement is the
-# same for every call and is built once.
-_INSERT_NEW_DEFINITIONS = (
+# The inserts of new definitions and mappings: one row per element of the array parameters (``unnest`` keeps
+# their order), so each is one statement, the same for every call whatever the number of tags.
+_NEW_DEFINITIONS = (
+    func.unnest(bindparam("tag_ids", type_=ARRAY(SqlUuid)), bindparam("tag_texts", type_=ARRAY(Text)))
+    .table_valued("tag_id", "tag_text")
+    .render_derived(name="new_definitions")
+)
+_INSERT_NEW_DEFINITIONS = Prepared(
     insert(TagDefinition)
+    .from_select(
+        ["tenant", "tag_id", "tag_text", "tagged_type", "created_at"],
+        select(
+            bindparam("tenant", type_=SqlUuid),
+            _NEW_DEFINITIONS.c.tag_id,
+            _NEW_DEFINITIONS.c.tag_text,
+            bindparam("tagged_type", type_=Text),
+            bindparam("created_at", type_=TagDefinition.c.created_at.type),
+        ),
+    )
     .on_conflict_do_nothing(index_elements=["tenant", "tag_text", "tagged_type"])
     .returning(TagDefinition.c.tag_text, TagDefinition.c.tag_id)
 )
-_INSERT_NEW_MAPPINGS = (
+_NEW_MAPPINGS = (
+    func.unnest(bindparam("mapping_ids", type_=ARRAY(SqlUuid)), bindparam("tag_ids", type_=ARRAY(SqlUuid)))
+    .table_valued("mapping_id", "tag_id")
+    .render_derived(name="new_mappings")
+)
+_INSERT_NEW_MAPPINGS = Prepared(
     insert(TagMapping)
+    .from_select(
+        ["tenant", "mapping_id", "tag_id", "tagged_id", "tagged_type", "created_by", "created_at"],
+        select(
+            bindparam("tenant", type_=SqlUuid),
+            _NEW_MAPPINGS.c.mapping_id,
+            _NEW_MAPPINGS.c.tag_id,
+            bindparam("tagged_id", type_=SqlUuid),
+            bindparam("tagged_type", type_=Text),
+            bindparam("created_by", type_=SqlUuid),
+            bindparam("created_at", type_=TagMapping.c.created_at.type),
+        ),
+    )
     .on_conflict_do_nothing(index_elements=["tenant", "tag_id", "tagged_id"])
     .returning(TagMapping.c.tag_id, TagMapping.c.mapping_id)
 )
@@ -172,20 +212,17 @@ def get_or_create_definitions(
     texts = sorted(set(tag_texts))
     if not texts:
         return {}
-    rows = [
-        {
-            "tenant": tenant_id,
-            "tag_id": uuid.uuid4(),
-            "tag_text": text,
-            "tagged_type": tagged_type,
-            "created_at": created_at,
-        }
-        for text in texts
-    ]
+    values = {
+        "tenant": tenant_id,
+        "tag_ids": [uuid.uuid4() for _ in texts],
+        "tag_texts": texts,
+        "tagged_type": tagged_type,
+        "created_at": created_at,
+    }
     return _insert_or_find(
         connection,
         texts,
-        rows,
+        values,
         _INSERT_NEW_DEFINITIONS,
         find_existing=lambda missing: find_definitions(connection, tenant_id, tagged_type, missing),
         outcome=DefinitionOutcome,
@@ -206,22 +243,19 @@ def get_or_create_mappings(
     ids = sorted(set(tag_ids))
     if not ids:
         return {}
-    rows = [
-        {
-            "tenant": tenant_id,
-            "mapping_id": uuid.uuid4(),
-            "tag_id": tag_id,
-            "tagged_id": tagged_id,
-            "tagged_type": tagged_type,
-            "created_by": created_by,
-            "created_at": created_at,
-        }
-        for tag_id in ids
-    ]
+    values = {
+        "tenant": tenant_id,
+        "mapping_ids": [uuid.uuid4() for _ in ids],
+        "tag_ids": ids,
+        "tagged_id": tagged_id,
+        "tagged_type": tagged_type,
+        "created_by": created_by,
+        "created_at": created_at,
+    }
     return _insert_or_find(
         connection,
         ids,
-        rows,
+        values,
         _INSERT_NEW_MAPPINGS,
         find_existing=lambda missing: find_mappings(connection, tenant_id, tagged_id, missing),
         outcome=MappingOutcome,
@@ -231,18 +265,16 @@ def get_or_create_mappings(
 def _insert_or_find(
     connection: Connection,
     keys: list[KeyT],
-    rows: list[dict[str, Any]],
-    insert_skipping_existing: ReturningInsert[KeyT, uuid.UUID],
+    values: dict[str, Any],
+    insert_skipping_existing: Prepared,
     *,
     find_existing: Callable[[list[KeyT]], dict[KeyT, uuid.UUID]],
     outcome: Callable[[uuid.UUID, bool], OutcomeT],
 ) -> dict[KeyT, OutcomeT]:
-    """``key -> outcome(id, created)`` for each of ``keys``: the ``rows`` the insert (``ON CONFLICT DO NOTHING
-    RETURNING key, id``) created, then the ones it skipped, read by ``find_existing`` only when there are.
-
-    The rows go as an executemany, which SQLAlchemy sends as one multi-row INSERT ("insertmanyvalues") from one
-    cached compilation (``.values(rows)`` would compile a new statement on every call)."""
-    created = dict(connection.execute(insert_skipping_existing, rows).all())
+    """``key -> outcome(id, created)`` for each of ``keys``: the rows the insert (``ON CONFLICT DO NOTHING
+    RETURNING key, id``, one row per element of the arrays in ``values``) created, then the ones it skipped, read
+    by ``find_existing`` only when there are."""
+    created = dict(insert_skipping_existing.all(connection, values))
     found = {key: outcome(row_id, True) for key, row_id in created.items()}
     missing = [key for key in keys if key not in created]
     if missing:

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from sqlalchemy import Delete, Executable, Insert, Update
+from sqlalchemy import Connection, Delete, Executable, Insert, Table, Update, update
+
+from crm_core.db.prepared import update_of
 
 
 class StatementSink(Protocol):
@@ -34,3 +36,12 @@ class DeferredWrites:
 
     def __bool__(self) -> bool:
         return bool(self.statements)
+
+
+def update_row(sink: StatementSink, table: Table, keys: dict[str, Any], values: dict[str, Any]) -> None:
+    """Set ``values`` (column -> value) on the row of ``table`` whose ``keys`` (column -> value) match: at once on
+    a ``Connection`` (a prepared statement per set of columns), or kept by :class:`DeferredWrites`."""
+    if isinstance(sink, Connection):
+        update_of(table, tuple(keys), tuple(values)).all(sink, values, **{f"key_{k}": v for k, v in keys.items()})
+        return
+    sink.execute(update(table).where(*(table.c[k] == v for k, v in keys.items())).values(**values))

@@ -93,7 +93,7 @@ _TARGETS: dict[
 def _target_links(ctx: ActionContext, target: NoteTarget) -> tuple[dict[str, Any], dict[str, Any]] | None:
     """The interaction's foreign keys and the target summary; ``None`` when the target is not in the tenant."""
     query, make_record, foreign_keys, summary = _TARGETS[target.type]
-    record = records.get_record(ctx.connection, query(ctx.tenant_id, target.id), make_record)
+    record = records.get_record(ctx.connection, query, make_record, ctx.tenant_id, target.id)
     if record is None:
         return None
     return (
