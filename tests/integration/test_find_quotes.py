@@ -553,27 +553,19 @@ def test_a_stale_sent_quote_is_shown_as_stored(invoke, tenant: Tenant, engine) -
 
 
 def test_each_page_is_one_query_of_quotes(invoke, world: World) -> None:
-    from sqlalchemy import Engine, event
+    from crm_dev.sql_count import count_statements
 
-    statements: list[str] = []
-
-    def record(conn, cursor, statement, parameters, context, executemany) -> None:
-        statements.append(statement)
-
-    event.listen(Engine, "before_cursor_execute", record)
-    try:
+    with count_statements() as first_log:
         first = invoke(ACTION, {"sort_by": "status", "sort_order": "asc", "limit": 3})
-        on_quotes_first = [s for s in statements if "FROM quotes" in s]
-        statements.clear()
+    with count_statements() as next_log:
         invoke(ACTION, {"sort_by": "status", "sort_order": "asc", "limit": 3, "cursor": first["next_cursor"]})
-        on_quotes_next = [s for s in statements if "FROM quotes" in s]
-    finally:
-        event.remove(Engine, "before_cursor_execute", record)
+    on_quotes_first = [s for s in first_log.texts if "FROM quotes" in s]
+    on_quotes_next = [s for s in next_log.texts if "FROM quotes" in s]
 
     assert len(on_quotes_first) == 1
     assert len(on_quotes_next) == 1
     assert on_quotes_next[0].count("UNION ALL") == 2
-    assert not any("FROM quote_items" in s and "FROM quotes" not in s for s in statements)
+    assert not any("FROM quote_items" in s and "FROM quotes" not in s for s in first_log.texts + next_log.texts)
 
 
 # ---- the page query's plan ----

@@ -16,12 +16,25 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import CTE, Connection, Select, insert, literal, select, update
+from sqlalchemy import (
+    CTE,
+    Connection,
+    Delete,
+    Insert,
+    Select,
+    Table,
+    Update,
+    bindparam,
+    insert,
+    literal,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from crm_core.dal.access import Actor, PermissionNeed
 from crm_core.dal.alone import execute_alone
-from crm_core.dal.writes import DeferredWrites
+from crm_core.dal.writes import DeferredWrites, RowWrite
 from crm_core.db.models import AuditLog, WorkflowActionInvocation, WorkflowEventOutbox
 from crm_core.db.prepared import Prepared
 
@@ -149,11 +162,103 @@ def close_call(
     statement (each a data-modifying CTE).
 
     Returns the ids of the outbox rows really written (a key already queued is skipped). Nothing is sent when
-    there is nothing to write.
+    there is nothing to write. When every deferred write is a row write (``insert_row``/``update_row``), the
+    statement is a prepared one, built once per shape of call; otherwise it is built for the call.
     """
-    ctes: list[CTE] = [
-        statement.cte(f"write_{number}") for number, statement in enumerate(writes.statements if writes else ())
-    ]
+    kept = writes.statements if writes else []
+    rows: Sequence[Any]
+    if not (kept or audit is not None or effects or completion is not None):
+        return []
+    if all(isinstance(write, RowWrite) for write in kept):
+        row_writes: list[RowWrite] = [write for write in kept if isinstance(write, RowWrite)]
+        shape = _CloseShape(
+            writes=tuple(write.shape for write in row_writes),
+            audit=None if audit is None else tuple(audit),
+            effects=(len(effects), tuple(effects[0])) if effects else None,
+            completion=completion is not None,
+        )
+        parameters: dict[str, Any] = {}
+        for number, write in enumerate(row_writes):
+            parameters.update({f"w{number}_{name}": value for name, value in write.values.items()})
+        if audit is not None:
+            parameters.update({f"audit_{name}": value for name, value in audit.items()})
+        for number, effect in enumerate(effects):
+            parameters.update({f"e{number}_{name}": value for name, value in effect.items()})
+        if completion is not None:
+            parameters.update(
+                done_tenant=completion.tenant_id,
+                done_invocation=completion.invocation_id,
+                done_output=completion.output,
+                done_at=completion.completed_at,
+            )
+        rows = _close_statement(shape).all(connection, parameters)
+    else:
+        rows = connection.execute(_built_close_statement(kept, audit, effects, completion)).all()
+    return [row[0] for row in rows] if effects else []
+
+
+@dataclass(frozen=True)
+class _CloseShape:
+    """What a closing statement writes, without the values: its statement is built once per shape."""
+
+    writes: tuple[tuple[str, Table, tuple[str, ...], tuple[str, ...]], ...]
+    audit: tuple[str, ...] | None
+    effects: tuple[int, tuple[str, ...]] | None
+    completion: bool
+
+
+def _bound(table: Table, prefix: str, columns: Sequence[str]) -> dict[str, Any]:
+    return {name: bindparam(prefix + name, type_=table.c[name].type) for name in columns}
+
+
+@lru_cache(maxsize=256)
+def _close_statement(shape: _CloseShape) -> Prepared:
+    """The closing statement of one shape of call, with a bind parameter for every value."""
+    ctes: list[CTE] = []
+    for number, (kind, table, keys, columns) in enumerate(shape.writes):
+        write = RowWrite(kind, table, keys, columns, {})  # type: ignore[arg-type]
+        ctes.append(write.statement(f"w{number}_").cte(f"write_{number}"))
+    if shape.audit is not None:
+        ctes.append(insert(AuditLog).values(_bound(AuditLog, "audit_", shape.audit)).cte("audit_row"))
+    if shape.completion:
+        ledger = WorkflowActionInvocation
+        ctes.append(
+            update(ledger)
+            .where(ledger.c.tenant == bindparam("done_tenant"), ledger.c.invocation_id == bindparam("done_invocation"))
+            .values(
+                status="SUCCEEDED",
+                output_json=bindparam("done_output", type_=ledger.c.output_json.type),
+                completed_at=bindparam("done_at", type_=ledger.c.completed_at.type),
+            )
+            .cte("ledger_row")
+        )
+    statement: Select[Any]
+    if shape.effects is not None:
+        count, columns = shape.effects
+        outbox = WorkflowEventOutbox
+        written = (
+            pg_insert(outbox)
+            .values([_bound(outbox, f"e{number}_", columns) for number in range(count)])
+            .on_conflict_do_nothing(index_elements=["tenant", "idempotency_key"])
+            .returning(outbox.c.event_id)
+            .cte("written")
+        )
+        statement = select(written.c.event_id)
+    else:
+        statement = select(literal(1))
+    return Prepared(statement.add_cte(*ctes) if ctes else statement)
+
+
+def _built_close_statement(
+    kept: Sequence[Insert | Update | Delete | RowWrite],
+    audit: dict[str, Any] | None,
+    effects: Sequence[dict[str, Any]],
+    completion: Completion | None,
+) -> Select[Any]:
+    """The closing statement built for one call, values in place (when a deferred write is a Core statement)."""
+    ctes: list[CTE] = []
+    for number, write in enumerate(kept):
+        ctes.append((write.core() if isinstance(write, RowWrite) else write).cte(f"write_{number}"))
     if audit is not None:
         ctes.append(insert(AuditLog).values(**audit).cte("audit_row"))
     if completion is not None:
@@ -177,11 +282,6 @@ def close_call(
             .cte("written")
         )
         statement = select(written.c.event_id)
-    elif ctes:
-        statement = select(literal(1))
     else:
-        return []
-    if ctes:
-        statement = statement.add_cte(*ctes)
-    rows = connection.execute(statement).all()
-    return [row[0] for row in rows] if effects else []
+        statement = select(literal(1))
+    return statement.add_cte(*ctes) if ctes else statement

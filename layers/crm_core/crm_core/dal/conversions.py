@@ -10,9 +10,11 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Insert, Table, insert
+from sqlalchemy import Connection, Table
 
+from crm_core.dal.writes import insert_row
 from crm_core.db.models import ClientContract, Contract, ContractLine, Invoice, InvoiceCharge
+from crm_core.db.prepared import insert_rows
 
 
 def insert_contract(
@@ -30,7 +32,8 @@ def insert_contract(
     contract_id = uuid.uuid4()
     _insert_with_children(
         connection,
-        insert(Contract).values(tenant=tenant_id, contract_id=contract_id, created_at=now, updated_at=now, **values),
+        Contract,
+        {"tenant": tenant_id, "contract_id": contract_id, "created_at": now, "updated_at": now, **values},
         ContractLine,
         [
             {"tenant": tenant_id, "contract_line_id": uuid.uuid4(), "contract_id": contract_id, "created_at": now}
@@ -38,17 +41,19 @@ def insert_contract(
             for line in lines
         ],
     )
-    connection.execute(
-        insert(ClientContract).values(
-            tenant=tenant_id,
-            client_contract_id=uuid.uuid4(),
-            client_id=client_id,
-            contract_id=contract_id,
-            start_date=start_date,
-            end_date=None,
-            is_active=True,
-            created_at=now,
-        )
+    insert_row(
+        connection,
+        ClientContract,
+        {
+            "tenant": tenant_id,
+            "client_contract_id": uuid.uuid4(),
+            "client_id": client_id,
+            "contract_id": contract_id,
+            "start_date": start_date,
+            "end_date": None,
+            "is_active": True,
+            "created_at": now,
+        },
     )
     return contract_id
 
@@ -66,15 +71,17 @@ def insert_invoice(
     invoice_id = uuid.uuid4()
     _insert_with_children(
         connection,
-        insert(Invoice).values(tenant=tenant_id, invoice_id=invoice_id, created_at=now, updated_at=now, **values),
+        Invoice,
+        {"tenant": tenant_id, "invoice_id": invoice_id, "created_at": now, "updated_at": now, **values},
         InvoiceCharge,
         [{"tenant": tenant_id, "invoice_id": invoice_id, "created_at": now} | charge for charge in charges],
     )
     return invoice_id
 
 
-def _insert_with_children(connection: Connection, parent: Insert, child: Table, rows: list[dict[str, Any]]) -> None:
-    """The ``parent`` row, then the ``child`` table's ``rows`` (none, no statement) as one executemany."""
-    connection.execute(parent)
-    if rows:
-        connection.execute(insert(child), rows)
+def _insert_with_children(
+    connection: Connection, parent: Table, values: dict[str, Any], child: Table, rows: list[dict[str, Any]]
+) -> None:
+    """The ``parent`` row with ``values``, then the ``child`` table's ``rows`` in one statement (none for none)."""
+    insert_row(connection, parent, values)
+    insert_rows(connection, child, rows)

@@ -8,9 +8,10 @@ creations cannot both pass the duplicate-name check or take the same display ord
 from __future__ import annotations
 
 import uuid
+from functools import lru_cache
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, Select, bindparam, func, insert, literal, select, text, union_all
+from sqlalchemy import Connection, Select, Text, bindparam, func, insert, literal, select, union_all
 
 from crm_core.dal.batch import IdValue
 from crm_core.dal.records import get_record
@@ -71,10 +72,10 @@ def lock_interaction_types(connection: Connection, tenant_id: uuid.UUID) -> None
 
     Two concurrent creations would otherwise both pass the duplicate-name check or pick the same display order.
     """
-    connection.execute(
-        text("select pg_advisory_xact_lock(hashtextextended(:lock_name, 0))"),
-        {"lock_name": f"crm.interaction_types:{tenant_id}"},
-    )
+    _LOCK_TYPES.all(connection, lock_name=f"crm.interaction_types:{tenant_id}")
+
+
+_LOCK_TYPES = Prepared("select pg_advisory_xact_lock(hashtextextended(:lock_name, 0))")
 
 
 def _tenant_type_columns() -> Select[uuid.UUID, str, str | None, int | None, uuid.UUID | None]:
@@ -91,13 +92,7 @@ def find_tenant_type_by_name(
     connection: Connection, tenant_id: uuid.UUID, normalized_name: str
 ) -> TenantInteractionType | None:
     """The tenant's type whose name, trimmed, with runs of space collapsed and lowercased, is ``normalized_name``."""
-    stored = func.lower(func.regexp_replace(func.btrim(InteractionType.c.type_name), r"\s+", " ", "g"))
-    row = connection.execute(
-        _tenant_type_columns()
-        .where(InteractionType.c.tenant == tenant_id, stored == normalized_name)
-        .order_by(InteractionType.c.display_order.nulls_last(), InteractionType.c.type_id)
-        .limit(1)
-    ).one_or_none()
+    row = _TYPE_BY_NAME.first(connection, tenant=tenant_id, name=normalized_name)
     return None if row is None else TenantInteractionType(*row)
 
 
@@ -105,19 +100,13 @@ def tenant_type_at_display_order(
     connection: Connection, tenant_id: uuid.UUID, display_order: int
 ) -> TenantInteractionType | None:
     """The tenant interaction type holding ``display_order``, if any."""
-    row = connection.execute(
-        _tenant_type_columns().where(
-            InteractionType.c.tenant == tenant_id, InteractionType.c.display_order == display_order
-        )
-    ).one_or_none()
+    row = _TYPE_AT_DISPLAY_ORDER.first(connection, tenant=tenant_id, display_order=display_order)
     return None if row is None else TenantInteractionType(*row)
 
 
 def next_display_order(connection: Connection, tenant_id: uuid.UUID) -> int:
     """One more than the tenant's highest type display order; 0 for the first type."""
-    highest = connection.execute(
-        select(func.max(InteractionType.c.display_order)).where(InteractionType.c.tenant == tenant_id)
-    ).scalar_one()
+    highest = _HIGHEST_DISPLAY_ORDER.scalar(connection, tenant=tenant_id)
     return 0 if highest is None else int(highest) + 1
 
 
@@ -126,8 +115,33 @@ def insert_interaction_type(
 ) -> TenantInteractionType:
     """Insert one tenant interaction type; returns the stored row."""
     type_id: uuid.UUID = values.get("type_id") or uuid.uuid4()
-    connection.execute(insert(InteractionType).values(**{**values, "tenant": tenant_id, "type_id": type_id}))
-    row = connection.execute(
-        _tenant_type_columns().where(InteractionType.c.tenant == tenant_id, InteractionType.c.type_id == type_id)
-    ).one()
-    return TenantInteractionType(*row)
+    row = {**values, "tenant": tenant_id, "type_id": type_id}
+    stored = _insert_type(tuple(row)).one(connection, row)
+    return TenantInteractionType(*stored)
+
+
+@lru_cache(maxsize=8)
+def _insert_type(columns: tuple[str, ...]) -> Prepared:
+    """The insert of a tenant type with ``columns``, returning the stored row (no read back)."""
+    bound = {name: bindparam(name, type_=InteractionType.c[name].type) for name in columns}
+    return Prepared(insert(InteractionType).values(bound).returning(*_tenant_type_columns().selected_columns))
+
+
+_TYPE_BY_NAME = Prepared(
+    _tenant_type_columns()
+    .where(
+        InteractionType.c.tenant == bindparam("tenant"),
+        func.lower(func.regexp_replace(func.btrim(InteractionType.c.type_name), r"\s+", " ", "g"))
+        == bindparam("name", type_=Text),
+    )
+    .order_by(InteractionType.c.display_order.nulls_last(), InteractionType.c.type_id)
+    .limit(1)
+)
+_TYPE_AT_DISPLAY_ORDER = Prepared(
+    _tenant_type_columns().where(
+        InteractionType.c.tenant == bindparam("tenant"), InteractionType.c.display_order == bindparam("display_order")
+    )
+)
+_HIGHEST_DISPLAY_ORDER = Prepared(
+    select(func.max(InteractionType.c.display_order)).where(InteractionType.c.tenant == bindparam("tenant"))
+)

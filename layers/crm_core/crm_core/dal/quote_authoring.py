@@ -11,11 +11,11 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, insert, select
+from sqlalchemy import Connection, bindparam, func, select
 
 from crm_core.dal.quotes import ITEM_COLUMNS, QuoteItemRow
 from crm_core.db.models import Quote, QuoteItem
-from crm_core.db.prepared import Prepared, insert_of
+from crm_core.db.prepared import Prepared, insert_of, insert_rows
 
 # The columns a template item hands on to its copy (ids, the owning quote and the computed amounts excepted).
 COPIED_ITEM_COLUMNS = tuple(
@@ -101,6 +101,4 @@ def copy_items(
         }
         for item in source
     ]
-    # With RETURNING, SQLAlchemy sends an executemany as one multi-row INSERT ("insertmanyvalues", up to 1,000
-    # rows a statement) from one cached compilation; .values(rows) would compile a new statement for every call.
-    connection.execute(insert(QuoteItem).returning(QuoteItem.c.quote_item_id), rows)
+    insert_rows(connection, QuoteItem, rows)

@@ -26,13 +26,14 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, fields
 from datetime import datetime
+from functools import lru_cache
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, Connection, Select, func, literal, select, union_all
+from sqlalchemy import Boolean, ColumnElement, Connection, Integer, Select, bindparam, func, literal, select, union_all
 
-from crm_core.dal.filters import given_conditions
 from crm_core.dal.quotes import QUOTE_COLUMNS, QuoteRecord, items_count_column
 from crm_core.db.models import Quote
+from crm_core.db.prepared import Prepared
 
 SortKey = Literal["quote_date", "total_amount", "status", "created_at"]
 SORT_KEYS: tuple[SortKey, ...] = ("quote_date", "total_amount", "status", "created_at")
@@ -82,62 +83,81 @@ class QuotePageRow:
     sort_value: SortValue
 
 
-def _filter_conditions(tenant_id: uuid.UUID, filters: QuoteFilters) -> list[ColumnElement[bool]]:
-    by_column = (
-        (Quote.c.quote_id, filters.quote_id),
-        (Quote.c.quote_number, filters.quote_number),
-        (Quote.c.client_id, filters.client_id),
-        (Quote.c.status, filters.status),
-    )
-    return [
-        Quote.c.tenant == tenant_id,
-        Quote.c.is_template == filters.is_template,
-        *given_conditions(by_column, Quote.c.quote_date, filters.date_from, filters.date_to),
+# The filters of QuoteFilters that compare a column for equality.
+_EQUAL_FILTERS = ("quote_id", "quote_number", "client_id", "status")
+
+
+def _filter_conditions(given: tuple[str, ...]) -> list[ColumnElement[bool]]:
+    """The conditions of the filters named in ``given`` (and the tenant's, and ``is_template``'s), each value a
+    bind parameter named as its filter."""
+    conditions: list[ColumnElement[bool]] = [
+        Quote.c.tenant == bindparam("tenant"),
+        Quote.c.is_template == bindparam("is_template", type_=Boolean),
     ]
+    dated = Quote.c.quote_date
+    for name in given:
+        if name == "date_from":
+            conditions.append(dated >= bindparam(name, type_=dated.type))
+        elif name == "date_to":
+            conditions.append(dated <= bindparam(name, type_=dated.type))
+        else:
+            assert name in _EQUAL_FILTERS, name
+            conditions.append(Quote.c[name] == bindparam(name, type_=Quote.c[name].type))
+    return conditions
+
+
+def _filter_parameters(tenant_id: uuid.UUID, filters: QuoteFilters, given: tuple[str, ...]) -> dict[str, Any]:
+    parameters: dict[str, Any] = {name: getattr(filters, name) for name in given}
+    parameters.update(tenant=tenant_id, is_template=filters.is_template)
+    return parameters
 
 
 def _sort_column(sort: QuoteSort) -> Any:
     return Quote.c[sort.key]
 
 
-def ranges_after(sort: QuoteSort, after: QuotePosition) -> list[ColumnElement[bool]]:
-    """The consecutive ranges of the sort order that follow ``after``, each servable by one index range."""
+# Where a page continues: from the start, after a row whose sort value is NULL, or after one that has a value.
+After = Literal["start", "null", "value"]
+
+
+def _after_kind(after: QuotePosition | None) -> After:
+    return "start" if after is None else "null" if after.value is None else "value"
+
+
+def ranges_after(sort: QuoteSort, after: After) -> list[ColumnElement[bool]]:
+    """The consecutive ranges of the sort order that follow a position (its values: the bind parameters
+    ``after_value`` and ``after_id``), each servable by one index range."""
     key = _sort_column(sort)
-    value = None if after.value is None else literal(after.value, key.type)
-    same_key_after = Quote.c.quote_id > after.quote_id
-    if value is None:
+    same_key_after = Quote.c.quote_id > bindparam("after_id", type_=Quote.c.quote_id.type)
+    if after == "null":
         nulls_after: ColumnElement[bool] = key.is_(None) & same_key_after
         return [nulls_after, key.is_not(None)] if sort.descending else [nulls_after]
+    value = bindparam("after_value", type_=key.type)
     same: ColumnElement[bool] = (key == value) & same_key_after
     if sort.descending:
         return [same, key < value]
     return [same, key > value, key.is_(None)] if sort.key in NULLABLE_KEYS else [same, key > value]
 
 
-def _branch(
-    conditions: list[ColumnElement[bool]], sort: QuoteSort, limit: int, *extra: Any
-) -> Select[*tuple[Any, ...]]:
+def _branch(conditions: list[ColumnElement[bool]], sort: QuoteSort, *extra: Any) -> Select[*tuple[Any, ...]]:
     key = _sort_column(sort)
     return (
         select(*QUOTE_COLUMNS, items_count_column(), key.label("sort_value"), *extra)
         .where(*conditions)
         .order_by(key.desc() if sort.descending else key.asc(), Quote.c.quote_id.asc())
-        .limit(limit)
+        .limit(bindparam("limit", type_=Integer))
     )
 
 
-def quote_page_query(
-    tenant_id: uuid.UUID, filters: QuoteFilters, sort: QuoteSort, *, after: QuotePosition | None, limit: int
-) -> Select[*tuple[Any, ...]]:
-    """The page query: quotes matching ``filters`` in ``sort`` order, strictly after ``after``, at most ``limit``."""
-    conditions = _filter_conditions(tenant_id, filters)
-    if after is None:
-        return _branch(conditions, sort, limit)
+def _page_select(given: tuple[str, ...], sort: QuoteSort, after: After) -> Select[*tuple[Any, ...]]:
+    conditions = _filter_conditions(given)
+    if after == "start":
+        return _branch(conditions, sort)
     ranges = ranges_after(sort, after)
     if len(ranges) == 1:
-        return _branch([*conditions, ranges[0]], sort, limit)
+        return _branch([*conditions, ranges[0]], sort)
     branches = [
-        _branch([*conditions, condition], sort, limit, literal(number).label("range_number"))
+        _branch([*conditions, condition], sort, literal(number).label("range_number"))
         for number, condition in enumerate(ranges)
     ]
     pages = union_all(*branches).subquery("pages")
@@ -149,7 +169,37 @@ def quote_page_query(
             sort_value.desc() if sort.descending else sort_value.asc(),
             pages.c.quote_id.asc(),
         )
-        .limit(limit)
+        .limit(bindparam("limit", type_=Integer))
+    )
+
+
+@lru_cache(maxsize=512)
+def _page_statement(given: tuple[str, ...], sort: QuoteSort, after: After, *, with_total: bool) -> Prepared:
+    """The page statement of one shape of call (which filters, which order, where it continues)."""
+    query = _page_select(given, sort, after)
+    if with_total:
+        query = query.add_columns(_count_select(given).scalar_subquery().label("total"))
+    return Prepared(query)
+
+
+def _page_parameters(
+    tenant_id: uuid.UUID, filters: QuoteFilters, given: tuple[str, ...], after: QuotePosition | None, limit: int
+) -> dict[str, Any]:
+    parameters = _filter_parameters(tenant_id, filters, given)
+    parameters["limit"] = limit
+    if after is not None:
+        parameters.update(after_value=after.value, after_id=after.quote_id)
+    return parameters
+
+
+def quote_page_query(
+    tenant_id: uuid.UUID, filters: QuoteFilters, sort: QuoteSort, *, after: QuotePosition | None, limit: int
+) -> Select[*tuple[Any, ...]]:
+    """The page query: quotes matching ``filters`` in ``sort`` order, strictly after ``after``, at most ``limit``
+    (with its values bound: for EXPLAIN; calls run the prepared statement of the same shape)."""
+    given = tuple(filters.given())
+    return _page_select(given, sort, _after_kind(after)).params(
+        _page_parameters(tenant_id, filters, given, after, limit)
     )
 
 
@@ -166,10 +216,9 @@ def find_quote_page(
     """The rows of :func:`quote_page_query` (one statement), each with its sort value, and with ``with_total``
     how many quotes match in all, counted by the same statement (an uncorrelated scalar subquery, run once);
     only a page that comes back empty after a cursor needs a second query for it."""
-    query = quote_page_query(tenant_id, filters, sort, after=after, limit=limit)
-    if with_total:
-        query = query.add_columns(_count_query(tenant_id, filters).scalar_subquery().label("total"))
-    rows = connection.execute(query).all()
+    given = tuple(filters.given())
+    statement = _page_statement(given, sort, _after_kind(after), with_total=with_total)
+    rows = statement.all(connection, _page_parameters(tenant_id, filters, given, after, limit))
     result = []
     total = None
     for row in rows:
@@ -182,10 +231,16 @@ def find_quote_page(
     return result, None if total is None else int(total)
 
 
-def _count_query(tenant_id: uuid.UUID, filters: QuoteFilters) -> Select[int]:
-    return select(func.count()).select_from(Quote).where(*_filter_conditions(tenant_id, filters))
+def _count_select(given: tuple[str, ...]) -> Select[int]:
+    return select(func.count()).select_from(Quote).where(*_filter_conditions(given))
+
+
+@lru_cache(maxsize=64)
+def _count_statement(given: tuple[str, ...]) -> Prepared:
+    return Prepared(_count_select(given))
 
 
 def count_quotes(connection: Connection, tenant_id: uuid.UUID, filters: QuoteFilters) -> int:
     """How many quotes match ``filters`` in all."""
-    return int(connection.execute(_count_query(tenant_id, filters)).scalar_one())
+    given = tuple(filters.given())
+    return int(_count_statement(given).scalar(connection, _filter_parameters(tenant_id, filters, given)))

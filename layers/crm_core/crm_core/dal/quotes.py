@@ -21,7 +21,6 @@ from sqlalchemy import (
     cast,
     column,
     func,
-    insert,
     select,
     type_coerce,
     update,
@@ -29,7 +28,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.sql.schema import Table
 
-from crm_core.dal.writes import StatementSink, update_row
+from crm_core.dal.writes import StatementSink, insert_row, update_row
 from crm_core.db.models import (
     Client,
     Contact,
@@ -197,17 +196,19 @@ def insert_quote_activity(
 ) -> uuid.UUID:
     """A ``quote_activities`` row; returns its id."""
     activity_id = uuid.uuid4()
-    connection.execute(
-        insert(QuoteActivity).values(
-            tenant=tenant_id,
-            activity_id=activity_id,
-            quote_id=quote_id,
-            activity_type=activity_type,
-            description=description,
-            performed_by=performed_by,
-            metadata=metadata,
-            created_at=now,
-        )
+    insert_row(
+        connection,
+        QuoteActivity,
+        {
+            "tenant": tenant_id,
+            "activity_id": activity_id,
+            "quote_id": quote_id,
+            "activity_type": activity_type,
+            "description": description,
+            "performed_by": performed_by,
+            "metadata": metadata,
+            "created_at": now,
+        },
     )
     return activity_id
 
@@ -245,30 +246,34 @@ def file_quote_document(
 ) -> uuid.UUID:
     """A client-visible ``documents`` row in ``/Quotes/Generated`` associated with the quote; returns its id."""
     document_id = uuid.uuid4()
-    connection.execute(
-        insert(Document).values(
-            tenant=tenant_id,
-            document_id=document_id,
-            document_name=name,
-            folder_path="/Quotes/Generated",
-            mime_type="application/pdf",
-            file_size=size,
-            storage_bucket=bucket,
-            storage_key=key,
-            is_client_visible=True,
-            created_by=created_by,
-            created_at=now,
-        )
+    insert_row(
+        connection,
+        Document,
+        {
+            "tenant": tenant_id,
+            "document_id": document_id,
+            "document_name": name,
+            "folder_path": "/Quotes/Generated",
+            "mime_type": "application/pdf",
+            "file_size": size,
+            "storage_bucket": bucket,
+            "storage_key": key,
+            "is_client_visible": True,
+            "created_by": created_by,
+            "created_at": now,
+        },
     )
-    connection.execute(
-        insert(DocumentAssociation).values(
-            tenant=tenant_id,
-            association_id=uuid.uuid4(),
-            document_id=document_id,
-            entity_id=quote_id,
-            entity_type="quote",
-            created_at=now,
-        )
+    insert_row(
+        connection,
+        DocumentAssociation,
+        {
+            "tenant": tenant_id,
+            "association_id": uuid.uuid4(),
+            "document_id": document_id,
+            "entity_id": quote_id,
+            "entity_type": "quote",
+            "created_at": now,
+        },
     )
     return document_id
 
@@ -287,20 +292,22 @@ def insert_email_log(
 ) -> uuid.UUID:
     """An ``email_sending_logs`` row with status ``pending``; returns its id."""
     log_id = uuid.uuid4()
-    connection.execute(
-        insert(EmailSendingLog).values(
-            tenant=tenant_id,
-            id=log_id,
-            delivery_key=delivery_key,
-            from_address=sender,
-            to_addresses=recipients,
-            subject=subject,
-            status="pending",
-            entity_type="quote",
-            entity_id=entity_id,
-            contact_id=contact_id,
-            created_at=now,
-        )
+    insert_row(
+        connection,
+        EmailSendingLog,
+        {
+            "tenant": tenant_id,
+            "id": log_id,
+            "delivery_key": delivery_key,
+            "from_address": sender,
+            "to_addresses": recipients,
+            "subject": subject,
+            "status": "pending",
+            "entity_type": "quote",
+            "entity_id": entity_id,
+            "contact_id": contact_id,
+            "created_at": now,
+        },
     )
     return log_id
 
@@ -317,10 +324,17 @@ def update_email_log(
     sent_at: datetime | None,
 ) -> None:
     """Record how sending went: ``sent`` (with the message id), ``pending`` (retrying) or ``failed``."""
-    connection.execute(
-        update(EmailSendingLog)
-        .where(EmailSendingLog.c.tenant == tenant_id, EmailSendingLog.c.id == log_id)
-        .values(status=status, message_id=message_id, error_message=error_message, attempts=attempts, sent_at=sent_at)
+    update_row(
+        connection,
+        EmailSendingLog,
+        {"tenant": tenant_id, "id": log_id},
+        {
+            "status": status,
+            "message_id": message_id,
+            "error_message": error_message,
+            "attempts": attempts,
+            "sent_at": sent_at,
+        },
     )
 
 
@@ -417,7 +431,7 @@ def _quote_statement(*, lock: bool) -> Prepared:
 
 
 def store_totals(
-    connection: StatementSink,
+    connection: Connection,
     tenant_id: uuid.UUID,
     quote_id: uuid.UUID,
     totals: dict[str, int],
@@ -426,10 +440,6 @@ def store_totals(
     """Write the quote's totals (``subtotal``, ``discount_total``, ``tax``, ``total_amount``) and each item's
     ``total_price``, ``tax_amount`` and ``net_amount`` (``lines``: dicts with ``quote_item_id`` and those three):
     one statement whatever the number of items (the items' UPDATE reads its values from a JSON recordset)."""
-    quote_update = update(Quote).where(Quote.c.tenant == tenant_id, Quote.c.quote_id == quote_id).values(**totals)
-    if not lines:
-        connection.execute(quote_update)
-        return
     line_values = [
         {
             "item_id": str(line["quote_item_id"]),
@@ -439,17 +449,34 @@ def store_totals(
         }
         for line in lines
     ]
+    statement = _store_totals_statement(tuple(totals), with_lines=bool(lines))
+    statement.all(connection, totals, tenant=tenant_id, quote_id=quote_id, lines=line_values)
+
+
+@lru_cache(maxsize=4)
+def _store_totals_statement(columns: tuple[str, ...], *, with_lines: bool) -> Prepared:
+    quote_update = (
+        update(Quote)
+        .where(Quote.c.tenant == bindparam("tenant"), Quote.c.quote_id == bindparam("quote_id"))
+        .values({name: bindparam(name, type_=Quote.c[name].type) for name in columns})
+    )
+    if not with_lines:
+        return Prepared(quote_update)
     values = (
-        func.jsonb_to_recordset(cast(type_coerce(line_values, JSONB), JSONB))
+        func.jsonb_to_recordset(bindparam("lines", type_=JSONB))
         .table_valued(
             column("item_id", Uuid), column("total", BigInteger), column("tax", BigInteger), column("net", BigInteger)
         )
         .render_derived(name="line", with_types=True)
     )
     items = cast_table(QuoteItem)
-    connection.execute(
+    return Prepared(
         update(items)
-        .where(items.c.tenant == tenant_id, items.c.quote_id == quote_id, items.c.quote_item_id == values.c.item_id)
+        .where(
+            items.c.tenant == bindparam("tenant"),
+            items.c.quote_id == bindparam("quote_id"),
+            items.c.quote_item_id == values.c.item_id,
+        )
         .values(total_price=values.c.total, tax_amount=values.c.tax, net_amount=values.c.net)
         .add_cte(quote_update.cte("quote_totals"))
     )

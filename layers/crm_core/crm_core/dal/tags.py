@@ -18,11 +18,11 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any, NamedTuple, TypeVar
 
-from sqlalchemy import ARRAY, Connection, Text, and_, any_, bindparam, func, literal, select, true, update
+from sqlalchemy import ARRAY, Connection, Text, and_, any_, bindparam, func, literal, select, true
 from sqlalchemy import Uuid as SqlUuid
 from sqlalchemy.dialects.postgresql import insert
 
-from crm_core.dal.writes import StatementSink
+from crm_core.dal.writes import StatementSink, update_row
 from crm_core.db.models import Client, Contact, Interaction, TagDefinition, TagMapping, Ticket
 from crm_core.db.prepared import Prepared
 
@@ -292,8 +292,4 @@ def set_interaction_tags(
     connection: StatementSink, tenant_id: uuid.UUID, interaction_id: uuid.UUID, tags: list[str]
 ) -> None:
     """Store ``tags`` as the interaction's ``tags`` column."""
-    connection.execute(
-        update(Interaction)
-        .where(Interaction.c.tenant == tenant_id, Interaction.c.interaction_id == interaction_id)
-        .values(tags=tags)
-    )
+    update_row(connection, Interaction, {"tenant": tenant_id, "interaction_id": interaction_id}, {"tags": tags})

@@ -29,7 +29,7 @@ from collections.abc import Callable, Mapping
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, Table, bindparam, exc, insert, update
+from sqlalchemy import ARRAY, Connection, Table, bindparam, exc, func, insert, select, update
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql import ClauseElement
 
@@ -194,3 +194,23 @@ def update_of(table: Table, keys: tuple[str, ...], columns: tuple[str, ...]) -> 
         .where(*(table.c[key] == bindparam(f"key_{key}", type_=table.c[key].type) for key in keys))
         .values({name: bindparam(name, type_=table.c[name].type) for name in columns})
     )
+
+
+@lru_cache(maxsize=64)
+def insert_many_of(table: Table, columns: tuple[str, ...]) -> Prepared:
+    """``INSERT INTO table (columns) SELECT * FROM unnest(...)``: any number of rows in one statement, the same
+    for every count. Each column's values are one array parameter named as the column; ``unnest`` pairs them up
+    in order. For columns of scalar types (an array column would be flattened)."""
+    arrays = [bindparam(name, type_=ARRAY(table.c[name].type)) for name in columns]
+    new_rows = func.unnest(*arrays).table_valued(*columns).render_derived(name="new_rows")
+    return Prepared(insert(table).from_select(list(columns), select(*(new_rows.c[name] for name in columns))))
+
+
+def insert_rows(connection: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Insert ``rows`` (dicts of the same columns) into ``table`` with one statement (none for no rows)."""
+    if not rows:
+        return
+    columns = tuple(rows[0])
+    if any(len(row) != len(columns) for row in rows) or any(row.keys() != rows[0].keys() for row in rows):
+        raise ValueError(f"rows for {table.name} must all have the same columns")
+    insert_many_of(table, columns).all(connection, {name: [row[name] for row in rows] for name in columns})
