@@ -96,12 +96,22 @@ def child(kind: str, out: str, events_file: str | None) -> None:
                 return 30_000
 
         calls = []
+        profile_to = os.environ.get("COLD_START_PROFILE")  # --profile-first: cProfile of the first and second call
         for n, event in enumerate(events):
             if os.environ.get("POWERTOOLS_TRACE_DISABLED") == "false":
                 os.environ["_X_AMZN_TRACE_ID"] = f"Root=1-{int(time.time()):08x}-{n:024x};Parent={n:016x};Sampled=1"
+            profiler = None
+            if profile_to and n < 2:
+                import cProfile
+
+                profiler = cProfile.Profile()
+                profiler.enable()
             begun = time.perf_counter()
             app.lambda_handler(event, Context(n))
             calls.append((time.perf_counter() - begun) * 1000)
+            if profiler is not None:
+                profiler.disable()
+                profiler.dump_stats(f"{profile_to}.call{n + 1}.pstats")
         result["first_call_ms"] = calls[0]
         result["warm_call_ms"] = statistics.median(calls[1:])
     Path(out).write_text(json.dumps(result))
@@ -251,6 +261,10 @@ def parent(args: argparse.Namespace) -> int:
                 env = lambda_environment(spec.name, code, [code, layer_dir], traced, aws)
                 if label == "no pyc":
                     env["PYTHONDONTWRITEBYTECODE"] = "1"
+                if args.profile_first:
+                    Path(args.profile_first).mkdir(parents=True, exist_ok=True)
+                    name = f"{spec.id}.{label.replace(', ', '-').replace(' ', '-')}"
+                    env["COLD_START_PROFILE"] = str(Path(args.profile_first).resolve() / name)
                 deps = BASE_DEPS + (TRACED_DEPS if traced else []) + (RECORDED_DEPS if spec.records_invocations else [])
                 deps_env = {**env, "COLD_START_DEPS": json.dumps(deps)}
                 plan = plans[spec.id]
@@ -310,6 +324,11 @@ def main() -> int:
     )
     parser.add_argument("--moto-port", type=int, default=5077)
     parser.add_argument("--json")
+    parser.add_argument(
+        "--profile-first",
+        metavar="DIR",
+        help="write cProfile stats of each function's first and second call (last run) to DIR (slows those calls)",
+    )
     parser.add_argument("--child", choices=["deps", "app"], help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
     parser.add_argument("--events", help=argparse.SUPPRESS)

@@ -163,3 +163,55 @@ def test_rows_of_a_tenant_table_under_row_level_security(engine: Engine, tenant)
         connection.rollback()
     assert found is not None and found[0] == tenant.client
     assert missing is None
+
+
+def test_insert_rows_sends_any_number_of_rows_as_one_statement_in_order(connection) -> None:
+    from crm_core.db.prepared import insert_rows
+
+    rows = [{"id": n, "label": f"row {n}", "flag": n % 2 == 0} for n in (3, 1, 2)]
+    with count_statements() as log:
+        insert_rows(connection, Scratch, rows)
+        insert_rows(connection, Scratch, [])  # nothing to send
+    assert (log.statements, log.transactions) == (1, 1)  # the one INSERT, in the transaction it began
+    stored = connection.execute(text("select id, label, flag from prepared_scratch order by ctid")).all()
+    assert [tuple(r) for r in stored] == [(3, "row 3", False), (1, "row 1", False), (2, "row 2", True)]
+
+    with pytest.raises(ValueError, match="same columns"):
+        insert_rows(connection, Scratch, [{"id": 4, "label": "a"}, {"id": 5, "flag": True}])
+
+
+def test_row_writes_kept_for_the_closing_statement_go_as_one_prepared_statement(connection) -> None:
+    from crm_core.dal.calls import close_call
+    from crm_core.dal.writes import DeferredWrites, RowWrite, insert_row, update_row
+
+    insert_row(connection, Scratch, {"id": 1, "label": "first"})
+    connection.commit()
+    writes = DeferredWrites()
+    insert_row(writes, Scratch, {"id": 2, "label": "second", "flag": True})
+    update_row(writes, Scratch, {"id": 1}, {"label": "first, renamed"})
+    assert all(isinstance(write, RowWrite) for write in writes.statements)
+    with count_statements() as log:
+        close_call(connection, writes=writes)
+    assert (log.statements, log.transactions) == (1, 1)  # the closing statement alone
+    assert log.texts[-1].startswith("WITH write_0 AS")
+    connection.commit()
+    stored = connection.execute(text("select id, label, flag from prepared_scratch order by id")).all()
+    assert [tuple(r) for r in stored] == [(1, "first, renamed", False), (2, "second", True)]
+
+
+def test_a_core_statement_among_the_kept_writes_still_closes_in_one_statement(connection) -> None:
+    from sqlalchemy import delete
+
+    from crm_core.dal.calls import close_call
+    from crm_core.dal.writes import DeferredWrites, insert_row
+
+    insert_row(connection, Scratch, {"id": 1, "label": "old"})
+    connection.commit()
+    writes = DeferredWrites()
+    writes.execute(delete(Scratch).where(Scratch.c.id == 1))
+    insert_row(writes, Scratch, {"id": 2, "label": "new"})
+    with count_statements() as log:
+        close_call(connection, writes=writes)
+    assert log.statements == 1
+    connection.commit()
+    assert [tuple(r) for r in connection.execute(text("select id, label from prepared_scratch")).all()] == [(2, "new")]

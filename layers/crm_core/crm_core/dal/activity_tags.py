@@ -12,9 +12,10 @@ import uuid
 from collections.abc import Sequence
 from typing import NamedTuple
 
-from sqlalchemy import Connection, delete, not_
+from sqlalchemy import ARRAY, Connection, Text, all_, bindparam, delete
 
 from crm_core.db.models import TagDefinition, TagMapping
+from crm_core.db.prepared import Prepared
 
 
 class RemovedMapping(NamedTuple):
@@ -35,18 +36,22 @@ def remove_mappings_not_in(
     text goes; one not yet committed is invisible here, and its text is appended to the column after this
     call commits. Either way the mappings stay within the column.
     """
-    statement = (
-        delete(TagMapping)
-        .where(
-            TagMapping.c.tenant == tenant_id,
-            TagMapping.c.tagged_id == interaction_id,
-            TagMapping.c.tagged_type == "interaction",
-            TagDefinition.c.tenant == TagMapping.c.tenant,
-            TagDefinition.c.tag_id == TagMapping.c.tag_id,
-        )
-        .returning(TagMapping.c.mapping_id, TagMapping.c.tag_id, TagDefinition.c.tag_text)
+    rows = _REMOVE_MAPPINGS_NOT_IN.all(
+        connection, tenant=tenant_id, interaction_id=interaction_id, kept=list(kept_texts)
     )
-    if kept_texts:
-        statement = statement.where(not_(TagDefinition.c.tag_text.in_(list(kept_texts))))
-    rows = connection.execute(statement).all()
     return sorted((RemovedMapping(*row) for row in rows), key=lambda removed: removed.tag_text)
+
+
+# ``tag_text <> all(:kept)`` is true for every text when ``kept`` is empty: then every mapping goes.
+_REMOVE_MAPPINGS_NOT_IN = Prepared(
+    delete(TagMapping)
+    .where(
+        TagMapping.c.tenant == bindparam("tenant"),
+        TagMapping.c.tagged_id == bindparam("interaction_id"),
+        TagMapping.c.tagged_type == "interaction",
+        TagDefinition.c.tenant == TagMapping.c.tenant,
+        TagDefinition.c.tag_id == TagMapping.c.tag_id,
+        TagDefinition.c.tag_text != all_(bindparam("kept", type_=ARRAY(Text))),
+    )
+    .returning(TagMapping.c.mapping_id, TagMapping.c.tag_id, TagDefinition.c.tag_text)
+)

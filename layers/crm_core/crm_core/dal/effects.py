@@ -14,11 +14,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, Select, select, text
+from sqlalchemy import Connection, Row, Select, select
 
 from crm_core.dal.alone import execute_alone
 from crm_core.db.engine import set_tenant
 from crm_core.db.models import WorkflowEventOutbox
+from crm_core.db.prepared import Prepared
 
 _T = WorkflowEventOutbox.c
 
@@ -90,7 +91,7 @@ def lock_due_effects(
     return _lock_rows(connection, query.limit(limit))
 
 
-_MARK_EFFECTS = "select crm_mark_effects(cast(:tenant as uuid), cast(:marks as jsonb))"
+_RECORD_MARKS = Prepared("select crm_mark_effects(cast(:tenant as uuid), cast(:marks as jsonb))")
 
 
 def _marks_json(marks: Sequence[EffectMark]) -> str:
@@ -114,7 +115,7 @@ def _marks_json(marks: Sequence[EffectMark]) -> str:
 def record_marks(connection: Connection, tenant_id: uuid.UUID, marks: Sequence[EffectMark]) -> None:
     """Record delivery outcomes of one tenant's rows still PENDING in one statement (``crm_mark_effects``, which
     also scopes the rest of the connection's transaction to the tenant)."""
-    connection.execute(text(_MARK_EFFECTS), {"tenant": str(tenant_id), "marks": _marks_json(marks)})
+    _RECORD_MARKS.all(connection, tenant=str(tenant_id), marks=_marks_json(marks))
 
 
 def record_marks_at_once(connection: Connection, tenant_id: uuid.UUID, marks: Sequence[EffectMark]) -> None:

@@ -276,8 +276,9 @@ class ActionRunner:
         """The init phase's rehearsal (``crm_core.runtime.warmup``): the call's opening statement and, with the
         spec's ``rehearsal_input``, the action itself as a dry run, in one transaction that is rolled back,
         under the nil tenant, which has no rows (row-level security keeps every read empty, and any write fails
-        its tenant foreign key). What it leaves behind is only what a first call would otherwise pay: compiled
-        statements in the engine's cache, PL/pgSQL functions and catalog caches of the database session.
+        its tenant foreign key). What it leaves behind is only what a first call would otherwise pay: the
+        action's prepared statements compiled (``crm_core.db.prepared``) and the rest in the engine's cache,
+        PL/pgSQL functions and catalog caches of the database session.
         The outcome of the rehearsed action (usually NOT_FOUND) is ignored.
         """
         spec = self.spec

@@ -9,8 +9,9 @@ code in the init phase, before the first request; without this, the first call p
   here and returned to the pool; it is pinged before use only if it sat idle for 30 s (``crm_core.db.engine``);
 - **the first execution**: the rehearsal (``ActionRunner.rehearse``) runs the call's opening statement and,
   when the spec names a ``rehearsal_input``, the action itself as a dry run under the nil tenant (no rows),
-  in a transaction that is rolled back: SQLAlchemy compiles the action's statements into the engine's cache
-  and PostgreSQL compiles the call's PL/pgSQL function and loads its catalog caches in this session;
+  in a transaction that is rolled back: the action's prepared statements are compiled (the rest goes into
+  SQLAlchemy's compiled cache) and PostgreSQL compiles the call's PL/pgSQL function and loads its catalog
+  caches in this session;
 - **the action's own one-time work** (``spec.prepare``; crm.send_quote loads reportlab and its fonts);
 - **AWS clients** of side-effectful actions: the DynamoDB first line of idempotency (Powertools' persistence
   layer and a boto3 client; boto3 loads the service's model on creation) and the clients of the services
