@@ -49,3 +49,39 @@ def test_a_call_after_the_rehearsal_sends_its_usual_statements(aws, engine: Engi
 
     assert output["count"] >= 0
     assert sent.statements == 3
+
+
+def test_the_statements_step_compiles_what_the_rehearsal_did_not_reach(engine: Engine) -> None:
+    import sys
+
+    from crm_core.db import prepared
+    from crm_core.runtime import warmup
+
+    warmup._compile_statements()
+
+    dialect = engine.dialect
+    assert prepared._made, "the layer's modules define prepared statements"
+    assert all(dialect.name in statement._plans for statement in list(prepared._made))
+    assert prepared.compile_all(dialect) == 0  # nothing left
+    assert "_strptime" in sys.modules  # pg8000 parsed a timestamp: its strptime formats are ready
+
+
+def test_the_first_line_is_primed_at_init_with_a_read_that_finds_nothing(aws, caplog) -> None:
+    from crm_core.actions.tags.tag_entity import SPEC
+    from crm_core.aws.clients import aws_client
+    from crm_core.runtime.idempotency import first_line_for
+    from crm_core.runtime.warmup import warm_up
+
+    reads: list[dict] = []  # the GetItem requests botocore sends (their JSON body)
+    aws_client("dynamodb").meta.events.register(
+        "before-call.dynamodb.GetItem", lambda params, **_: reads.append(params)
+    )
+
+    steps = warm_up(build_handler(SPEC))
+
+    assert "idempotency" in steps
+    assert "init warm-up step failed" not in caplog.text
+    assert len(reads) == 1 and b"init-warm-up" in reads[0]["body"]
+    store = first_line_for(SPEC.qualified_id).store
+    scanned = store.client.scan(TableName=aws.table_name)["Items"]
+    assert not [item for item in scanned if "init-warm-up" in item[store.key_attr]["S"]]  # read, never written

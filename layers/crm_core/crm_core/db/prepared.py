@@ -24,6 +24,7 @@ What it does not do, and refuses at compile time: expanding ``IN`` parameters an
 
 from __future__ import annotations
 
+import weakref
 from collections import namedtuple
 from collections.abc import Callable, Mapping
 from functools import lru_cache
@@ -94,13 +95,14 @@ class _Plan:
 class Prepared:
     """A statement whose shape never changes, with a bind parameter for every value of a call."""
 
-    __slots__ = ("_plans", "statement")
+    __slots__ = ("__weakref__", "_plans", "statement")
 
     def __init__(self, statement: ClauseElement | str) -> None:
         from sqlalchemy import text
 
         self.statement: ClauseElement = text(statement) if isinstance(statement, str) else statement
         self._plans: dict[str, _Plan] = {}
+        _made.add(self)
 
     def compile_for(self, dialect: Dialect) -> None:
         """Compile now (the init phase does, so the first call does not)."""
@@ -137,6 +139,34 @@ class Prepared:
         """The first column of the first row, or None."""
         row = self.first(connection, parameters, **values)
         return None if row is None else row[0]
+
+
+# Every prepared statement of this process (module constants, and the shapes built so far), for compile_all.
+_made: weakref.WeakSet[Prepared] = weakref.WeakSet()
+
+
+def compile_all(dialect: Dialect) -> int:
+    """Compile every prepared statement made so far that is not yet compiled for ``dialect``: the module-level
+    statements of the modules this process imported (the init phase does this, so that a first call compiles
+    at most the statements built for its own shape). Returns how many were compiled."""
+    pending = [statement for statement in list(_made) if dialect.name not in statement._plans]
+    for statement in pending:
+        statement.compile_for(dialect)
+    return len(pending)
+
+
+# A result with every date and time type pg8000 parses with strptime, whose first use imports _strptime and
+# compiles a pattern per format (a few ms): the init phase runs it so a first call does not pay that.
+_DATE_AND_TIME_FORMATS = Prepared(
+    "select now() as fractional, timestamptz '2000-01-01 00:00:00+00' as whole_second,"
+    " localtimestamp as local_fractional, timestamp '2000-01-01 00:00:00' as local_whole_second,"
+    " current_date as today"
+)
+
+
+def prime_driver(connection: Connection) -> None:
+    """Run one statement whose result pg8000 parses with each of its date and time converters (init only)."""
+    _DATE_AND_TIME_FORMATS.all(connection)
 
 
 def _run(connection: Connection, sql: str, values: tuple[Any, ...]) -> Any:

@@ -118,6 +118,14 @@ class DynamoDbFirstLine:
         result: dict[str, Any] = self._guarded(work, call={"key": key, "input_hash": payload_hash})
         return result
 
+    def prime(self) -> None:
+        """One read of a record that never exists (``GetItem``, which the function may do): at init, it makes
+        botocore resolve the endpoint and open the HTTPS connection to DynamoDB, which the first call would
+        otherwise pay on its first write."""
+        self.store.client.get_item(
+            TableName=self.table_name, Key={self.store.key_attr: {"S": f"{self.key_prefix}#init-warm-up"}}
+        )
+
     def forget(self, key: str) -> None:
         """Delete the record of ``key``, so the next call with it is answered by the ledger."""
         self.store.configure(self.config, key_prefix=self.key_prefix)

@@ -12,9 +12,14 @@ code in the init phase, before the first request; without this, the first call p
   in a transaction that is rolled back: the action's prepared statements are compiled (the rest goes into
   SQLAlchemy's compiled cache) and PostgreSQL compiles the call's PL/pgSQL function and loads its catalog
   caches in this session;
+- **the statements**: every prepared statement the function's modules define that the rehearsal did not reach
+  is compiled (an action that stops at NOT_FOUND under the nil tenant never runs its writes), and one statement
+  lets pg8000 parse each date and time format once (its first ``strptime`` imports ``_strptime`` and compiles
+  a pattern per format);
 - **the action's own one-time work** (``spec.prepare``; crm.send_quote loads reportlab and its fonts);
 - **AWS clients** of side-effectful actions: the DynamoDB first line of idempotency (Powertools' persistence
-  layer and a boto3 client; boto3 loads the service's model on creation) and the clients of the services
+  layer and a boto3 client; boto3 loads the service's model on creation), primed with one ``GetItem`` of a
+  record that never exists (endpoint resolution and the HTTPS connection), and the clients of the services
   their effects go to (``spec.effect_services``: EventBridge, or S3 and SES). Read-only actions create none:
   with ``DATABASE_URL`` they never import boto3 (with ``DB_SECRET_ARN`` the engine step reads the secret, which
   the first call would otherwise do).
@@ -51,6 +56,7 @@ def warm_up(handler: Any, *, connect: bool = True) -> dict[str, float]:
         if connect:
             _step("connection", _open_connection)
             _step("rehearsal", handler.runner.rehearse)
+            _step("statements", _compile_statements)
             _register_snapshot_hooks()
     if spec.prepare is not None:
         _step("prepare", spec.prepare)
@@ -84,6 +90,19 @@ def _open_connection() -> None:
     get_engine().connect().close()
 
 
+def _compile_statements() -> None:
+    """Compile the prepared statements the rehearsal did not reach (an action that stops at NOT_FOUND under the
+    nil tenant never runs its writes), and let pg8000 parse each date and time format once."""
+    from crm_core.db.engine import get_engine
+    from crm_core.db.prepared import compile_all, prime_driver
+
+    engine = get_engine()
+    with engine.connect() as connection:
+        prime_driver(connection)
+        connection.rollback()
+    compile_all(engine.dialect)
+
+
 def _create_clients(services: tuple[str, ...]) -> None:
     from crm_core.aws.clients import aws_client
 
@@ -94,7 +113,7 @@ def _create_clients(services: tuple[str, ...]) -> None:
 def _create_first_line(qualified_id: str) -> None:
     from crm_core.runtime.idempotency import first_line_for
 
-    first_line_for(qualified_id)
+    first_line_for(qualified_id).prime()
 
 
 def close_connections_before_snapshot() -> None:
