@@ -14,8 +14,10 @@ that puts the values in order and hands the text to pg8000's ``execute_unnamed``
 SQLAlchemy would have sent. Rows come back as named tuples (``row.title``, ``row[0]``, ``row._asdict()``).
 
 It runs inside the SQLAlchemy ``Connection``'s transaction (it begins one, as SQLAlchemy's autobegin does, when
-none is open), and a driver error is raised as the SQLAlchemy exception SQLAlchemy would have raised
-(``IntegrityError``, ``OperationalError``...), with a dead connection invalidated.
+none is open), and a driver error is raised as the exception SQLAlchemy would have raised (pg8000's
+``DatabaseError`` as ``sqlalchemy.exc.DatabaseError`` with ``.orig``, and so on), with a dead connection
+invalidated. Going around SQLAlchemy's execution, it fires none of its execution events and ``echo`` does not
+log it: count and read statements at pg8000's level (``crm_dev.sql_count``).
 
 What it does not do, and refuses at compile time: expanding ``IN`` parameters and ``literal_execute`` values
 (their SQL depends on the values: use ``= any(:array)``), and columns whose defaults SQLAlchemy computes in Python
