@@ -36,6 +36,7 @@ from sqlalchemy import (
     tuple_,
 )
 
+from crm_core.dal.filters import bound_conditions
 from crm_core.dal.writes import StatementSink, update_row
 from crm_core.db.models import (
     Client,
@@ -201,17 +202,8 @@ _EQUAL_FILTERS = {
 
 def _filter_conditions(given: tuple[str, ...]) -> list[ColumnElement[bool]]:
     """The conditions of the filters named in ``given``, each value a bind parameter named as its filter."""
-    dated = Interaction.c.interaction_date
-    conditions: list[ColumnElement[bool]] = [Interaction.c.tenant == bindparam("tenant")]
-    for name in given:
-        if name == "date_from":
-            conditions.append(dated >= bindparam(name, type_=dated.type))
-        elif name == "date_to":
-            conditions.append(dated <= bindparam(name, type_=dated.type))
-        else:
-            column = _EQUAL_FILTERS[name]
-            conditions.append(column == bindparam(name, type_=column.type))
-    return conditions
+    tenant = Interaction.c.tenant == bindparam("tenant")
+    return bound_conditions(given, _EQUAL_FILTERS, Interaction.c.interaction_date, tenant)
 
 
 def _page_select(given: tuple[str, ...], *, after: bool) -> Select[*tuple[Any, ...]]:

@@ -166,34 +166,33 @@ def close_call(
     statement is a prepared one, built once per shape of call; otherwise it is built for the call.
     """
     kept = writes.statements if writes else []
-    rows: Sequence[Any]
     if not (kept or audit is not None or effects or completion is not None):
         return []
-    if all(isinstance(write, RowWrite) for write in kept):
-        row_writes: list[RowWrite] = [write for write in kept if isinstance(write, RowWrite)]
-        shape = _CloseShape(
-            writes=tuple(write.shape for write in row_writes),
-            audit=None if audit is None else tuple(audit),
-            effects=(len(effects), tuple(effects[0])) if effects else None,
-            completion=completion is not None,
+    audit_columns = None if audit is None else tuple(audit)
+    effects_shape = (len(effects), tuple(effects[0])) if effects else None
+    parameters: dict[str, Any] = {}
+    if audit is not None:
+        parameters.update({f"audit_{name}": value for name, value in audit.items()})
+    for number, effect in enumerate(effects):
+        parameters.update({f"e{number}_{name}": value for name, value in effect.items()})
+    if completion is not None:
+        parameters.update(
+            done_tenant=completion.tenant_id,
+            done_invocation=completion.invocation_id,
+            done_output=completion.output,
+            done_at=completion.completed_at,
         )
-        parameters: dict[str, Any] = {}
+    rows: Sequence[Any]
+    row_writes = [write for write in kept if isinstance(write, RowWrite)]
+    if len(row_writes) == len(kept):
+        shape = _CloseShape(tuple(w.shape for w in row_writes), audit_columns, effects_shape, completion is not None)
         for number, write in enumerate(row_writes):
             parameters.update({f"w{number}_{name}": value for name, value in write.values.items()})
-        if audit is not None:
-            parameters.update({f"audit_{name}": value for name, value in audit.items()})
-        for number, effect in enumerate(effects):
-            parameters.update({f"e{number}_{name}": value for name, value in effect.items()})
-        if completion is not None:
-            parameters.update(
-                done_tenant=completion.tenant_id,
-                done_invocation=completion.invocation_id,
-                done_output=completion.output,
-                done_at=completion.completed_at,
-            )
         rows = _close_statement(shape).all(connection, parameters)
-    else:
-        rows = connection.execute(_built_close_statement(kept, audit, effects, completion)).all()
+    else:  # a Core statement among the writes: its values are in it, the rest are bound as in the prepared form
+        statements = [write.core() if isinstance(write, RowWrite) else write for write in kept]
+        closing = _closing_select(statements, audit_columns, effects_shape, completion=completion is not None)
+        rows = connection.execute(closing, parameters).all()
     return [row[0] for row in rows] if effects else []
 
 
@@ -214,13 +213,27 @@ def _bound(table: Table, prefix: str, columns: Sequence[str]) -> dict[str, Any]:
 @lru_cache(maxsize=256)
 def _close_statement(shape: _CloseShape) -> Prepared:
     """The closing statement of one shape of call, with a bind parameter for every value."""
-    ctes: list[CTE] = []
-    for number, (kind, table, keys, columns) in enumerate(shape.writes):
-        write = RowWrite(kind, table, keys, columns, {})  # type: ignore[arg-type]
-        ctes.append(write.statement(f"w{number}_").cte(f"write_{number}"))
-    if shape.audit is not None:
-        ctes.append(insert(AuditLog).values(_bound(AuditLog, "audit_", shape.audit)).cte("audit_row"))
-    if shape.completion:
+    writes = [
+        RowWrite(kind, table, keys, columns, {}).statement(f"w{number}_")  # type: ignore[arg-type]
+        for number, (kind, table, keys, columns) in enumerate(shape.writes)
+    ]
+    return Prepared(_closing_select(writes, shape.audit, shape.effects, completion=shape.completion))
+
+
+def _closing_select(
+    writes: Sequence[Insert | Update | Delete],
+    audit: tuple[str, ...] | None,
+    effects: tuple[int, tuple[str, ...]] | None,
+    *,
+    completion: bool,
+) -> Select[Any]:
+    """``writes`` as CTEs, then the audit row (``audit``: its columns), the ledger completion and the outbox rows
+    (``effects``: how many, their columns), whose values are bind parameters (``audit_<column>``,
+    ``done_tenant``/``done_invocation``/``done_output``/``done_at``, ``e<n>_<column>``)."""
+    ctes: list[CTE] = [write.cte(f"write_{number}") for number, write in enumerate(writes)]
+    if audit is not None:
+        ctes.append(insert(AuditLog).values(_bound(AuditLog, "audit_", audit)).cte("audit_row"))
+    if completion:
         ledger = WorkflowActionInvocation
         ctes.append(
             update(ledger)
@@ -233,50 +246,12 @@ def _close_statement(shape: _CloseShape) -> Prepared:
             .cte("ledger_row")
         )
     statement: Select[Any]
-    if shape.effects is not None:
-        count, columns = shape.effects
+    if effects is not None:
+        count, columns = effects
         outbox = WorkflowEventOutbox
         written = (
             pg_insert(outbox)
             .values([_bound(outbox, f"e{number}_", columns) for number in range(count)])
-            .on_conflict_do_nothing(index_elements=["tenant", "idempotency_key"])
-            .returning(outbox.c.event_id)
-            .cte("written")
-        )
-        statement = select(written.c.event_id)
-    else:
-        statement = select(literal(1))
-    return Prepared(statement.add_cte(*ctes) if ctes else statement)
-
-
-def _built_close_statement(
-    kept: Sequence[Insert | Update | Delete | RowWrite],
-    audit: dict[str, Any] | None,
-    effects: Sequence[dict[str, Any]],
-    completion: Completion | None,
-) -> Select[Any]:
-    """The closing statement built for one call, values in place (when a deferred write is a Core statement)."""
-    ctes: list[CTE] = []
-    for number, write in enumerate(kept):
-        ctes.append((write.core() if isinstance(write, RowWrite) else write).cte(f"write_{number}"))
-    if audit is not None:
-        ctes.append(insert(AuditLog).values(**audit).cte("audit_row"))
-    if completion is not None:
-        ctes.append(
-            update(WorkflowActionInvocation)
-            .where(
-                WorkflowActionInvocation.c.tenant == completion.tenant_id,
-                WorkflowActionInvocation.c.invocation_id == completion.invocation_id,
-            )
-            .values(status="SUCCEEDED", output_json=completion.output, completed_at=completion.completed_at)
-            .cte("ledger_row")
-        )
-    statement: Select[Any]
-    if effects:
-        outbox = WorkflowEventOutbox
-        written = (
-            pg_insert(outbox)
-            .values(list(effects))
             .on_conflict_do_nothing(index_elements=["tenant", "idempotency_key"])
             .returning(outbox.c.event_id)
             .cte("written")

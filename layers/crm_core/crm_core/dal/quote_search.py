@@ -31,6 +31,7 @@ from typing import Any, Literal
 
 from sqlalchemy import Boolean, ColumnElement, Connection, Integer, Select, bindparam, func, literal, select, union_all
 
+from crm_core.dal.filters import bound_conditions
 from crm_core.dal.quotes import QUOTE_COLUMNS, QuoteRecord, items_count_column
 from crm_core.db.models import Quote
 from crm_core.db.prepared import Prepared
@@ -83,27 +84,16 @@ class QuotePageRow:
     sort_value: SortValue
 
 
-# The filters of QuoteFilters that compare a column for equality.
-_EQUAL_FILTERS = ("quote_id", "quote_number", "client_id", "status")
+# The filters of QuoteFilters that compare a column for equality, and the column each compares.
+_EQUAL_FILTERS = {name: Quote.c[name] for name in ("quote_id", "quote_number", "client_id", "status")}
 
 
 def _filter_conditions(given: tuple[str, ...]) -> list[ColumnElement[bool]]:
     """The conditions of the filters named in ``given`` (and the tenant's, and ``is_template``'s), each value a
     bind parameter named as its filter."""
-    conditions: list[ColumnElement[bool]] = [
-        Quote.c.tenant == bindparam("tenant"),
-        Quote.c.is_template == bindparam("is_template", type_=Boolean),
-    ]
-    dated = Quote.c.quote_date
-    for name in given:
-        if name == "date_from":
-            conditions.append(dated >= bindparam(name, type_=dated.type))
-        elif name == "date_to":
-            conditions.append(dated <= bindparam(name, type_=dated.type))
-        else:
-            assert name in _EQUAL_FILTERS, name
-            conditions.append(Quote.c[name] == bindparam(name, type_=Quote.c[name].type))
-    return conditions
+    tenant = Quote.c.tenant == bindparam("tenant")
+    template = Quote.c.is_template == bindparam("is_template", type_=Boolean)
+    return bound_conditions(given, _EQUAL_FILTERS, Quote.c.quote_date, tenant, template)
 
 
 def _filter_parameters(tenant_id: uuid.UUID, filters: QuoteFilters, given: tuple[str, ...]) -> dict[str, Any]:
