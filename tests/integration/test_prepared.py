@@ -215,3 +215,10 @@ def test_a_core_statement_among_the_kept_writes_still_closes_in_one_statement(co
     assert log.statements == 1
     connection.commit()
     assert [tuple(r) for r in connection.execute(text("select id, label from prepared_scratch")).all()] == [(2, "new")]
+
+
+def test_a_statement_refuses_a_driver_other_than_pg8000() -> None:
+    from sqlalchemy.dialects.postgresql.psycopg import PGDialect_psycopg
+
+    with pytest.raises(TypeError, match="pg8000"):
+        Prepared("select 1 as one").compile_for(PGDialect_psycopg())

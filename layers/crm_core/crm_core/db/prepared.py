@@ -11,7 +11,8 @@ change, so a :class:`Prepared` statement does that work once:
 The statement is compiled for the connection's dialect on its first run (the SQL text with PostgreSQL's ``$n``
 placeholders, the order of its bind parameters, the bind and result processors of their types); every run after
 that puts the values in order and hands the text to pg8000's ``execute_unnamed``, the same wire messages
-SQLAlchemy would have sent. Rows come back as named tuples (``row.title``, ``row[0]``, ``row._asdict()``).
+SQLAlchemy would have sent (so the engine must be PostgreSQL through pg8000, as every engine of the layer is).
+Rows come back as named tuples (``row.title``, ``row[0]``, ``row._asdict()``).
 
 It runs inside the SQLAlchemy ``Connection``'s transaction (it begins one, as SQLAlchemy's autobegin does, when
 none is open), and a driver error is raised as the exception SQLAlchemy would have raised (pg8000's
@@ -50,6 +51,8 @@ class _Plan:
     def __init__(self, statement: ClauseElement, dialect: Dialect) -> None:
         from pg8000.dbapi import convert_paramstyle
 
+        if dialect.driver != "pg8000":
+            raise TypeError(f"prepared statements run on pg8000, not on {dialect.name}+{dialect.driver}")
         compiled: Any = statement.compile(dialect=dialect)
         if compiled.post_compile_params or compiled.literal_execute_params:
             raise TypeError("a prepared statement cannot have expanding or literal_execute parameters")
