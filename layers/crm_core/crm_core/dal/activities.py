@@ -235,11 +235,17 @@ def _page_statement(given: tuple[str, ...], *, after: bool, with_total: bool) ->
     return Prepared(query)
 
 
+def _filter_parameters(tenant_id: uuid.UUID, filters: ActivityFilters) -> dict[str, Any]:
+    parameters: dict[str, Any] = {name: getattr(filters, name) for name in filters.given()}
+    parameters["tenant"] = tenant_id
+    return parameters
+
+
 def _page_parameters(
     tenant_id: uuid.UUID, filters: ActivityFilters, *, after: Keyset | None, limit: int
 ) -> dict[str, Any]:
-    parameters: dict[str, Any] = {name: getattr(filters, name) for name in filters.given()}
-    parameters.update(tenant=tenant_id, limit=limit)
+    parameters = _filter_parameters(tenant_id, filters)
+    parameters["limit"] = limit
     if after is not None:
         parameters.update(after_date=after.interaction_date, after_id=after.interaction_id)
     return parameters
@@ -293,9 +299,7 @@ def _count_statement(given: tuple[str, ...]) -> Prepared:
 
 def count_activities(connection: Connection, tenant_id: uuid.UUID, filters: ActivityFilters) -> int:
     """How many activities match ``filters`` in all."""
-    given = tuple(filters.given())
-    parameters = {name: getattr(filters, name) for name in given}
-    return int(_count_statement(given).scalar(connection, parameters, tenant=tenant_id))
+    return int(_count_statement(tuple(filters.given())).scalar(connection, _filter_parameters(tenant_id, filters)))
 
 
 def update_activity_columns(

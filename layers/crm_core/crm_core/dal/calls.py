@@ -34,9 +34,9 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from crm_core.dal.access import Actor, PermissionNeed
 from crm_core.dal.alone import execute_alone
-from crm_core.dal.writes import DeferredWrites, RowWrite
+from crm_core.dal.writes import DeferredWrites, RowWrite, row_statement
 from crm_core.db.models import AuditLog, WorkflowActionInvocation, WorkflowEventOutbox
-from crm_core.db.prepared import Prepared
+from crm_core.db.prepared import Prepared, bound_values
 
 _OPEN_CALL = Prepared("select * from crm_open_call(:tenant, :actor, cast(:claim as jsonb))")
 
@@ -182,15 +182,19 @@ def close_call(
             done_output=completion.output,
             done_at=completion.completed_at,
         )
+    for number, write in enumerate(kept):
+        if isinstance(write, RowWrite):
+            parameters.update({f"w{number}_{name}": value for name, value in write.values.items()})
     rows: Sequence[Any]
     row_writes = [write for write in kept if isinstance(write, RowWrite)]
     if len(row_writes) == len(kept):
         shape = _CloseShape(tuple(w.shape for w in row_writes), audit_columns, effects_shape, completion is not None)
-        for number, write in enumerate(row_writes):
-            parameters.update({f"w{number}_{name}": value for name, value in write.values.items()})
         rows = _close_statement(shape).all(connection, parameters)
-    else:  # a Core statement among the writes: its values are in it, the rest are bound as in the prepared form
-        statements = [write.core() if isinstance(write, RowWrite) else write for write in kept]
+    else:  # a Core statement among the writes: its values are in it; the rest are bound as in the prepared form
+        statements = [
+            write.statement(f"w{number}_") if isinstance(write, RowWrite) else write
+            for number, write in enumerate(kept)
+        ]
         closing = _closing_select(statements, audit_columns, effects_shape, completion=completion is not None)
         rows = connection.execute(closing, parameters).all()
     return [row[0] for row in rows] if effects else []
@@ -206,17 +210,10 @@ class _CloseShape:
     completion: bool
 
 
-def _bound(table: Table, prefix: str, columns: Sequence[str]) -> dict[str, Any]:
-    return {name: bindparam(prefix + name, type_=table.c[name].type) for name in columns}
-
-
 @lru_cache(maxsize=256)
 def _close_statement(shape: _CloseShape) -> Prepared:
     """The closing statement of one shape of call, with a bind parameter for every value."""
-    writes = [
-        RowWrite(kind, table, keys, columns, {}).statement(f"w{number}_")  # type: ignore[arg-type]
-        for number, (kind, table, keys, columns) in enumerate(shape.writes)
-    ]
+    writes = [row_statement(write, f"w{number}_") for number, write in enumerate(shape.writes)]
     return Prepared(_closing_select(writes, shape.audit, shape.effects, completion=shape.completion))
 
 
@@ -232,7 +229,7 @@ def _closing_select(
     ``done_tenant``/``done_invocation``/``done_output``/``done_at``, ``e<n>_<column>``)."""
     ctes: list[CTE] = [write.cte(f"write_{number}") for number, write in enumerate(writes)]
     if audit is not None:
-        ctes.append(insert(AuditLog).values(_bound(AuditLog, "audit_", audit)).cte("audit_row"))
+        ctes.append(insert(AuditLog).values(bound_values(AuditLog, audit, "audit_")).cte("audit_row"))
     if completion:
         ledger = WorkflowActionInvocation
         ctes.append(
@@ -251,7 +248,7 @@ def _closing_select(
         outbox = WorkflowEventOutbox
         written = (
             pg_insert(outbox)
-            .values([_bound(outbox, f"e{number}_", columns) for number in range(count)])
+            .values([bound_values(outbox, columns, f"e{number}_") for number in range(count)])
             .on_conflict_do_nothing(index_elements=["tenant", "idempotency_key"])
             .returning(outbox.c.event_id)
             .cte("written")

@@ -11,12 +11,12 @@ import uuid
 from functools import lru_cache
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, Select, Text, bindparam, func, insert, literal, select, union_all
+from sqlalchemy import Connection, Select, Text, bindparam, func, literal, select, union_all
 
 from crm_core.dal.batch import IdValue
 from crm_core.dal.records import get_record
 from crm_core.db.models import InteractionType, SystemInteractionType
-from crm_core.db.prepared import Prepared
+from crm_core.db.prepared import Prepared, bound_insert
 
 
 class InteractionTypeRecord(NamedTuple):
@@ -123,8 +123,7 @@ def insert_interaction_type(
 @lru_cache(maxsize=8)
 def _insert_type(columns: tuple[str, ...]) -> Prepared:
     """The insert of a tenant type with ``columns``, returning the stored row (no read back)."""
-    bound = {name: bindparam(name, type_=InteractionType.c[name].type) for name in columns}
-    return Prepared(insert(InteractionType).values(bound).returning(*_tenant_type_columns().selected_columns))
+    return Prepared(bound_insert(InteractionType, columns).returning(*_tenant_type_columns().selected_columns))
 
 
 _TYPE_BY_NAME = Prepared(

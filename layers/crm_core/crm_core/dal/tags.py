@@ -18,13 +18,12 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any, NamedTuple, TypeVar
 
-from sqlalchemy import ARRAY, Connection, Text, and_, any_, bindparam, func, literal, select, true
+from sqlalchemy import ARRAY, Connection, Text, and_, any_, bindparam, literal, select, true
 from sqlalchemy import Uuid as SqlUuid
-from sqlalchemy.dialects.postgresql import insert
 
 from crm_core.dal.writes import StatementSink, update_row
 from crm_core.db.models import Client, Contact, Interaction, TagDefinition, TagMapping, Ticket
-from crm_core.db.prepared import Prepared
+from crm_core.db.prepared import Prepared, unnest_insert
 
 KeyT = TypeVar("KeyT", str, uuid.UUID)
 OutcomeT = TypeVar("OutcomeT")
@@ -155,46 +154,16 @@ def find_mappings(
     return dict(_FIND_MAPPINGS.all(connection, tenant=tenant_id, tagged_id=tagged_id, keys=wanted))
 
 
-# The inserts of new definitions and mappings: one row per element of the array parameters (``unnest`` keeps
-# their order), so each is one statement, the same for every call whatever the number of tags.
-_NEW_DEFINITIONS = (
-    func.unnest(bindparam("tag_ids", type_=ARRAY(SqlUuid)), bindparam("tag_texts", type_=ARRAY(Text)))
-    .table_valued("tag_id", "tag_text")
-    .render_derived(name="new_definitions")
-)
+# The inserts of new definitions and mappings: one row per element of the array parameters of their ids and
+# texts (``unnest`` keeps their order), so each is one statement, the same for every call whatever the count.
 _INSERT_NEW_DEFINITIONS = Prepared(
-    insert(TagDefinition)
-    .from_select(
-        ["tenant", "tag_id", "tag_text", "tagged_type", "created_at"],
-        select(
-            bindparam("tenant", type_=SqlUuid),
-            _NEW_DEFINITIONS.c.tag_id,
-            _NEW_DEFINITIONS.c.tag_text,
-            bindparam("tagged_type", type_=Text),
-            bindparam("created_at", type_=TagDefinition.c.created_at.type),
-        ),
-    )
+    unnest_insert(TagDefinition, ("tag_id", "tag_text"), ("tenant", "tagged_type", "created_at"))
     .on_conflict_do_nothing(index_elements=["tenant", "tag_text", "tagged_type"])
     .returning(TagDefinition.c.tag_text, TagDefinition.c.tag_id)
 )
-_NEW_MAPPINGS = (
-    func.unnest(bindparam("mapping_ids", type_=ARRAY(SqlUuid)), bindparam("tag_ids", type_=ARRAY(SqlUuid)))
-    .table_valued("mapping_id", "tag_id")
-    .render_derived(name="new_mappings")
-)
 _INSERT_NEW_MAPPINGS = Prepared(
-    insert(TagMapping)
-    .from_select(
-        ["tenant", "mapping_id", "tag_id", "tagged_id", "tagged_type", "created_by", "created_at"],
-        select(
-            bindparam("tenant", type_=SqlUuid),
-            _NEW_MAPPINGS.c.mapping_id,
-            _NEW_MAPPINGS.c.tag_id,
-            bindparam("tagged_id", type_=SqlUuid),
-            bindparam("tagged_type", type_=Text),
-            bindparam("created_by", type_=SqlUuid),
-            bindparam("created_at", type_=TagMapping.c.created_at.type),
-        ),
+    unnest_insert(
+        TagMapping, ("mapping_id", "tag_id"), ("tenant", "tagged_id", "tagged_type", "created_by", "created_at")
     )
     .on_conflict_do_nothing(index_elements=["tenant", "tag_id", "tagged_id"])
     .returning(TagMapping.c.tag_id, TagMapping.c.mapping_id)
@@ -214,8 +183,8 @@ def get_or_create_definitions(
         return {}
     values = {
         "tenant": tenant_id,
-        "tag_ids": [uuid.uuid4() for _ in texts],
-        "tag_texts": texts,
+        "tag_id": [uuid.uuid4() for _ in texts],
+        "tag_text": texts,
         "tagged_type": tagged_type,
         "created_at": created_at,
     }
@@ -245,8 +214,8 @@ def get_or_create_mappings(
         return {}
     values = {
         "tenant": tenant_id,
-        "mapping_ids": [uuid.uuid4() for _ in ids],
-        "tag_ids": ids,
+        "mapping_id": [uuid.uuid4() for _ in ids],
+        "tag_id": ids,
         "tagged_id": tagged_id,
         "tagged_type": tagged_type,
         "created_by": created_by,

@@ -14,17 +14,11 @@ statement, built once per shape of call. Any other INSERT, UPDATE or DELETE can 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, TypeAlias
 
-from sqlalchemy import Connection, Delete, Executable, Insert, Table, Update, bindparam, insert, update
+from sqlalchemy import Connection, Delete, Executable, Insert, Table, Update
 
-from crm_core.db.prepared import insert_of, update_of
-
-
-class StatementSink(Protocol):
-    """Where a DAL write goes: a ``Connection`` (now) or :class:`DeferredWrites` (with the closing statement)."""
-
-    def execute(self, statement: Any, /) -> Any: ...
+from crm_core.db.prepared import bound_insert, bound_update, insert_of, update_of
 
 
 @dataclass(frozen=True)
@@ -44,20 +38,14 @@ class RowWrite:
 
     def statement(self, prefix: str) -> Insert | Update:
         """The write with a bind parameter for each value, named ``prefix`` + the name in :attr:`values`."""
-        table = self.table
-        assignments = {name: bindparam(prefix + name, type_=table.c[name].type) for name in self.columns}
-        if self.kind == "insert":
-            return insert(table).values(assignments)
-        keys = (table.c[key] == bindparam(f"{prefix}key_{key}", type_=table.c[key].type) for key in self.keys)
-        return update(table).where(*keys).values(assignments)
+        return row_statement(self.shape, prefix)
 
-    def core(self) -> Insert | Update:
-        """The write as a Core statement with its values in place."""
-        table, values = self.table, self.values
-        assignments = {name: values[name] for name in self.columns}
-        if self.kind == "insert":
-            return insert(table).values(assignments)
-        return update(table).where(*(table.c[key] == values[f"key_{key}"] for key in self.keys)).values(assignments)
+
+def row_statement(shape: tuple[str, Table, tuple[str, ...], tuple[str, ...]], prefix: str) -> Insert | Update:
+    """The statement of a :class:`RowWrite` of ``shape``, its values bind parameters named ``prefix`` + the
+    names in :attr:`RowWrite.values`."""
+    kind, table, keys, columns = shape
+    return bound_insert(table, columns, prefix) if kind == "insert" else bound_update(table, keys, columns, prefix)
 
 
 class DeferredWrites:
@@ -81,27 +69,26 @@ class DeferredWrites:
         return bool(self.statements)
 
 
+# Where a DAL write goes: a ``Connection`` (now) or :class:`DeferredWrites` (with the closing statement).
+StatementSink: TypeAlias = Connection | DeferredWrites
+
+
 def insert_row(sink: StatementSink, table: Table, values: dict[str, Any]) -> None:
     """Insert one row of ``table`` with ``values`` (column -> value; the columns left out take their server
     defaults): at once on a ``Connection`` (a prepared statement per set of columns), or kept by
     :class:`DeferredWrites`."""
-    write = RowWrite("insert", table, (), tuple(values), values)
-    if isinstance(sink, Connection):
-        insert_of(table, write.columns).all(sink, values)
-    elif isinstance(sink, DeferredWrites):
-        sink.keep(write)
+    columns = tuple(values)
+    if isinstance(sink, DeferredWrites):
+        sink.keep(RowWrite("insert", table, (), columns, values))
     else:
-        sink.execute(write.core())
+        insert_of(table, columns).all(sink, values)
 
 
 def update_row(sink: StatementSink, table: Table, keys: dict[str, Any], values: dict[str, Any]) -> None:
     """Set ``values`` (column -> value) on the row of ``table`` whose ``keys`` (column -> value) match: at once on
     a ``Connection`` (a prepared statement per set of columns), or kept by :class:`DeferredWrites`."""
     parameters = {**values, **{f"key_{key}": value for key, value in keys.items()}}
-    write = RowWrite("update", table, tuple(keys), tuple(values), parameters)
-    if isinstance(sink, Connection):
-        update_of(table, write.keys, write.columns).all(sink, parameters)
-    elif isinstance(sink, DeferredWrites):
-        sink.keep(write)
+    if isinstance(sink, DeferredWrites):
+        sink.keep(RowWrite("update", table, tuple(keys), tuple(values), parameters))
     else:
-        sink.execute(write.core())
+        update_of(table, tuple(keys), tuple(values)).all(sink, parameters)

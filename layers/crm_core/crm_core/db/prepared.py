@@ -29,11 +29,13 @@ from __future__ import annotations
 
 import weakref
 from collections import namedtuple
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import ARRAY, Connection, Table, bindparam, exc, func, insert, select, update
+from sqlalchemy import ARRAY, Connection, Insert, Table, Update, bindparam, exc, func, insert, select, update
+from sqlalchemy.dialects.postgresql import Insert as PgInsert
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql import ClauseElement
 
@@ -213,32 +215,51 @@ def _translated(connection: Connection, error: Exception, sql: str, values: tupl
     return wrapped
 
 
+def bound_values(table: Table, columns: Iterable[str], prefix: str = "") -> dict[str, Any]:
+    """``column -> bind parameter`` for each of ``columns``, named ``prefix`` + the column, of the column's type."""
+    return {name: bindparam(prefix + name, type_=table.c[name].type) for name in columns}
+
+
+def bound_insert(table: Table, columns: Iterable[str], prefix: str = "") -> Insert:
+    """``INSERT INTO table (columns) VALUES (...)``, the values :func:`bound_values` (the columns left out take
+    their server defaults)."""
+    return insert(table).values(bound_values(table, columns, prefix))
+
+
+def bound_update(table: Table, keys: Iterable[str], columns: Iterable[str], prefix: str = "") -> Update:
+    """``UPDATE table SET columns WHERE keys``: the new values :func:`bound_values`, the keys' values bind
+    parameters named ``prefix`` + ``key_<column>``."""
+    matching = (table.c[key] == bindparam(f"{prefix}key_{key}", type_=table.c[key].type) for key in keys)
+    return update(table).where(*matching).values(bound_values(table, columns, prefix))
+
+
+def unnest_insert(table: Table, per_row: tuple[str, ...], shared: tuple[str, ...] = ()) -> PgInsert:
+    """``INSERT INTO table (per_row, shared) SELECT ... FROM unnest(...)``: any number of rows in one statement,
+    the same for every count. Each ``per_row`` column's values are one array parameter named as the column,
+    which ``unnest`` pairs up in order; each ``shared`` column takes one value for every row (a parameter named
+    as the column). For columns of scalar types (an array column would be flattened)."""
+    arrays = [bindparam(name, type_=ARRAY(table.c[name].type)) for name in per_row]
+    new_rows = func.unnest(*arrays).table_valued(*per_row).render_derived(name="new_rows")
+    values = [*(new_rows.c[name] for name in per_row), *bound_values(table, shared).values()]
+    return pg_insert(table).from_select([*per_row, *shared], select(*values))
+
+
 @lru_cache(maxsize=512)
 def insert_of(table: Table, columns: tuple[str, ...]) -> Prepared:
-    """``INSERT INTO table (columns) VALUES (...)``, each value a bind parameter named as its column; one per
-    table and set of columns (the columns left out take their server defaults)."""
-    return Prepared(insert(table).values({name: bindparam(name, type_=table.c[name].type) for name in columns}))
+    """:func:`bound_insert` prepared, one per table and set of columns."""
+    return Prepared(bound_insert(table, columns))
 
 
 @lru_cache(maxsize=512)
 def update_of(table: Table, keys: tuple[str, ...], columns: tuple[str, ...]) -> Prepared:
-    """``UPDATE table SET columns WHERE keys``: the new values are bind parameters named as their columns, the
-    keys' values ``key_<column>``; one per table, keys and set of columns."""
-    return Prepared(
-        update(table)
-        .where(*(table.c[key] == bindparam(f"key_{key}", type_=table.c[key].type) for key in keys))
-        .values({name: bindparam(name, type_=table.c[name].type) for name in columns})
-    )
+    """:func:`bound_update` prepared, one per table, keys and set of columns."""
+    return Prepared(bound_update(table, keys, columns))
 
 
 @lru_cache(maxsize=64)
 def insert_many_of(table: Table, columns: tuple[str, ...]) -> Prepared:
-    """``INSERT INTO table (columns) SELECT * FROM unnest(...)``: any number of rows in one statement, the same
-    for every count. Each column's values are one array parameter named as the column; ``unnest`` pairs them up
-    in order. For columns of scalar types (an array column would be flattened)."""
-    arrays = [bindparam(name, type_=ARRAY(table.c[name].type)) for name in columns]
-    new_rows = func.unnest(*arrays).table_valued(*columns).render_derived(name="new_rows")
-    return Prepared(insert(table).from_select(list(columns), select(*(new_rows.c[name] for name in columns))))
+    """:func:`unnest_insert` of ``columns``, every one given per row, prepared."""
+    return Prepared(unnest_insert(table, columns))
 
 
 def insert_rows(connection: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
@@ -246,6 +267,6 @@ def insert_rows(connection: Connection, table: Table, rows: list[dict[str, Any]]
     if not rows:
         return
     columns = tuple(rows[0])
-    if any(len(row) != len(columns) for row in rows) or any(row.keys() != rows[0].keys() for row in rows):
+    if any(row.keys() != rows[0].keys() for row in rows):
         raise ValueError(f"rows for {table.name} must all have the same columns")
     insert_many_of(table, columns).all(connection, {name: [row[name] for row in rows] for name in columns})
