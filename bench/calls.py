@@ -7,9 +7,13 @@ for real, AWS emulated in-process by moto, logs and metrics on as deployed):
 - statements and transactions sent to PostgreSQL (``crm_dev.sql_count``, at pg8000's wire level) by one new
   call, by a replay answered by the DynamoDB first line, by a replay answered by the ledger (the DynamoDB record
   forgotten first), and by a dry run;
-- warm p50/p95 of ``--calls`` new calls, of ``--calls`` dry runs, and of the **raw floor**: the exact messages
-  one dry run sent to PostgreSQL (its SQL and parameter values, ``begin`` to ``rollback``), replayed through
-  pg8000 alone on one connection; and the ratios to the floor.
+- warm p50/p95 of ``--calls`` new calls, of ``--calls`` dry runs, and of the **raw floor**: the exact SQL one
+  dry run sent to PostgreSQL (its statements and parameter values, ``begin`` to ``rollback``), replayed through
+  pg8000 alone on one connection the way pg8000 sends it (three round trips per statement and per commit or
+  rollback); and the ratios to the floor;
+- the **one-trip floor**: the same messages replayed as the layer sends them (``crm_core.db.wire``: one round
+  trip each), so "dry / one-trip floor" is the handler's own Python on top of the same wire traffic;
+- round trips of a dry run, as pg8000 alone would make them and as sent.
 
 Each tracing mode runs in a fresh process: ``off`` (``POWERTOOLS_TRACE_DISABLED=true``) and ``deployed``
 (``Tracing: Active`` as in template.yaml: in a Lambda environment, with a new sampled trace header per call; the
@@ -118,10 +122,12 @@ def markdown(results: dict[str, dict[str, Any]]) -> str:
     base = off or deployed
     lines = [
         "| action | statements (transactions) per new call | replay: DynamoDB / ledger | dry run | "
-        "floor p50 / p95 | dry run p50 / p95 | real call p50 / p95 | dry / floor | real / floor | "
+        "round trips of a dry run: pg8000 / sent | "
+        "floor p50 / p95 | one-trip floor p50 | dry run p50 / p95 | real call p50 / p95 | dry / floor | "
+        "dry / one-trip floor | real / floor | "
         "traced: floor p50 | traced: dry p50 / p95 | traced: real p50 / p95 | traced: dry / floor | "
-        "traced: real / floor | X-Ray entities per call |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "traced: dry / one-trip floor | traced: real / floor | X-Ray entities per call |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for action, a in base["actions"].items():
         o, d = off.get("actions", {}).get(action), deployed.get("actions", {}).get(action)
@@ -134,21 +140,23 @@ def markdown(results: dict[str, dict[str, Any]]) -> str:
             f"{counts['new']} ({counts['new_transactions']})",
             replay,
             f"{counts['dry']} ({counts['dry_transactions']})",
+            f"{counts['dry_round_trips_pg8000']} / {counts['dry_round_trips']}",
         ]
-        for m in (o,):
-            if m is None:
-                row += ["—"] * 5
-            else:
-                t = m["ms"]
-                row += [
-                    f"{fmt(t['floor']['p50'])} / {fmt(t['floor']['p95'])}",
-                    f"{fmt(t['dry']['p50'])} / {fmt(t['dry']['p95'])}",
-                    f"{fmt(t['real']['p50'])} / {fmt(t['real']['p95'])}",
-                    ratio(t["dry"]["p50"], t["floor"]["p50"]),
-                    ratio(t["real"]["p50"], t["floor"]["p50"]),
-                ]
+        if o is None:
+            row += ["—"] * 7
+        else:
+            t = o["ms"]
+            row += [
+                f"{fmt(t['floor']['p50'])} / {fmt(t['floor']['p95'])}",
+                fmt(t["wire_floor"]["p50"]),
+                f"{fmt(t['dry']['p50'])} / {fmt(t['dry']['p95'])}",
+                f"{fmt(t['real']['p50'])} / {fmt(t['real']['p95'])}",
+                ratio(t["dry"]["p50"], t["floor"]["p50"]),
+                ratio(t["dry"]["p50"], t["wire_floor"]["p50"]),
+                ratio(t["real"]["p50"], t["floor"]["p50"]),
+            ]
         if d is None:
-            row += ["—"] * 6
+            row += ["—"] * 7
         else:
             t = d["ms"]
             row += [
@@ -156,6 +164,7 @@ def markdown(results: dict[str, dict[str, Any]]) -> str:
                 f"{fmt(t['dry']['p50'])} / {fmt(t['dry']['p95'])}",
                 f"{fmt(t['real']['p50'])} / {fmt(t['real']['p95'])}",
                 ratio(t["dry"]["p50"], t["floor"]["p50"]),
+                ratio(t["dry"]["p50"], t["wire_floor"]["p50"]),
                 ratio(t["real"]["p50"], t["floor"]["p50"]),
                 fmt(d.get("trace_entities_per_call"), 1),
             ]
@@ -210,6 +219,48 @@ def raw_connection(url: str) -> Any:
     return pg8000.dbapi.connect(
         user=u.username, password=u.password, host=u.host or "127.0.0.1", port=u.port or 5432, database=u.database
     )
+
+
+_ENDS = ("commit", "rollback")
+
+
+def as_pg8000_sends(raw: Any, message: tuple[str, str, tuple[Any, ...], dict[str, Any]]) -> None:
+    """Replay one recorded message the way pg8000 sends it by itself: a parameterised statement in three round
+    trips (``execute_unnamed``) after its own ``begin transaction``, and ``commit``/``rollback`` as pg8000's
+    ``commit()``/``rollback()`` send them (``execute_unnamed``, three more)."""
+    name, statement, margs, mkwargs = message
+    if name == "pipelined":
+        if mkwargs["begin"]:
+            raw.execute_simple("begin transaction")
+        raw.execute_unnamed(statement, vals=margs[0])
+    elif name == "execute_simple" and statement in _ENDS:
+        raw.execute_unnamed(statement)
+    else:
+        getattr(raw, name)(statement, *margs, **mkwargs)
+
+
+def as_sent(raw: Any, message: tuple[str, str, tuple[Any, ...], dict[str, Any]]) -> None:
+    """Replay one recorded message as the layer sent it (``crm_core.db.wire``: one round trip each)."""
+    from crm_core.db import wire
+
+    name, statement, margs, mkwargs = message
+    if name == "pipelined":
+        wire.execute_statement(raw, statement, margs[0], begin=mkwargs["begin"])
+    else:
+        getattr(raw, name)(statement, *margs, **mkwargs)
+
+
+def pg8000_round_trips(messages: list[tuple[str, str, tuple[Any, ...], dict[str, Any]]]) -> int:
+    """Round trips of ``messages`` replayed by :func:`as_pg8000_sends`."""
+    trips = 0
+    for name, statement, _margs, mkwargs in messages:
+        if name == "pipelined":
+            trips += 3 + bool(mkwargs["begin"])
+        elif name == "execute_simple":
+            trips += 3 if statement in _ENDS else 1
+        else:
+            trips += 3 if name == "execute_unnamed" else 1
+    return trips
 
 
 def percentiles(samples: list[float]) -> dict[str, float]:
@@ -343,17 +394,20 @@ def child(args: argparse.Namespace) -> int:
                 call(dry_event)
             counts.update(dry=dry.statements, dry_transactions=dry.transactions, dry_texts=dry.texts)
             messages = [m for m in recorder.messages if m[1].strip().lower() != "select 1"]
+            counts.update(dry_round_trips=dry.round_trips, dry_round_trips_pg8000=pg8000_round_trips(messages))
 
-            def floor_once() -> float:
+            def floor_once(replay: Any) -> float:
                 started = time.perf_counter()
-                for name, statement, margs, mkwargs in messages:  # noqa: B023
-                    getattr(raw, name)(statement, *margs, **mkwargs)
+                for message in messages:  # noqa: B023
+                    replay(raw, message)
                 return (time.perf_counter() - started) * 1000
 
-            # The floor first: the dry run's SQL is replayed as it was, before new calls change the data it read
+            # The floors first: the dry run's SQL is replayed as it was, before new calls change the data it read
             # (a dry run may insert rows and roll back; a new call may then take the values it inserted).
-            floor_once()
-            floors = [floor_once() for _ in range(args.calls)]
+            floor_once(as_pg8000_sends)
+            floors = [floor_once(as_pg8000_sends) for _ in range(args.calls)]
+            floor_once(as_sent)
+            wire_floors = [floor_once(as_sent) for _ in range(args.calls)]
             dry_runs = [call(event(plan.dry_input, dry=True)) for _ in range(args.calls)]
             if args.profile:
                 profile_dry_runs(spec.id, mode, args, lambda: call(event(plan.dry_input, dry=True)))  # noqa: B023
@@ -365,7 +419,12 @@ def child(args: argparse.Namespace) -> int:
             per_call = entities[0] / args.calls
             report["actions"][spec.id] = {
                 "counts": counts,
-                "ms": {"real": percentiles(real), "dry": percentiles(dry_runs), "floor": percentiles(floors)},
+                "ms": {
+                    "real": percentiles(real),
+                    "dry": percentiles(dry_runs),
+                    "floor": percentiles(floors),
+                    "wire_floor": percentiles(wire_floors),
+                },
                 "trace_entities_per_call": per_call if traced else None,
             }
             print(f"bench.calls[{mode}]: {spec.id} done", file=sys.stderr)

@@ -1,8 +1,9 @@
 """Count what a call sends to PostgreSQL, at the wire: every message pg8000 sends as a statement.
 
-Counting happens below SQLAlchemy (on pg8000's ``CoreConnection``), so nothing escapes it: the pool's ping,
-``COMMIT`` and ``ROLLBACK`` are statements like any other. The ``begin transaction`` pg8000 sends before the
-first statement of a transaction is counted apart, as the start of a transaction.
+Counting happens below SQLAlchemy (on pg8000's ``CoreConnection`` and the layer's one-round-trip sender,
+``crm_core.db.wire``), so nothing escapes it: the pool's ping, ``COMMIT`` and ``ROLLBACK`` are statements like
+any other. The ``begin transaction`` that opens a transaction (pg8000's own query, or the one the layer sends
+with the first statement) is counted apart, as the start of a transaction.
 
     with count_statements() as log:
         handler(event, context)
@@ -21,6 +22,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pg8000.core import CoreConnection
+
+from crm_core.db import wire
 
 _BEGIN = "begin transaction"
 _lock = threading.RLock()  # blocks nest in one thread (each restores what the one around it installed)
@@ -44,14 +47,16 @@ class StatementLog:
         return "\n".join(lines)
 
 
-# Round trips pg8000 makes per message kind: a simple query waits once; an unnamed (parameterised) statement
-# waits for the parse, the describe and the execution; a named (cached, prepared) statement only for the
-# execution.
-_ROUND_TRIPS = {"execute_simple": 1, "execute_unnamed": 3, "execute_named": 1}
+# Round trips per message kind: a simple query waits once; pg8000's unnamed (parameterised) statement waits for
+# the parse, the describe and the execution; a named (cached, prepared) statement only for the execution. The
+# layer's prepared statements go through ``crm_core.db.wire.execute_statement`` ("pipelined"): one wait, the
+# transaction's ``begin`` included when it opens one (its ``begin`` keyword).
+_ROUND_TRIPS = {"execute_simple": 1, "execute_unnamed": 3, "execute_named": 1, "pipelined": 1}
+_PG8000_METHODS = ("execute_simple", "execute_unnamed", "execute_named")
 
 
-# A hook sees each message before pg8000 sends it: the connection, the method (one of _ROUND_TRIPS), the SQL,
-# and the method's other arguments (parameter values, oids).
+# A hook sees each message before it is sent: the connection, the method (one of _ROUND_TRIPS), the SQL, and the
+# method's other arguments (parameter values, oids; for "pipelined": ``(values,)`` and ``{"begin": bool}``).
 MessageHook = Callable[[CoreConnection, str, str, tuple[Any, ...], dict[str, Any]], None]
 
 
@@ -63,7 +68,8 @@ def intercept_messages(hook: MessageHook, *, this_thread_only: bool = True) -> I
     Blocks nest within a thread (``with count_statements(), recorder.recording():``); another thread's block
     waits for these to end."""
     thread = threading.get_ident()
-    originals = {name: getattr(CoreConnection, name) for name in _ROUND_TRIPS}
+    originals = {name: getattr(CoreConnection, name) for name in _PG8000_METHODS}
+    original_pipelined = wire.execute_statement
 
     def hooked(name: str) -> Any:
         original = originals[name]
@@ -75,14 +81,21 @@ def intercept_messages(hook: MessageHook, *, this_thread_only: bool = True) -> I
 
         return wrapper
 
+    def pipelined(driver: CoreConnection, sql: str, values: tuple[Any, ...] = (), *, begin: bool = False) -> Any:
+        if not this_thread_only or threading.get_ident() == thread:
+            hook(driver, "pipelined", sql, (values,), {"begin": begin})
+        return original_pipelined(driver, sql, values, begin=begin)
+
     with _lock:
         for name in originals:
             setattr(CoreConnection, name, hooked(name))
+        wire.execute_statement = pipelined
         try:
             yield
         finally:
             for name, original in originals.items():
                 setattr(CoreConnection, name, original)
+            wire.execute_statement = original_pipelined
 
 
 @contextmanager
@@ -90,10 +103,11 @@ def count_statements(*, this_thread_only: bool = True) -> Iterator[StatementLog]
     """Count the statements sent to PostgreSQL inside the block (by this thread only, unless told otherwise)."""
     log = StatementLog()
 
-    def count(_connection: CoreConnection, method: str, statement: str, *_: Any) -> None:
+    def count(_connection: CoreConnection, method: str, statement: str, _args: Any, kwargs: dict[str, Any]) -> None:
         if statement.strip().lower() == _BEGIN:
             log.transactions += 1
         else:
+            log.transactions += bool(method == "pipelined" and kwargs.get("begin"))
             log.texts.append(statement)
         log.round_trips += _ROUND_TRIPS[method]
 

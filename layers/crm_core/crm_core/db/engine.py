@@ -22,6 +22,7 @@ from sqlalchemy.exc import DisconnectionError
 
 from crm_core.db import pg8000_cache
 from crm_core.db.tls import tls_connect_arguments
+from crm_core.db.wire import install_simple_ends
 from crm_core.errors import InternalError
 from crm_core.settings import ConnectionMode, get_settings
 
@@ -116,8 +117,14 @@ def get_engine(url: str | None = None) -> Engine:
                     **engine_pool_arguments(get_settings().db_connection_mode),
                 )
                 _ping_after_idle(engine)
+                event.listen(engine, "connect", _one_round_trip_ends)
                 _engines[url] = engine
     return engine
+
+
+def _one_round_trip_ends(dbapi_connection: Any, _record: Any) -> None:
+    """Each new connection commits and rolls back with one simple query (pg8000's own take three round trips)."""
+    install_simple_ends(dbapi_connection)
 
 
 def _ping_after_idle(engine: Engine) -> None:

@@ -10,8 +10,9 @@ change, so a :class:`Prepared` statement does that work once:
 
 The statement is compiled for the connection's dialect on its first run (the SQL text with PostgreSQL's ``$n``
 placeholders, the order of its bind parameters, the bind and result processors of their types); every run after
-that puts the values in order and hands the text to pg8000's ``execute_unnamed``, the same wire messages
-SQLAlchemy would have sent (so the engine must be PostgreSQL through pg8000, as every engine of the layer is).
+that puts the values in order and sends the text and the values in one round trip on pg8000's connection
+(``crm_core.db.wire``: the messages SQLAlchemy and pg8000 would have sent in three, and the transaction's
+``begin`` with the first; so the engine must be PostgreSQL through pg8000, as every engine of the layer is).
 Rows come back as named tuples (``row.title``, ``row[0]``, ``row._asdict()``).
 
 It runs inside the SQLAlchemy ``Connection``'s transaction (it begins one, as SQLAlchemy's autobegin does, when
@@ -38,6 +39,8 @@ from sqlalchemy.dialects.postgresql import Insert as PgInsert
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql import ClauseElement
+
+from crm_core.db import wire
 
 Processor = Callable[[Any], Any]
 
@@ -177,14 +180,14 @@ def prime_driver(connection: Connection) -> None:
 
 
 def _run(connection: Connection, sql: str, values: tuple[Any, ...]) -> Any:
-    """Send ``sql`` with ``values`` in the connection's transaction (begun here when none is); pg8000's context."""
+    """Send ``sql`` with ``values`` in the connection's transaction (begun here when none is, in the same round
+    trip: ``crm_core.db.wire``); pg8000's context."""
     if not connection.in_transaction():
         connection.begin()
     driver: Any = connection.connection.driver_connection
     try:
-        if not driver._in_transaction and not driver.autocommit:
-            driver.execute_simple("begin transaction")
-        return driver.execute_unnamed(sql, vals=values)
+        begin = not driver._in_transaction and not driver.autocommit
+        return wire.execute_statement(driver, sql, values, begin=begin)
     except Exception as error:
         translated = _translated(connection, error, sql, values)
         if translated is error:
