@@ -11,8 +11,9 @@ for real, AWS emulated in-process by moto, logs and metrics on as deployed):
   dry run sent to PostgreSQL (its statements and parameter values, ``begin`` to ``rollback``), replayed through
   pg8000 alone on one connection the way pg8000 sends it (three round trips per statement and per commit or
   rollback); and the ratios to the floor;
-- the **one-trip floor**: the same messages replayed as the layer sends them (``crm_core.db.wire``: one round
-  trip each), so "dry / one-trip floor" is the handler's own Python on top of the same wire traffic;
+- the **one-trip floor**: the same messages replayed as the layer sends them, on a pg8000 connection tuned as
+  the layer's engine tunes its own (``crm_core.db.wire``: one round trip each, dates read with
+  ``fromisoformat``), so "dry / one-trip floor" is the handler's own Python on top of the same driver work;
 - round trips of a dry run, as pg8000 alone would make them and as sent.
 
 Each tracing mode runs in a fresh process: ``off`` (``POWERTOOLS_TRACE_DISABLED=true``) and ``deployed``
@@ -297,6 +298,7 @@ def child(args: argparse.Namespace) -> int:
     from bench.scenarios import BenchTenant, scenarios
     from crm_core.db.engine import get_engine
     from crm_core.db.migrate import upgrade
+    from crm_core.db.wire import install_iso_dates, install_simple_ends
     from crm_core.runtime import all_specs, build_handler
     from crm_core.runtime.idempotency import first_line_for
     from crm_core.runtime.observability import tracer
@@ -345,7 +347,10 @@ def child(args: argparse.Namespace) -> int:
         }
         tenant = BenchTenant.create(engine)
         plans = scenarios(tenant)
-        raw = raw_connection(url)
+        raw = raw_connection(url)  # pg8000 as it ships
+        tuned = raw_connection(url)  # as the layer's engine tunes its connections
+        install_iso_dates(tuned)
+        install_simple_ends(tuned)
         for spec in specs:
             plan = plans[spec.id]
             handler = build_handler(spec)
@@ -396,18 +401,18 @@ def child(args: argparse.Namespace) -> int:
             messages = [m for m in recorder.messages if m[1].strip().lower() != "select 1"]
             counts.update(dry_round_trips=dry.round_trips, dry_round_trips_pg8000=pg8000_round_trips(messages))
 
-            def floor_once(replay: Any) -> float:
+            def floor_once(connection: Any, replay: Any) -> float:
                 started = time.perf_counter()
                 for message in messages:  # noqa: B023
-                    replay(raw, message)
+                    replay(connection, message)
                 return (time.perf_counter() - started) * 1000
 
             # The floors first: the dry run's SQL is replayed as it was, before new calls change the data it read
             # (a dry run may insert rows and roll back; a new call may then take the values it inserted).
-            floor_once(as_pg8000_sends)
-            floors = [floor_once(as_pg8000_sends) for _ in range(args.calls)]
-            floor_once(as_sent)
-            wire_floors = [floor_once(as_sent) for _ in range(args.calls)]
+            floor_once(raw, as_pg8000_sends)
+            floors = [floor_once(raw, as_pg8000_sends) for _ in range(args.calls)]
+            floor_once(tuned, as_sent)
+            wire_floors = [floor_once(tuned, as_sent) for _ in range(args.calls)]
             dry_runs = [call(event(plan.dry_input, dry=True)) for _ in range(args.calls)]
             if args.profile:
                 profile_dry_runs(spec.id, mode, args, lambda: call(event(plan.dry_input, dry=True)))  # noqa: B023
@@ -429,6 +434,7 @@ def child(args: argparse.Namespace) -> int:
             }
             print(f"bench.calls[{mode}]: {spec.id} done", file=sys.stderr)
         raw.close()
+        tuned.close()
     Path(args.out).write_text(json.dumps(report))
     return 0
 

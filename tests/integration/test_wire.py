@@ -159,3 +159,62 @@ def test_prepared_statements_count_one_round_trip_each_and_their_transaction_onc
         Prepared("select 2").scalar(connection)
         connection.rollback()
     assert (log.statements, log.transactions, log.round_trips) == (3, 1, 3)
+
+
+DATE_AND_TIME_TEXTS = [
+    ("timestamptz", "2026-11-26 12:30:15.123456+00"),
+    ("timestamptz", "2026-11-26 12:30:15+00"),
+    ("timestamptz", "2026-11-26 12:30:15.5+00"),
+    ("timestamptz", "infinity"),
+    ("timestamptz", "-infinity"),
+    ("timestamp", "2026-11-26 12:30:15.000001"),
+    ("timestamp", "2026-11-26 12:30:15"),
+    ("timestamp", "0044-03-15 12:00:00 BC"),
+    ("timestamp", "infinity"),
+    ("date", "2026-02-28"),
+    ("date", "0044-03-15 BC"),
+    ("date", "infinity"),
+    ("time", "12:30:15.25"),
+    ("time", "23:59:59"),
+]
+
+
+def _offset(value: Any) -> Any:
+    return value.utcoffset() if isinstance(value, dt.datetime | dt.time) else None
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Asia/Kolkata", "America/St_Johns"])
+def test_dates_and_times_read_with_fromisoformat_are_what_pg8000_reads(migration_url: str, zone: str) -> None:
+    url = make_url(migration_url)
+
+    def connect() -> Any:
+        return pg8000.dbapi.connect(
+            user=url.username, password=url.password, host=url.host, port=url.port, database=url.database
+        )
+
+    plain, tuned = connect(), connect()
+    wire.install_iso_dates(tuned)
+    sql = ", ".join(f"$%d::text::{kind} as c{n}" % (n + 1) for n, (kind, _) in enumerate(DATE_AND_TIME_TEXTS))
+    values = tuple(text_value for _, text_value in DATE_AND_TIME_TEXTS)
+    try:
+        rows = []
+        for connection in (plain, tuned):
+            connection.execute_simple(f"set timezone = '{zone}'")
+            rows.append(wire.execute_statement(connection, "select " + sql, values).rows[0])
+        assert rows[0] == rows[1]
+        assert [type(value) for value in rows[0]] == [type(value) for value in rows[1]]
+        # the same offsets (pg8000 gives dateutil's tzoffset for an offset with minutes, fromisoformat the
+        # standard library's timezone)
+        assert [_offset(v) for v in rows[0]] == [_offset(v) for v in rows[1]]
+    finally:
+        plain.close()
+        tuned.close()
+
+
+def test_the_engines_connections_read_dates_with_fromisoformat(engine: Engine) -> None:
+    with engine.connect() as connection:
+        driver: Any = connection.connection.driver_connection
+        assert driver.pg_types[1184] is wire._ISO_READERS[1184]
+        at = Prepared("select timestamptz '2026-11-26 12:30:15.5+00' as at").scalar(connection)
+        connection.rollback()
+    assert at == dt.datetime(2026, 11, 26, 12, 30, 15, 500000, tzinfo=dt.UTC)

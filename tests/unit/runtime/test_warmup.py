@@ -82,12 +82,14 @@ def test_a_deployed_side_effectful_action_creates_its_aws_clients_at_init(
         steps = warm_up(build_handler(SEND_QUOTE))
 
         assert {"prepare", "idempotency", "aws clients"} <= set(steps)
-        assert {"s3", "ses"} <= {service for service, *_ in clients._clients}  # beside the first line's dynamodb
+        assert {"s3", "sesv2"} <= {service for service, *_ in clients._clients}  # beside the first line's dynamodb
     finally:
         reset_settings()
 
 
 def test_effect_services_are_the_ones_effects_are_delivered_to() -> None:
+    from crm_core.aws.clients import _EFFECT_REHEARSALS
+
     for spec in all_specs():
-        assert set(spec.effect_services) <= {"events", "ses", "s3"}, spec.id
+        assert set(spec.effect_services) <= set(_EFFECT_REHEARSALS), spec.id  # events, s3, sesv2
         assert not spec.effect_services or spec.side_effectful, spec.id

@@ -30,7 +30,7 @@ from pydantic import BaseModel, Field
 
 from crm_core.actions.fields import iso_utc
 from crm_core.errors import ValidationError, guard_failed
-from crm_core.jsonable import canonical_json
+from crm_core.jsonable import canonical_json, json_size
 
 CURSOR_VERSION = 1
 # The items of one page stay below this many bytes of JSON, so the whole output is under 256 KiB.
@@ -110,11 +110,6 @@ def row_id(value: Any) -> uuid.UUID:
     if not isinstance(value, str):
         raise TypeError("cursor id is not text")
     return uuid.UUID(value)
-
-
-def json_size(item: BaseModel) -> int:
-    """Bytes of ``item`` as compact JSON."""
-    return len(json.dumps(item.model_dump(mode="json"), separators=(",", ":")).encode())
 
 
 def fit_page(

@@ -22,7 +22,7 @@ from sqlalchemy.exc import DisconnectionError
 
 from crm_core.db import pg8000_cache
 from crm_core.db.tls import tls_connect_arguments
-from crm_core.db.wire import install_simple_ends
+from crm_core.db.wire import install_iso_dates, install_simple_ends
 from crm_core.errors import InternalError
 from crm_core.settings import ConnectionMode, get_settings
 
@@ -117,14 +117,16 @@ def get_engine(url: str | None = None) -> Engine:
                     **engine_pool_arguments(get_settings().db_connection_mode),
                 )
                 _ping_after_idle(engine)
-                event.listen(engine, "connect", _one_round_trip_ends)
+                event.listen(engine, "connect", _tune_connection)
                 _engines[url] = engine
     return engine
 
 
-def _one_round_trip_ends(dbapi_connection: Any, _record: Any) -> None:
-    """Each new connection commits and rolls back with one simple query (pg8000's own take three round trips)."""
+def _tune_connection(dbapi_connection: Any, _record: Any) -> None:
+    """Each new connection commits and rolls back with one simple query (pg8000's own take three round trips)
+    and reads dates and times with ``fromisoformat`` (``crm_core.db.wire``)."""
     install_simple_ends(dbapi_connection)
+    install_iso_dates(dbapi_connection)
 
 
 def _ping_after_idle(engine: Engine) -> None:

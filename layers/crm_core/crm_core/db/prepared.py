@@ -165,20 +165,6 @@ def compile_all(dialect: Dialect) -> int:
     return len(pending)
 
 
-# A result with every date and time type pg8000 parses with strptime, whose first use imports _strptime and
-# compiles a pattern per format (a few ms): the init phase runs it so a first call does not pay that.
-_DATE_AND_TIME_FORMATS = Prepared(
-    "select now() as fractional, timestamptz '2000-01-01 00:00:00+00' as whole_second,"
-    " localtimestamp as local_fractional, timestamp '2000-01-01 00:00:00' as local_whole_second,"
-    " current_date as today"
-)
-
-
-def prime_driver(connection: Connection) -> None:
-    """Run one statement whose result pg8000 parses with each of its date and time converters (init only)."""
-    _DATE_AND_TIME_FORMATS.all(connection)
-
-
 def _run(connection: Connection, sql: str, values: tuple[Any, ...]) -> Any:
     """Send ``sql`` with ``values`` in the connection's transaction (begun here when none is, in the same round
     trip: ``crm_core.db.wire``); pg8000's context."""

@@ -9,7 +9,6 @@ error classes, and nothing of the call persists.
 
 from __future__ import annotations
 
-import json
 import time
 import uuid
 from collections.abc import Callable
@@ -30,6 +29,7 @@ from crm_core.dal.calls import Completion, LedgerClaim, close_call, open_call, r
 from crm_core.dal.ledger import replay_output
 from crm_core.db.engine import get_engine
 from crm_core.errors import InternalError
+from crm_core.jsonable import json_size
 from crm_core.runtime.context import ActionContext
 from crm_core.runtime.effects import PendingEffect, deliver_after_commit, effect_rows
 from crm_core.runtime.envelope import Envelope, parse_envelope, require_unicode_text, validation_error_from
@@ -315,10 +315,10 @@ class ActionRunner:
                 f"{self.spec.id} produced an invalid output",
                 {"errors": exc.errors(include_url=False, include_input=False)},
             ) from exc
-        output: dict[str, Any] = validated.model_dump(mode="json")
-        size = len(json.dumps(output, separators=(",", ":")).encode())
+        size = json_size(validated)
         if size > MAX_OUTPUT_BYTES:
             raise InternalError("Action output exceeds 256 KiB", {"bytes": size, "limit": MAX_OUTPUT_BYTES})
+        output: dict[str, Any] = validated.model_dump(mode="json")
         return output
 
     def _deliver(self, connection: Connection, tenant_id: uuid.UUID, outcome: Outcome, now: datetime) -> dict[str, Any]:

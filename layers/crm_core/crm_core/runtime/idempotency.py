@@ -119,12 +119,17 @@ class DynamoDbFirstLine:
         return result
 
     def prime(self) -> None:
-        """One read of a record that never exists (``GetItem``, which the function may do): at init, it makes
-        botocore resolve the endpoint and open the HTTPS connection to DynamoDB, which the first call would
-        otherwise pay on its first write."""
-        self.store.client.get_item(
-            TableName=self.table_name, Key={self.store.key_attr: {"S": f"{self.key_prefix}#init-warm-up"}}
-        )
+        """At init: one read of a record that never exists (``GetItem``, which the function may do), so botocore
+        resolves the endpoint and opens the HTTPS connection to DynamoDB; then one call through Powertools'
+        idempotency with every DynamoDB request answered in this container (``answered_locally``: nothing is
+        written), so its ``PutItem`` and ``UpdateItem`` paths in Powertools and botocore have run once. The
+        first call would otherwise pay all of it."""
+        from crm_core.aws.clients import answered_locally
+
+        client = self.store.client
+        client.get_item(TableName=self.table_name, Key={self.store.key_attr: {"S": f"{self.key_prefix}#init-warm-up"}})
+        with answered_locally(client):
+            self._guarded(dict, call={"key": "init-warm-up", "input_hash": "init-warm-up"})
 
     def forget(self, key: str) -> None:
         """Delete the record of ``key``, so the next call with it is answered by the ledger."""

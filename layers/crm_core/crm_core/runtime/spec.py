@@ -58,7 +58,8 @@ class ActionSpec(Generic[InputT, OutputT]):
     rehearsal_input: dict[str, Any] | None = None
     # One-time work of the action beyond its statements (for example loading the PDF fonts), run at init.
     prepare: Callable[[], None] | None = None
-    # The AWS services its effects are delivered to ("events", "ses", "s3"): their clients are created at init.
+    # The AWS services its effects are delivered to ("events", "sesv2", "s3"): their clients are created, and
+    # their operation rehearsed without sending it, at init (crm_core.aws.clients.rehearse_effect_client).
     effect_services: tuple[str, ...] = ()
 
     @property

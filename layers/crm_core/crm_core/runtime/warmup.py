@@ -13,14 +13,15 @@ code in the init phase, before the first request; without this, the first call p
   SQLAlchemy's compiled cache) and PostgreSQL compiles the call's PL/pgSQL function and loads its catalog
   caches in this session;
 - **the statements**: every prepared statement the function's modules define that the rehearsal did not reach
-  is compiled (an action that stops at NOT_FOUND under the nil tenant never runs its writes), and one statement
-  lets pg8000 parse each date and time format once (its first ``strptime`` imports ``_strptime`` and compiles
-  a pattern per format);
+  is compiled (an action that stops at NOT_FOUND under the nil tenant never runs its writes);
 - **the action's own one-time work** (``spec.prepare``; crm.send_quote loads reportlab and its fonts);
 - **AWS clients** of side-effectful actions: the DynamoDB first line of idempotency (Powertools' persistence
   layer and a boto3 client; boto3 loads the service's model on creation), primed with one ``GetItem`` of a
-  record that never exists (endpoint resolution and the HTTPS connection), and the clients of the services
-  their effects go to (``spec.effect_services``: EventBridge, or S3 and SES). Read-only actions create none:
+  record that never exists (endpoint resolution and the HTTPS connection) and one idempotent call whose
+  ``PutItem`` and ``UpdateItem`` are answered in the container (``crm_core.aws.clients.answered_locally``:
+  nothing is written), and the clients of the services their effects go to (``spec.effect_services``:
+  EventBridge, or S3 and SES), each running its operation once, answered the same way (nothing is sent: a
+  first call finds botocore's per-operation work done). Read-only actions create none:
   with ``DATABASE_URL`` they never import boto3 (with ``DB_SECRET_ARN`` the engine step reads the secret, which
   the first call would otherwise do).
 
@@ -92,22 +93,18 @@ def _open_connection() -> None:
 
 def _compile_statements() -> None:
     """Compile the prepared statements the rehearsal did not reach (an action that stops at NOT_FOUND under the
-    nil tenant never runs its writes), and let pg8000 parse each date and time format once."""
+    nil tenant never runs its writes)."""
     from crm_core.db.engine import get_engine
-    from crm_core.db.prepared import compile_all, prime_driver
+    from crm_core.db.prepared import compile_all
 
-    engine = get_engine()
-    with engine.connect() as connection:
-        prime_driver(connection)
-        connection.rollback()
-    compile_all(engine.dialect)
+    compile_all(get_engine().dialect)
 
 
 def _create_clients(services: tuple[str, ...]) -> None:
-    from crm_core.aws.clients import aws_client
+    from crm_core.aws.clients import rehearse_effect_client
 
     for service in services:
-        aws_client(service)
+        rehearse_effect_client(service)
 
 
 def _create_first_line(qualified_id: str) -> None:

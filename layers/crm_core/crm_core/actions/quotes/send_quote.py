@@ -443,5 +443,5 @@ SPEC = action_spec(
     permissions=requires("billing:read", "billing:update"),
     rehearsal_input={"quote_id": REHEARSAL_ID},
     prepare=prepare_rendering,
-    effect_services=("s3", "ses"),
+    effect_services=("s3", "sesv2"),
 )
