@@ -72,11 +72,14 @@ def test_a_deployed_side_effectful_action_creates_its_aws_clients_at_init(
 ) -> None:
     from crm_core.actions.quotes.send_quote import SPEC as SEND_QUOTE
     from crm_core.aws import clients
+    from crm_core.runtime import idempotency
 
     monkeypatch.setenv("IDEMPOTENCY_TABLE", "crm-idempotency")
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    # clients and first lines made here (with no emulator) must not outlive the test
     monkeypatch.setattr(clients, "_clients", {})
+    monkeypatch.setattr(idempotency, "_first_lines", {})
     reset_settings()
     try:
         steps = warm_up(build_handler(SEND_QUOTE))
