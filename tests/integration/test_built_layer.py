@@ -51,3 +51,8 @@ def test_no_pyc_of_another_interpreter() -> None:
 @pytest.mark.parametrize("unwanted", ["crm_dev", "crm_demo", "moto", "reportlab", "fpdf", "tests"])
 def test_layer_ships_production_code_only(unwanted: str) -> None:
     assert not (LAYER / unwanted).exists()
+
+
+def test_layer_ships_the_statement_shapes_the_init_phase_compiles() -> None:
+    shipped = LAYER / "crm_core" / "statement_shapes.json"
+    assert shipped.read_bytes() == (ROOT / "layers" / "crm_core" / "crm_core" / "statement_shapes.json").read_bytes()

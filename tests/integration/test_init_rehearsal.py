@@ -60,7 +60,7 @@ def test_the_statements_step_compiles_what_the_rehearsal_did_not_reach(engine: E
     from crm_core.db import prepared
     from crm_core.runtime import warmup
 
-    warmup._compile_statements()
+    warmup._compile_statements("crm.find_activities")
 
     dialect = engine.dialect
     assert prepared._made, "the layer's modules define prepared statements"

@@ -49,6 +49,7 @@ from crm_core.db.models import (
     User,
 )
 from crm_core.db.prepared import Prepared
+from crm_core.db.shapes import shape_cache
 
 # A page carries only the head of each activity's notes: enough for the preview, never megabytes per page.
 NOTES_HEAD_CHARS = 2000
@@ -226,7 +227,7 @@ def _page_select(given: tuple[str, ...], *, after: bool) -> Select[*tuple[Any, .
     )
 
 
-@lru_cache(maxsize=256)
+@shape_cache(maxsize=256)
 def _page_statement(given: tuple[str, ...], *, after: bool, with_total: bool) -> Prepared:
     """The page statement for one combination of filters (at most 2^8 x 4 shapes; a container sees a few)."""
     query = _page_select(given, after=after)
@@ -292,7 +293,7 @@ def _count_select(given: tuple[str, ...]) -> Select[int]:
     return select(func.count()).select_from(Interaction).where(*_filter_conditions(given))
 
 
-@lru_cache(maxsize=256)
+@shape_cache(maxsize=256)
 def _count_statement(given: tuple[str, ...]) -> Prepared:
     return Prepared(_count_select(given))
 

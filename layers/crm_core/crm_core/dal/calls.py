@@ -37,6 +37,7 @@ from crm_core.dal.alone import execute_alone
 from crm_core.dal.writes import DeferredWrites, RowWrite, row_statement
 from crm_core.db.models import AuditLog, WorkflowActionInvocation, WorkflowEventOutbox
 from crm_core.db.prepared import Prepared, bound_values
+from crm_core.db.shapes import shape_cache, shape_type
 
 _OPEN_CALL = Prepared("select * from crm_open_call(:tenant, :actor, cast(:claim as jsonb))")
 
@@ -200,6 +201,7 @@ def close_call(
     return [row[0] for row in rows] if effects else []
 
 
+@shape_type
 @dataclass(frozen=True)
 class _CloseShape:
     """What a closing statement writes, without the values: its statement is built once per shape."""
@@ -210,7 +212,7 @@ class _CloseShape:
     completion: bool
 
 
-@lru_cache(maxsize=256)
+@shape_cache(maxsize=256)
 def _close_statement(shape: _CloseShape) -> Prepared:
     """The closing statement of one shape of call, with a bind parameter for every value."""
     writes = [row_statement(write, f"w{number}_") for number, write in enumerate(shape.writes)]

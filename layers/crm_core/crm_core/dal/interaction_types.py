@@ -8,7 +8,6 @@ creations cannot both pass the duplicate-name check or take the same display ord
 from __future__ import annotations
 
 import uuid
-from functools import lru_cache
 from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, Select, Text, bindparam, func, literal, select, union_all
@@ -17,6 +16,7 @@ from crm_core.dal.batch import IdValue
 from crm_core.dal.records import get_record
 from crm_core.db.models import InteractionType, SystemInteractionType
 from crm_core.db.prepared import Prepared, bound_insert
+from crm_core.db.shapes import shape_cache
 
 
 class InteractionTypeRecord(NamedTuple):
@@ -120,7 +120,7 @@ def insert_interaction_type(
     return TenantInteractionType(*stored)
 
 
-@lru_cache(maxsize=8)
+@shape_cache(maxsize=8)
 def _insert_type(columns: tuple[str, ...]) -> Prepared:
     """The insert of a tenant type with ``columns``, returning the stored row (no read back)."""
     return Prepared(bound_insert(InteractionType, columns).returning(*_tenant_type_columns().selected_columns))

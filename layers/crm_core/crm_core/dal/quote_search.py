@@ -26,7 +26,6 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, fields
 from datetime import datetime
-from functools import lru_cache
 from typing import Any, Literal
 
 from sqlalchemy import Boolean, ColumnElement, Connection, Integer, Select, bindparam, func, literal, select, union_all
@@ -35,6 +34,7 @@ from crm_core.dal.filters import bound_conditions
 from crm_core.dal.quotes import QUOTE_COLUMNS, QuoteRecord, items_count_column
 from crm_core.db.models import Quote
 from crm_core.db.prepared import Prepared
+from crm_core.db.shapes import shape_cache, shape_type
 
 SortKey = Literal["quote_date", "total_amount", "status", "created_at"]
 SORT_KEYS: tuple[SortKey, ...] = ("quote_date", "total_amount", "status", "created_at")
@@ -60,6 +60,7 @@ class QuoteFilters:
         return [f.name for f in fields(self) if f.name != "is_template" and getattr(self, f.name) is not None]
 
 
+@shape_type
 @dataclass(frozen=True)
 class QuoteSort:
     """The sort key and its direction; the tiebreak is always quote_id ascending."""
@@ -163,7 +164,7 @@ def _page_select(given: tuple[str, ...], sort: QuoteSort, after: After) -> Selec
     )
 
 
-@lru_cache(maxsize=512)
+@shape_cache(maxsize=512)
 def _page_statement(given: tuple[str, ...], sort: QuoteSort, after: After, *, with_total: bool) -> Prepared:
     """The page statement of one shape of call (which filters, which order, where it continues)."""
     query = _page_select(given, sort, after)
@@ -225,7 +226,7 @@ def _count_select(given: tuple[str, ...]) -> Select[int]:
     return select(func.count()).select_from(Quote).where(*_filter_conditions(given))
 
 
-@lru_cache(maxsize=64)
+@shape_cache(maxsize=64)
 def _count_statement(given: tuple[str, ...]) -> Prepared:
     return Prepared(_count_select(given))
 

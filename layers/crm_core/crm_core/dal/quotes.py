@@ -42,6 +42,7 @@ from crm_core.db.models import (
     TenantSettings,
 )
 from crm_core.db.prepared import Prepared
+from crm_core.db.shapes import shape_cache
 
 
 def cast_table(table: object) -> Table:
@@ -453,7 +454,7 @@ def store_totals(
     statement.all(connection, totals, tenant=tenant_id, quote_id=quote_id, lines=line_values)
 
 
-@lru_cache(maxsize=4)
+@shape_cache(maxsize=4)
 def _store_totals_statement(columns: tuple[str, ...], *, with_lines: bool) -> Prepared:
     quote_update = (
         update(Quote)

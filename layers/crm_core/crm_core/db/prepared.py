@@ -31,7 +31,6 @@ from __future__ import annotations
 import weakref
 from collections import namedtuple
 from collections.abc import Callable, Iterable, Mapping
-from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import ARRAY, Connection, Insert, Table, Update, bindparam, exc, func, insert, select, update
@@ -41,6 +40,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.sql import ClauseElement
 
 from crm_core.db import wire
+from crm_core.db.shapes import shape_cache
 
 Processor = Callable[[Any], Any]
 
@@ -233,19 +233,19 @@ def unnest_insert(table: Table, per_row: tuple[str, ...], shared: tuple[str, ...
     return pg_insert(table).from_select([*per_row, *shared], select(*values))
 
 
-@lru_cache(maxsize=512)
+@shape_cache(maxsize=512)
 def insert_of(table: Table, columns: tuple[str, ...]) -> Prepared:
     """:func:`bound_insert` prepared, one per table and set of columns."""
     return Prepared(bound_insert(table, columns))
 
 
-@lru_cache(maxsize=512)
+@shape_cache(maxsize=512)
 def update_of(table: Table, keys: tuple[str, ...], columns: tuple[str, ...]) -> Prepared:
     """:func:`bound_update` prepared, one per table, keys and set of columns."""
     return Prepared(bound_update(table, keys, columns))
 
 
-@lru_cache(maxsize=64)
+@shape_cache(maxsize=64)
 def insert_many_of(table: Table, columns: tuple[str, ...]) -> Prepared:
     """:func:`unnest_insert` of ``columns``, every one given per row, prepared."""
     return Prepared(unnest_insert(table, columns))

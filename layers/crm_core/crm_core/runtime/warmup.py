@@ -12,8 +12,11 @@ code in the init phase, before the first request; without this, the first call p
   in a transaction that is rolled back: the action's prepared statements are compiled (the rest goes into
   SQLAlchemy's compiled cache) and PostgreSQL compiles the call's PL/pgSQL function and loads its catalog
   caches in this session;
-- **the statements**: every prepared statement the function's modules define that the rehearsal did not reach
-  is compiled (an action that stops at NOT_FOUND under the nil tenant never runs its writes);
+- **the statements**: the statements of the shapes the action's calls use (recorded in
+  ``statement_shapes.json``: the columns its inserts give, the closing statement of its writes, audit row,
+  events and ledger completion, the pages of its filters; ``crm_core.db.shapes``) are built, and every prepared
+  statement the function's modules define that the rehearsal did not reach is compiled (an action that stops
+  at NOT_FOUND under the nil tenant never runs its writes);
 - **the action's own one-time work** (``spec.prepare``; crm.send_quote loads reportlab and its fonts);
 - **AWS clients** of side-effectful actions: the DynamoDB first line of idempotency (Powertools' persistence
   layer and a boto3 client; boto3 loads the service's model on creation), primed with one ``GetItem`` of a
@@ -57,7 +60,7 @@ def warm_up(handler: Any, *, connect: bool = True) -> dict[str, float]:
         if connect:
             _step("connection", _open_connection)
             _step("rehearsal", handler.runner.rehearse)
-            _step("statements", _compile_statements)
+            _step("statements", lambda: _compile_statements(spec.id))
             _register_snapshot_hooks()
     if spec.prepare is not None:
         _step("prepare", spec.prepare)
@@ -91,12 +94,15 @@ def _open_connection() -> None:
     get_engine().connect().close()
 
 
-def _compile_statements() -> None:
-    """Compile the prepared statements the rehearsal did not reach (an action that stops at NOT_FOUND under the
-    nil tenant never runs its writes)."""
+def _compile_statements(action_id: str) -> None:
+    """Build the statements of the shapes recorded for the action (``crm_core.db.shapes``), then compile every
+    prepared statement the rehearsal did not reach (an action that stops at NOT_FOUND under the nil tenant
+    never runs its writes)."""
     from crm_core.db.engine import get_engine
     from crm_core.db.prepared import compile_all
+    from crm_core.db.shapes import build_recorded_shapes
 
+    build_recorded_shapes(action_id)
     compile_all(get_engine().dialect)
 
 
