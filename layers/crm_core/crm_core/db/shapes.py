@@ -21,9 +21,9 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
+import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from importlib import resources
 from typing import Any, TypeVar
 
 from sqlalchemy import Table
@@ -139,11 +139,12 @@ def build_shapes(entries: list[list[Any]]) -> int:
 @functools.cache
 def manifest() -> dict[str, list[list[Any]]]:
     """The recorded shapes of every action (``statement_shapes.json`` beside this package), or none."""
+    path = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), MANIFEST)
     try:
-        text = resources.files("crm_core").joinpath(MANIFEST).read_text(encoding="utf-8")
+        with open(path, encoding="utf-8") as file:
+            data: dict[str, list[list[Any]]] = json.load(file)
     except FileNotFoundError:
         return {}
-    data: dict[str, list[list[Any]]] = json.loads(text)
     return data
 
 

@@ -144,8 +144,8 @@ _ISO_READERS = {
 def install_iso_dates(driver: Any) -> None:
     """Make the pg8000 connection ``driver`` read ``timestamptz``, ``timestamp``, ``date`` and ``time`` values
     with ``fromisoformat`` (PostgreSQL's ISO output, which Python reads as it is, ``+00`` offsets included),
-    where pg8000 uses ``strptime`` (about 20 times slower: a timestamp-heavy page spends most of a millisecond
-    there). The same values come back; what ``fromisoformat`` does not read (``infinity``, BC dates, years
-    beyond 9999) goes to pg8000's own reader."""
+    where pg8000 uses ``strptime`` (22 us a value against 0.3 us on the benchmark machine: a page of ten
+    activities has 33 of them). The same values come back; what ``fromisoformat`` does not read
+    (``infinity``, BC dates, years beyond 9999) goes to pg8000's own reader."""
     for oid, reader in _ISO_READERS.items():
         driver.register_in_adapter(oid, reader)
