@@ -10,8 +10,10 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Engine
 
-import crm_core.db.models  # noqa: F401  (registers every table)
 from crm_core.db.base import metadata
+from crm_core.db.models import load_all
+
+load_all()  # every table registered on ``metadata``
 
 
 def differences(owner_engine: Engine) -> list[Any]:

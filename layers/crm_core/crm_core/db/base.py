@@ -55,6 +55,8 @@ def empty_json(name: str) -> Column[object]:
 
 def tenant_tables() -> list[str]:
     """Names of every table with a ``tenant`` column, in dependency order (the ones RLS protects)."""
-    import crm_core.db.models  # noqa: F401  (registers every table on ``metadata``)
+    from crm_core.db.models import load_all
+
+    load_all()  # every table registered on ``metadata``
 
     return [t.name for t in metadata.sorted_tables if "tenant" in t.c]

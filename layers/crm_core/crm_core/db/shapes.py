@@ -104,6 +104,10 @@ def decode(data: Any) -> Any:
     if not isinstance(data, dict):
         return data
     if "table" in data:
+        if data["table"] not in metadata.tables:  # defined in a table module this function has not loaded yet
+            from crm_core.db.models import load_all
+
+            load_all()
         return metadata.tables[data["table"]]
     if "tuple" in data:
         return tuple(decode(item) for item in data["tuple"])

@@ -5,9 +5,11 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import text
 
-from crm_core.db import models  # noqa: F401  (registers every table)
 from crm_core.db.base import metadata
 from crm_core.db.engine import database_url, get_engine
+from crm_core.db.models import load_all
+
+load_all()  # every table registered on ``metadata``
 
 config = context.config
 target_metadata = metadata

@@ -1,46 +1,107 @@
 """Every table, as a SQLAlchemy Core ``Table`` named after the record it holds (``Interaction.c.title``).
 
-Importing this package registers every table on ``crm_core.db.base.metadata``.
+A table's module is imported when one of its names is first taken from this package (PEP 562 ``__getattr__``),
+so a function loads only the tables its code names: defining a table (its columns, indexes and constraints) is
+a measurable part of a Lambda cold start, and the activity functions never use the billing tables. Code that
+needs every table on ``crm_core.db.base.metadata`` (migrations, schema checks) calls :func:`load_all`.
 """
 
-from crm_core.db.models.billing import (
-    ClientContract,
-    Contract,
-    ContractLine,
-    Invoice,
-    InvoiceCharge,
-    Quote,
-    QuoteActivity,
-    QuoteItem,
-)
-from crm_core.db.models.crm import (
-    Client,
-    Contact,
-    Interaction,
-    InteractionType,
-    Project,
-    Status,
-    SystemInteractionType,
-    TagDefinition,
-    TagMapping,
-    Ticket,
-)
-from crm_core.db.models.platform import (
-    AuditLog,
-    Document,
-    DocumentAssociation,
-    EmailSendingLog,
-    NextNumber,
-    Permission,
-    Role,
-    RolePermission,
-    Tenant,
-    TenantSettings,
-    User,
-    UserRole,
-    WorkflowActionInvocation,
-    WorkflowEventOutbox,
-)
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from crm_core.db.models.billing import (
+        ClientContract,
+        Contract,
+        ContractLine,
+        Invoice,
+        InvoiceCharge,
+        Quote,
+        QuoteActivity,
+        QuoteItem,
+    )
+    from crm_core.db.models.crm import (
+        Client,
+        Contact,
+        Interaction,
+        InteractionType,
+        Project,
+        Status,
+        SystemInteractionType,
+        TagDefinition,
+        TagMapping,
+        Ticket,
+    )
+    from crm_core.db.models.platform import (
+        AuditLog,
+        Document,
+        DocumentAssociation,
+        EmailSendingLog,
+        NextNumber,
+        Permission,
+        Role,
+        RolePermission,
+        Tenant,
+        TenantSettings,
+        User,
+        UserRole,
+        WorkflowActionInvocation,
+        WorkflowEventOutbox,
+    )
+
+# Which module of this package defines each table.
+_HOMES = {
+    "ClientContract": "billing",
+    "Contract": "billing",
+    "ContractLine": "billing",
+    "Invoice": "billing",
+    "InvoiceCharge": "billing",
+    "Quote": "billing",
+    "QuoteActivity": "billing",
+    "QuoteItem": "billing",
+    "Client": "crm",
+    "Contact": "crm",
+    "Interaction": "crm",
+    "InteractionType": "crm",
+    "Project": "crm",
+    "Status": "crm",
+    "SystemInteractionType": "crm",
+    "TagDefinition": "crm",
+    "TagMapping": "crm",
+    "Ticket": "crm",
+    "AuditLog": "platform",
+    "Document": "platform",
+    "DocumentAssociation": "platform",
+    "EmailSendingLog": "platform",
+    "NextNumber": "platform",
+    "Permission": "platform",
+    "Role": "platform",
+    "RolePermission": "platform",
+    "Tenant": "platform",
+    "TenantSettings": "platform",
+    "User": "platform",
+    "UserRole": "platform",
+    "WorkflowActionInvocation": "platform",
+    "WorkflowEventOutbox": "platform",
+}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    table = getattr(importlib.import_module(f"{__name__}.{home}"), name)
+    globals()[name] = table
+    return table
+
+
+def load_all() -> None:
+    """Define every table (each registers itself on ``crm_core.db.base.metadata``)."""
+    for home in sorted(set(_HOMES.values())):
+        importlib.import_module(f"{__name__}.{home}")
+
 
 __all__ = [
     "AuditLog",
