@@ -23,8 +23,10 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from crm_core.db.shapes import MANIFEST
+
 ROOT = Path(__file__).resolve().parents[1]
-MANIFEST_PATH = ROOT / "layers" / "crm_core" / "crm_core" / "statement_shapes.json"
+MANIFEST_PATH = ROOT / "layers" / "crm_core" / "crm_core" / MANIFEST
 
 
 def record_shapes(engine: Engine) -> dict[str, list[list[Any]]]:

@@ -13,8 +13,8 @@ from typing import Any
 import pg8000.dbapi
 import pytest
 from sqlalchemy import Engine, text
-from sqlalchemy.engine import make_url
 
+from bench.calls import raw_connection
 from crm_core.db import wire
 from crm_core.db.prepared import Prepared
 from crm_dev.sql_count import count_statements, intercept_messages
@@ -48,10 +48,7 @@ def counting_flushes(driver: Any) -> Iterator[_CountingSocket]:
 @pytest.fixture
 def driver(migration_url: str) -> Iterator[Any]:
     """A plain pg8000 connection of the schema owner (no SQLAlchemy)."""
-    url = make_url(migration_url)
-    connection = pg8000.dbapi.connect(
-        user=url.username, password=url.password, host=url.host, port=url.port, database=url.database
-    )
+    connection = raw_connection(migration_url)
     yield connection
     if connection._usock is not None:  # not closed by the test
         connection.close()
@@ -185,14 +182,7 @@ def _offset(value: Any) -> Any:
 
 @pytest.mark.parametrize("zone", ["UTC", "Asia/Kolkata", "America/St_Johns"])
 def test_dates_and_times_read_with_fromisoformat_are_what_pg8000_reads(migration_url: str, zone: str) -> None:
-    url = make_url(migration_url)
-
-    def connect() -> Any:
-        return pg8000.dbapi.connect(
-            user=url.username, password=url.password, host=url.host, port=url.port, database=url.database
-        )
-
-    plain, tuned = connect(), connect()
+    plain, tuned = raw_connection(migration_url), raw_connection(migration_url)
     wire.install_iso_dates(tuned)
     sql = ", ".join(f"$%d::text::{kind} as c{n}" % (n + 1) for n, (kind, _) in enumerate(DATE_AND_TIME_TEXTS))
     values = tuple(text_value for _, text_value in DATE_AND_TIME_TEXTS)

@@ -4,7 +4,7 @@ rehearsal at init (:func:`answered_locally`, :func:`rehearse_effect_client`)."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -67,18 +67,27 @@ def answered_locally(client: Any, body: bytes = b"{}", headers: dict[str, str] |
         client.meta.events.unregister(event, answer)
 
 
-# What each effect's client is asked at init (``rehearse_effect_client``): the operation the adapter calls, with
-# parameters of the same shape, and an answer botocore parses as a success.
-_EFFECT_REHEARSALS: dict[str, tuple[str, dict[str, Any], bytes, dict[str, str]]] = {
+# What each effect's client is asked at init (``rehearse_effect_client``): the operation the adapter calls, its
+# parameters (of the same shape; made when asked, from the settings), and an answer botocore parses as a success.
+_EFFECT_REHEARSALS: dict[str, tuple[str, Callable[[], dict[str, Any]], bytes, dict[str, str]]] = {
     "events": (
         "put_events",
-        {"Entries": [{"Source": "crm.init", "DetailType": "init", "Detail": "{}", "EventBusName": "default"}]},
+        lambda: {
+            "Entries": [
+                {
+                    "Source": "crm.init",
+                    "DetailType": "init",
+                    "Detail": "{}",
+                    "EventBusName": get_settings().event_bus_name or "default",  # as the publisher names it
+                }
+            ]
+        },
         b'{"FailedEntryCount":0,"Entries":[{"EventId":"init"}]}',
         {"content-type": "application/x-amz-json-1.1"},
     ),
     "s3": (
         "put_object",
-        {
+        lambda: {
             "Bucket": "init",
             "Key": "init",
             "Body": b"init",
@@ -91,7 +100,7 @@ _EFFECT_REHEARSALS: dict[str, tuple[str, dict[str, Any], bytes, dict[str, str]]]
     ),
     "sesv2": (
         "send_email",
-        {
+        lambda: {
             "FromEmailAddress": "init@example.com",
             "Destination": {"ToAddresses": ["init@example.com"]},
             "Content": {"Raw": {"Data": b"init"}},
@@ -111,8 +120,5 @@ def rehearse_effect_client(service: str) -> None:
     if rehearsal is None:
         return
     operation, parameters, body, headers = rehearsal
-    if service == "events":  # the configured bus, as the publisher names it
-        bus = get_settings().event_bus_name or "default"
-        parameters = {"Entries": [{**entry, "EventBusName": bus} for entry in parameters["Entries"]]}
     with answered_locally(client, body, headers):
-        getattr(client, operation)(**parameters)
+        getattr(client, operation)(**parameters())
