@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from crm_core.dal.quotes import QuoteRecord
+from crm_core.dal.quote_records import QuoteRecord
 from tests.support.rows import fetch_all, fetch_one
 from tests.support.tenants import Tenant
 
@@ -70,7 +70,8 @@ def quote_activities(engine: Engine, tenant_id: uuid.UUID, quote_id: uuid.UUID) 
 
 
 def quote_record(**changes: Any) -> QuoteRecord:
-    """A draft quote's record (as ``dal.quotes.get_quote`` returns it) for the pure rules' tests, with ``changes``."""
+    """A draft quote's record (as ``dal.quote_records.get_quote`` returns it) for the pure rules' tests, with
+    ``changes``."""
     fields: dict[str, Any] = dict.fromkeys(QuoteRecord.__dataclass_fields__)
     fields.update(
         quote_id=uuid.UUID(int=4),

@@ -18,7 +18,8 @@ from crm_core.actions.quotes.convert_quote import (
     one_time_items,
     recurring_items,
 )
-from crm_core.dal.quotes import QuoteItemRow, QuoteRecord
+from crm_core.dal.quote_records import QuoteRecord
+from crm_core.dal.quotes import QuoteItemRow
 from tests.support.quotes import quote_record
 
 SERVICE = uuid.uuid4()

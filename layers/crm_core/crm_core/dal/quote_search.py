@@ -31,7 +31,7 @@ from typing import Any, Literal
 from sqlalchemy import Boolean, ColumnElement, Connection, Integer, Select, bindparam, func, literal, select, union_all
 
 from crm_core.dal.filters import bound_conditions
-from crm_core.dal.quotes import QUOTE_COLUMNS, QuoteRecord, items_count_column
+from crm_core.dal.quote_records import QUOTE_COLUMNS, QuoteRecord, items_count_column
 from crm_core.db.models import Quote
 from crm_core.db.prepared import Prepared
 from crm_core.db.shapes import shape_cache, shape_type

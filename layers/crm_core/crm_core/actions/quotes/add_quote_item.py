@@ -22,12 +22,14 @@ from typing import Literal
 from pydantic import Field
 
 from crm_core.actions.fields import ActionInput, ActionOutput, NonBlankText, Uuid, idempotency_key_field
-from crm_core.actions.quotes.common import QuoteDetail, load_quote, quote_detail, recalculate_totals, refuse_template
+from crm_core.actions.quotes.common import load_quote, recalculate_totals, refuse_template
 from crm_core.actions.quotes.create_quote import CurrencyCode
 from crm_core.actions.quotes.currency import is_known_currency
+from crm_core.actions.quotes.detail import QuoteDetail, quote_detail
 from crm_core.actions.quotes.transitions import require_status
 from crm_core.dal import quote_authoring
 from crm_core.dal import quotes as quotes_dal
+from crm_core.dal.quote_records import QuoteRecord
 from crm_core.dal.quotes import QuoteItemRow
 from crm_core.errors import guard_failed
 from crm_core.runtime.context import ActionContext
@@ -162,7 +164,7 @@ def check_item_rules(data: AddQuoteItemInput) -> None:
         )
 
 
-def require_editable(quote: quotes_dal.QuoteRecord) -> None:
+def require_editable(quote: QuoteRecord) -> None:
     """Only non-template quotes in draft (a null status counts as draft) take item changes."""
     refuse_template(quote.is_template, "edited by crm.add_quote_item")
     status = quote.status or "draft"

@@ -1,5 +1,5 @@
-"""What every quote action shares: loading a quote (with expiry on access), the quote detail summary, totals
-recalculation, status changes with their quote activity.
+"""What every quote action that changes a quote shares: loading a quote (with expiry on access), totals
+recalculation, status changes with their quote activity. The quote detail summary is ``detail.py``.
 
 Every action that loads a quote goes through :func:`load_quote`, so a ``sent`` quote whose ``valid_until`` lies
 before today (UTC) is expired the same way everywhere: status ``expired``, ``expired_at`` set, and an ``expired``
@@ -14,57 +14,24 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from pydantic import Field
-
-from crm_core.actions.fields import ActionOutput, UtcDateTime
 from crm_core.actions.quotes.totals import PricedItem, QuoteTotals, calculate_totals
 from crm_core.actions.quotes.transitions import is_expired_on_access, require_transition
 from crm_core.dal import quotes as quotes_dal
 from crm_core.dal.lookups import require_found
+from crm_core.dal.quote_records import QuoteRecord, get_quote
 from crm_core.errors import guard_failed
 from crm_core.runtime.context import ActionContext
 
 
-class QuoteDetail(ActionOutput):
-    """A quote as quote actions return it (AlgaPSA's quote detail summary, plus ``items_count``)."""
-
-    quote_id: uuid.UUID
-    quote_number: str | None
-    status: str | None
-    client_id: uuid.UUID | None
-    contact_id: uuid.UUID | None
-    title: str
-    quote_date: UtcDateTime | None
-    valid_until: UtcDateTime | None
-    currency_code: str
-    subtotal: int = Field(description="Integer cents.")
-    discount_total: int = Field(description="Integer cents.")
-    tax: int = Field(description="Integer cents.")
-    total_amount: int = Field(description="Integer cents: subtotal - discount_total + tax.")
-    sent_at: UtcDateTime | None
-    converted_contract_id: uuid.UUID | None
-    converted_invoice_id: uuid.UUID | None
-    is_template: bool
-    items_count: int
-
-
-def quote_detail(quote: quotes_dal.QuoteRecord, **changes: Any) -> QuoteDetail:
-    """The detail summary of ``quote``, with ``changes`` (e.g. a new status or totals) applied."""
-    fields = {name: getattr(quote, name) for name in QuoteDetail.model_fields if name not in changes}
-    return QuoteDetail(**fields, **changes)
-
-
 def load_quote(
     ctx: ActionContext, quote_id: uuid.UUID, *, field: str = "quote_id", template_refusal: str | None = None
-) -> quotes_dal.QuoteRecord:
+) -> QuoteRecord:
     """The quote, locked for this transaction; NotFoundError when not in the tenant; expired on access.
 
     With ``template_refusal``, a template is refused as :func:`refuse_template` says (the action cannot act on
     templates).
     """
-    quote = require_found(
-        quotes_dal.get_quote(ctx.connection, ctx.tenant_id, quote_id, lock=True), "quote", quote_id, field=field
-    )
+    quote = require_found(get_quote(ctx.connection, ctx.tenant_id, quote_id, lock=True), "quote", quote_id, field=field)
     status = expire_on_access(ctx, quote_id, quote.status, quote.valid_until)
     if template_refusal is not None:
         refuse_template(quote.is_template, template_refusal)
@@ -106,11 +73,11 @@ def refuse_template(is_template: bool, refusal: str) -> None:
 
 def change_status(
     ctx: ActionContext,
-    quote: quotes_dal.QuoteRecord,
+    quote: QuoteRecord,
     target: str,
     *,
     values: dict[str, Any] | None = None,
-) -> quotes_dal.QuoteRecord:
+) -> QuoteRecord:
     """Move ``quote`` to ``target`` (ValidationError unless the transition table allows it), with a
     ``status_changed`` activity, and recalculate its totals; returns the quote as it now is."""
     require_transition(quote.status, target)
@@ -133,7 +100,7 @@ def change_status(
     return recalculate_totals(ctx, _replace(quote, status=target, **(values or {})))
 
 
-def recalculate_totals(ctx: ActionContext, quote: quotes_dal.QuoteRecord) -> quotes_dal.QuoteRecord:
+def recalculate_totals(ctx: ActionContext, quote: QuoteRecord) -> QuoteRecord:
     """Recompute the totals from the items (integer cents), store them on the quote and its items, return the
     quote with them. Templates keep zero totals."""
     if quote.is_template:
@@ -154,9 +121,7 @@ def recalculate_totals(ctx: ActionContext, quote: quotes_dal.QuoteRecord) -> quo
     return _replace(quote, items_count=len(items), **values)
 
 
-def totals_of(
-    quote: quotes_dal.QuoteRecord | quotes_dal.QuoteForSend, items: list[quotes_dal.QuoteItemRow]
-) -> QuoteTotals:
+def totals_of(quote: QuoteRecord | quotes_dal.QuoteForSend, items: list[quotes_dal.QuoteItemRow]) -> QuoteTotals:
     """The quote's totals from its items, by the money rule of ``actions/quotes/totals.py``."""
     priced = [
         PricedItem(
@@ -196,6 +161,6 @@ def add_quote_activity(
     )
 
 
-def _replace(quote: quotes_dal.QuoteRecord, **changes: Any) -> quotes_dal.QuoteRecord:
+def _replace(quote: QuoteRecord, **changes: Any) -> QuoteRecord:
     known = {name: value for name, value in changes.items() if hasattr(quote, name)}
     return replace(quote, **known)

@@ -45,18 +45,13 @@ from typing import Any, Literal
 from pydantic import Field
 
 from crm_core.actions.fields import ActionInput, ActionOutput, Uuid
-from crm_core.actions.quotes.common import (
-    QuoteDetail,
-    add_quote_activity,
-    change_status,
-    load_quote,
-    quote_detail,
-    totals_of,
-)
+from crm_core.actions.quotes.common import add_quote_activity, change_status, load_quote, totals_of
+from crm_core.actions.quotes.detail import QuoteDetail, quote_detail
 from crm_core.actions.quotes.transitions import require_status
 from crm_core.dal import conversions as conversions_dal
 from crm_core.dal import quotes as quotes_dal
 from crm_core.dal.numbering import next_number
+from crm_core.dal.quote_records import QuoteRecord
 from crm_core.dal.quotes import QuoteItemRow
 from crm_core.errors import guard_failed
 from crm_core.runtime.context import ActionContext
@@ -222,7 +217,7 @@ def convert_quote(ctx: ActionContext, data: ConvertQuoteInput) -> ConvertQuoteOu
     )
 
 
-def already_converted(quote: quotes_dal.QuoteRecord, target: str) -> bool:
+def already_converted(quote: QuoteRecord, target: str) -> bool:
     """Whether the quote is converted to ``target``: status ``converted``, or it has the target's id (both ids
     for ``contract_and_invoice``)."""
     if quote.status == "converted":
@@ -232,7 +227,7 @@ def already_converted(quote: quotes_dal.QuoteRecord, target: str) -> bool:
     return {"contract": has_contract, "invoice": has_invoice}.get(target, has_contract and has_invoice)
 
 
-def _conversion_state(quote: quotes_dal.QuoteRecord) -> dict[str, Any]:
+def _conversion_state(quote: QuoteRecord) -> dict[str, Any]:
     return {
         "status": quote.status,
         "converted_contract_id": str(quote.converted_contract_id) if quote.converted_contract_id else None,
@@ -240,7 +235,7 @@ def _conversion_state(quote: quotes_dal.QuoteRecord) -> dict[str, Any]:
     }
 
 
-def _require_convertible(quote: quotes_dal.QuoteRecord, target: str, items: list[QuoteItemRow]) -> uuid.UUID:
+def _require_convertible(quote: QuoteRecord, target: str, items: list[QuoteItemRow]) -> uuid.UUID:
     """The quote's client, once every guard of a conversion to ``target`` holds."""
     require_status(quote.status, ["accepted"], "quote_accepted_for_conversion", "Only accepted quotes can be converted")
     if quote.client_id is None:
@@ -282,12 +277,12 @@ def _require_convertible(quote: quotes_dal.QuoteRecord, target: str, items: list
     return quote.client_id
 
 
-def _start_date(ctx: ActionContext, quote: quotes_dal.QuoteRecord) -> datetime:
+def _start_date(ctx: ActionContext, quote: QuoteRecord) -> datetime:
     return quote.accepted_at or quote.quote_date or ctx.now
 
 
 def _to_contract(
-    ctx: ActionContext, quote: quotes_dal.QuoteRecord, client_id: uuid.UUID, recurring: list[QuoteItemRow]
+    ctx: ActionContext, quote: QuoteRecord, client_id: uuid.UUID, recurring: list[QuoteItemRow]
 ) -> uuid.UUID:
     frequency = contract_billing_frequency(recurring)
     lines = []
@@ -343,7 +338,7 @@ def _to_contract(
 
 
 def _to_invoice(
-    ctx: ActionContext, quote: quotes_dal.QuoteRecord, client_id: uuid.UUID, chosen: list[QuoteItemRow]
+    ctx: ActionContext, quote: QuoteRecord, client_id: uuid.UUID, chosen: list[QuoteItemRow]
 ) -> tuple[uuid.UUID, str]:
     chosen_ids = {item.quote_item_id for item in chosen}
     rows = quotes_dal.quote_items(ctx.connection, ctx.tenant_id, quote.quote_id)

@@ -41,12 +41,13 @@ from crm_core.actions.fields import (
     iso_utc,
     picker,
 )
-from crm_core.actions.quotes.common import QuoteDetail, add_quote_activity, quote_detail
+from crm_core.actions.quotes.common import add_quote_activity
 from crm_core.actions.quotes.currency import is_known_currency
+from crm_core.actions.quotes.detail import QuoteDetail, quote_detail
 from crm_core.dal import quote_authoring
-from crm_core.dal import quotes as quotes_dal
 from crm_core.dal.lookups import require_found
 from crm_core.dal.numbering import next_number
+from crm_core.dal.quote_records import QuoteRecord, get_quote
 from crm_core.dal.records import ClientRecord, get_client, get_contact
 from crm_core.errors import guard_failed
 from crm_core.runtime.context import ActionContext
@@ -194,14 +195,14 @@ def insert_draft_quote(ctx: ActionContext, values: dict[str, Any]) -> uuid.UUID:
     return quote_id
 
 
-def read_quote(ctx: ActionContext, quote_id: uuid.UUID) -> quotes_dal.QuoteRecord:
+def read_quote(ctx: ActionContext, quote_id: uuid.UUID) -> QuoteRecord:
     """The quote this call just wrote."""
-    record = quotes_dal.get_quote(ctx.connection, ctx.tenant_id, quote_id)
+    record = get_quote(ctx.connection, ctx.tenant_id, quote_id)
     assert record is not None, "the quote written in this transaction is readable in it"
     return record
 
 
-def quote_audit_data(record: quotes_dal.QuoteRecord) -> dict[str, Any]:
+def quote_audit_data(record: QuoteRecord) -> dict[str, Any]:
     """What the audit row says about a created quote."""
     return quote_detail(record).model_dump(mode="json") | {
         "po_number": record.po_number,

@@ -24,7 +24,7 @@ from pydantic import Field
 
 from crm_core.actions.fields import ActionInput, ActionOutput, NonBlankText, Uuid, idempotency_key_field, picker
 from crm_core.actions.quotes.add_quote_item import QuoteItemDetail, item_detail
-from crm_core.actions.quotes.common import QuoteDetail, quote_detail, recalculate_totals
+from crm_core.actions.quotes.common import recalculate_totals
 from crm_core.actions.quotes.create_quote import (
     CurrencyCode,
     QuoteDateInput,
@@ -35,9 +35,11 @@ from crm_core.actions.quotes.create_quote import (
     require_valid_until_not_before,
     resolve_currency,
 )
+from crm_core.actions.quotes.detail import QuoteDetail, quote_detail
 from crm_core.dal import quote_authoring
 from crm_core.dal import quotes as quotes_dal
 from crm_core.dal.lookups import require_found
+from crm_core.dal.quote_records import get_quote
 from crm_core.errors import guard_failed
 from crm_core.runtime.context import ActionContext
 from crm_core.runtime.spec import REHEARSAL_ID, action_spec, requires
@@ -72,7 +74,7 @@ class CreateQuoteFromTemplateOutput(ActionOutput):
 
 def create_quote_from_template(ctx: ActionContext, data: CreateQuoteFromTemplateInput) -> CreateQuoteFromTemplateOutput:
     template = require_found(
-        quotes_dal.get_quote(ctx.connection, ctx.tenant_id, data.template_id),
+        get_quote(ctx.connection, ctx.tenant_id, data.template_id),
         "quote",
         data.template_id,
         field="template_id",

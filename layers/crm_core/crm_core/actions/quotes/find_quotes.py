@@ -34,7 +34,7 @@ from pydantic import AliasChoices, Field
 
 from crm_core.actions import paging
 from crm_core.actions.fields import ActionInput, ActionOutput, OffsetDateTime, UtcDateTime, Uuid, picker
-from crm_core.actions.quotes.common import QuoteDetail, quote_detail
+from crm_core.actions.quotes.detail import QuoteDetail, quote_detail
 from crm_core.dal import quote_search
 from crm_core.dal.quote_search import QuoteFilters, QuotePageRow, QuotePosition, QuoteSort, SortKey, SortValue
 from crm_core.db.models.billing import QUOTE_STATUSES, QuoteStatus

@@ -12,13 +12,8 @@ from __future__ import annotations
 from pydantic import Field
 
 from crm_core.actions.fields import ActionInput, ActionOutput, Uuid
-from crm_core.actions.quotes.common import (
-    QuoteDetail,
-    add_quote_activity,
-    change_status,
-    load_quote,
-    quote_detail,
-)
+from crm_core.actions.quotes.common import add_quote_activity, change_status, load_quote
+from crm_core.actions.quotes.detail import QuoteDetail, quote_detail
 from crm_core.actions.quotes.transitions import require_status
 from crm_core.errors import guard_failed
 from crm_core.runtime.context import ActionContext
