@@ -17,7 +17,7 @@ from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ses.models import ses_backends
 
 from crm_core.aws.ports import EffectPorts
-from crm_core.db.models.billing import QUOTE_STATUSES
+from crm_core.db.models.quotes import QUOTE_STATUSES
 from crm_core.errors import NotFoundError, PermissionDeniedError, ValidationError
 from crm_core.runtime.effects import relay_pending_effects
 from tests.support.quotes import NOW, add_quote

@@ -15,7 +15,7 @@ from crm_core.actions.quotes.transitions import (
     is_expired_on_access,
     require_transition,
 )
-from crm_core.db.models import billing
+from crm_core.db.models import quotes as quote_tables
 from crm_core.errors import ValidationError
 from tests.support.errors import broken_rule
 
@@ -53,7 +53,7 @@ EVERY_PAIR = [(current, target) for current in (None, *ALL_STATUSES) for target 
 
 
 def test_statuses_are_the_models_statuses_in_the_same_order() -> None:
-    assert QUOTE_STATUSES is billing.QUOTE_STATUSES
+    assert QUOTE_STATUSES is quote_tables.QUOTE_STATUSES
     assert QUOTE_STATUSES == ALL_STATUSES
 
 

@@ -37,7 +37,7 @@ from crm_core.actions.fields import ActionInput, ActionOutput, OffsetDateTime, U
 from crm_core.actions.quotes.detail import QuoteDetail, quote_detail
 from crm_core.dal import quote_search
 from crm_core.dal.quote_search import QuoteFilters, QuotePageRow, QuotePosition, QuoteSort, SortKey, SortValue
-from crm_core.db.models.billing import QUOTE_STATUSES, QuoteStatus
+from crm_core.db.models.quotes import QUOTE_STATUSES, QuoteStatus
 from crm_core.errors import NotFoundError, guard_failed
 from crm_core.jsonable import jsonable
 from crm_core.runtime.context import ActionContext

@@ -15,7 +15,7 @@ from datetime import UTC, datetime, time
 from types import MappingProxyType
 from typing import Any
 
-from crm_core.db.models.billing import QUOTE_STATUSES
+from crm_core.db.models.quotes import QUOTE_STATUSES
 from crm_core.errors import guard_failed
 
 __all__ = [

@@ -18,9 +18,6 @@ if TYPE_CHECKING:
         ContractLine,
         Invoice,
         InvoiceCharge,
-        Quote,
-        QuoteActivity,
-        QuoteItem,
     )
     from crm_core.db.models.crm import (
         Client,
@@ -35,7 +32,6 @@ if TYPE_CHECKING:
         Ticket,
     )
     from crm_core.db.models.platform import (
-        AuditLog,
         Document,
         DocumentAssociation,
         EmailSendingLog,
@@ -47,9 +43,9 @@ if TYPE_CHECKING:
         TenantSettings,
         User,
         UserRole,
-        WorkflowActionInvocation,
-        WorkflowEventOutbox,
     )
+    from crm_core.db.models.quotes import Quote, QuoteActivity, QuoteItem
+    from crm_core.db.models.workflow import AuditLog, WorkflowActionInvocation, WorkflowEventOutbox
 
 # Which module of this package defines each table.
 _HOMES = {
@@ -58,9 +54,9 @@ _HOMES = {
     "ContractLine": "billing",
     "Invoice": "billing",
     "InvoiceCharge": "billing",
-    "Quote": "billing",
-    "QuoteActivity": "billing",
-    "QuoteItem": "billing",
+    "Quote": "quotes",
+    "QuoteActivity": "quotes",
+    "QuoteItem": "quotes",
     "Client": "crm",
     "Contact": "crm",
     "Interaction": "crm",
@@ -71,7 +67,7 @@ _HOMES = {
     "TagDefinition": "crm",
     "TagMapping": "crm",
     "Ticket": "crm",
-    "AuditLog": "platform",
+    "AuditLog": "workflow",
     "Document": "platform",
     "DocumentAssociation": "platform",
     "EmailSendingLog": "platform",
@@ -83,8 +79,8 @@ _HOMES = {
     "TenantSettings": "platform",
     "User": "platform",
     "UserRole": "platform",
-    "WorkflowActionInvocation": "platform",
-    "WorkflowEventOutbox": "platform",
+    "WorkflowActionInvocation": "workflow",
+    "WorkflowEventOutbox": "workflow",
 }
 
 
