@@ -12,28 +12,16 @@ and created again in the same transaction.
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import Sequence
-from pathlib import Path
-from types import ModuleType
 
 from alembic import op
+
+from crm_core.db.migrate import revision_module
 
 revision: str = "0006"
 down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
-
-
-def _revision_0005() -> ModuleType:
-    """Migration 0005's module (file names of revisions are not importable names)."""
-    spec = importlib.util.spec_from_file_location(
-        "_crm_revision_0005", Path(__file__).with_name("0005_call_functions.py")
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 # 0005's function with the one column changed: held_permissions as text, built by string_agg.
@@ -48,7 +36,7 @@ _ARRAY_TO_TEXT = (
 
 
 def _open_call(*, as_text: bool) -> str:
-    sql: str = _revision_0005().OPEN_CALL
+    sql: str = revision_module("0005_call_functions.py").OPEN_CALL
     for array_form, text_form in _ARRAY_TO_TEXT:
         if array_form not in sql:
             raise RuntimeError(f"0005's crm_open_call changed: {array_form!r} not found")

@@ -27,12 +27,13 @@ The columns and results of both functions are unchanged.
 
 from __future__ import annotations
 
-import importlib.util
+import re
+import textwrap
 from collections.abc import Sequence
-from pathlib import Path
-from types import ModuleType
 
 from alembic import op
+
+from crm_core.db.migrate import revision_module
 
 revision: str = "0007"
 down_revision: str | None = "0006"
@@ -41,42 +42,21 @@ depends_on: str | Sequence[str] | None = None
 
 FUNCTIONS = ("crm_open_call(uuid, uuid, jsonb)", "crm_mark_effects(uuid, jsonb)")
 
-# 0006's permission lookup, only for a found actor, and the same lookup for every actor.
-_GUARDED_PERMISSIONS = """    IF actor_found THEN
-        SELECT coalesce(string_agg(DISTINCT p.resource || ':' || p.action, ','), '') INTO held_permissions
-          FROM user_roles ur
-          JOIN roles r ON r.tenant = ur.tenant AND r.role_id = ur.role_id AND r.msp
-          JOIN role_permissions rp ON rp.tenant = r.tenant AND rp.role_id = r.role_id
-          JOIN permissions p ON p.tenant = rp.tenant AND p.permission_id = rp.permission_id AND p.msp
-         WHERE ur.tenant = p_tenant AND ur.user_id = p_actor;
-    END IF;
-"""
-_UNGUARDED_PERMISSIONS = """    -- any actor (an unknown one has no role: ''): the nil actor's rehearsal plans this
-    SELECT coalesce(string_agg(DISTINCT p.resource || ':' || p.action, ','), '') INTO held_permissions
-      FROM user_roles ur
-      JOIN roles r ON r.tenant = ur.tenant AND r.role_id = ur.role_id AND r.msp
-      JOIN role_permissions rp ON rp.tenant = r.tenant AND rp.role_id = r.role_id
-      JOIN permissions p ON p.tenant = rp.tenant AND p.permission_id = rp.permission_id AND p.msp
-     WHERE ur.tenant = p_tenant AND ur.user_id = p_actor;
-"""
-
-
-def _revision_0006() -> ModuleType:
-    """Migration 0006's module (file names of revisions are not importable names)."""
-    spec = importlib.util.spec_from_file_location(
-        "_crm_revision_0006", Path(__file__).with_name("0006_held_permissions_text.py")
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+# 0006's permission lookup, run only for a found actor (the lines between these two).
+_GUARDED_LOOKUP = re.compile(r"^    IF actor_found THEN\n(?P<lookup>.*?)^    END IF;\n", re.MULTILINE | re.DOTALL)
+_UNGUARDED_NOTE = "    -- any actor (an unknown one has no role: ''): the nil actor's rehearsal plans this\n"
 
 
 def _open_call(*, unguarded: bool) -> str:
-    sql: str = _revision_0006()._open_call(as_text=True)
-    if _GUARDED_PERMISSIONS not in sql:
-        raise RuntimeError("0006's crm_open_call changed: its permission lookup was not found")
-    return sql.replace(_GUARDED_PERMISSIONS, _UNGUARDED_PERMISSIONS) if unguarded else sql
+    """0006's crm_open_call, or (``unguarded``) the same with the permission lookup run for every actor."""
+    sql: str = revision_module("0006_held_permissions_text.py")._open_call(as_text=True)
+    guarded = _GUARDED_LOOKUP.search(sql)
+    if guarded is None:
+        raise RuntimeError("0006's crm_open_call changed: its permission lookup for a found actor was not found")
+    if not unguarded:
+        return sql
+    lookup = textwrap.indent(textwrap.dedent(guarded["lookup"]), "    ")
+    return sql[: guarded.start()] + _UNGUARDED_NOTE + lookup + sql[guarded.end() :]
 
 
 def upgrade() -> None:
