@@ -282,7 +282,7 @@ class ActionRunner:
         The outcome of the rehearsed action (usually NOT_FOUND) is ignored.
         """
         spec = self.spec
-        payload = None if spec.rehearsal_input is None else self._parse_input(spec.rehearsal_input)
+        payload = None if spec.rehearsal_input is None else self._rehearse_call_steps(spec.rehearsal_input)
         with get_engine().connect() as connection, connection.begin() as transaction:
             opened = open_call(connection, _NIL, _NIL, None)
             if payload is not None:
@@ -305,6 +305,16 @@ class ActionRunner:
                 except Exception as exc:  # expected: the nil tenant has none of the records the input names
                     logger.debug("rehearsal ended", extra={"outcome": type(exc).__name__})
             transaction.rollback()
+
+    def _rehearse_call_steps(self, rehearsal_input: dict[str, Any]) -> BaseModel:
+        """The pure steps a call takes before its transaction, on the rehearsal's input: the envelope, the input
+        model, the input hash and the idempotency key (the first call would otherwise run them cold)."""
+        envelope = parse_envelope({"tenant_id": REHEARSAL_ID, "actor_user_id": REHEARSAL_ID, "input": rehearsal_input})
+        payload = self._parse_input(envelope.input)
+        idempotency_key(
+            self.spec, envelope, payload, run_id="rehearsal", step_path=self.spec.id, payload_hash=input_hash(payload)
+        )
+        return payload
 
     def _serialize_output(self, result: BaseModel) -> dict[str, Any]:
         model = self.spec.output_model
