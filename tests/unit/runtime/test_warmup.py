@@ -4,10 +4,12 @@ the unit tests), and nothing that needs configuration attempted without it."""
 from __future__ import annotations
 
 import pytest
+from aws_lambda_powertools.metrics import MetricUnit
 
 from crm_core.actions.activities.find_activities import SPEC
 from crm_core.db import engine as engine_module
 from crm_core.runtime import all_specs, build_handler
+from crm_core.runtime.observability import metrics
 from crm_core.runtime.warmup import warm_up
 from crm_core.settings import reset_settings
 
@@ -24,7 +26,18 @@ def environment(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_without_configuration_nothing_is_attempted(environment: None) -> None:
     steps = warm_up(build_handler(SPEC))
 
-    assert steps == {}
+    assert set(steps) == {"log and metrics"}  # needs no configuration
+
+
+def test_the_log_line_and_metrics_are_rehearsed_without_emitting_either(
+    environment: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    metrics.add_metric(name="Pending", unit=MetricUnit.Count, value=1)  # what a call would have added itself
+
+    warm_up(build_handler(SPEC))
+
+    assert capsys.readouterr() == ("", "")
+    assert metrics.metric_set == {} and metrics.dimension_set == metrics.default_dimensions
 
 
 def test_the_engine_is_created_without_connecting(environment: None, monkeypatch: pytest.MonkeyPatch) -> None:
