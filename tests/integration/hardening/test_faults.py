@@ -107,10 +107,24 @@ def send_quote_call(tenant: Tenant, **kwargs: Any) -> Call:
     return Call("crm.send_quote", tenant, {"quote_id": str(add_quote(tenant))}, **kwargs)
 
 
+def add_item_call(tenant: Tenant, **kwargs: Any) -> Call:
+    """crm.add_quote_item: an item and the quote's totals recalculated; nothing delivered after the commit."""
+    payload = {"quote_id": str(add_quote(tenant)), "description": "On-site hours", "quantity": 6, "unit_price": 12500}
+    return Call("crm.add_quote_item", tenant, payload, **kwargs)
+
+
+def submit_call(tenant: Tenant, **kwargs: Any) -> Call:
+    """crm.submit_quote_for_approval: draft to pending_approval with its quote activities."""
+    payload = {"quote_id": str(add_quote(tenant)), "comment": "Please approve"}
+    return Call("crm.submit_quote_for_approval", tenant, payload, **kwargs)
+
+
 CALLS: dict[str, Callable[..., Call]] = {
+    "add_quote_item": add_item_call,
     "create_activity_note": note_call,
     "schedule_activity": schedule_call,
     "send_quote": send_quote_call,
+    "submit_quote_for_approval": submit_call,
     "tag_entity": tag_call,
 }
 
