@@ -146,13 +146,7 @@ class ActionRunner:
             step_path=step_path,
             dry_run=envelope.dry_run,
         )
-        payload = self._parse_input(envelope.input)
-        payload_hash = input_hash(payload)
-        key = idempotency_key(
-            self.spec, envelope, payload, run_id=run_id, step_path=step_path, payload_hash=payload_hash
-        )
-        recorded = self.spec.records_invocations and not envelope.dry_run
-        call = Call(envelope, payload, run_id, step_path, key, payload_hash, recorded)
+        call = self._call_of(envelope, run_id, step_path)
         if not call.recorded:
             return self._execute(call)
         executed: list[bool] = []
@@ -161,10 +155,20 @@ class ActionRunner:
             executed.append(True)
             return self._execute(call)
 
-        output = first_line_for(self.spec.qualified_id).run(key, payload_hash, context, work)
+        output = first_line_for(self.spec.qualified_id).run(call.key, call.payload_hash, context, work)
         if not executed:  # DynamoDB replayed a stored output: the actor must still be allowed to see it
             self._check_replaying_actor(call)
         return output
+
+    def _call_of(self, envelope: Envelope, run_id: str, step_path: str) -> Call:
+        """The call the envelope asks for: its validated input, the input's hash and the idempotency key."""
+        payload = self._parse_input(envelope.input)
+        payload_hash = input_hash(payload)
+        key = idempotency_key(
+            self.spec, envelope, payload, run_id=run_id, step_path=step_path, payload_hash=payload_hash
+        )
+        recorded = self.spec.records_invocations and not envelope.dry_run
+        return Call(envelope, payload, run_id, step_path, key, payload_hash, recorded)
 
     def _check_replaying_actor(self, call: Call) -> None:
         """PermissionDeniedError unless the actor is still an active internal user holding the action's
@@ -282,7 +286,12 @@ class ActionRunner:
         The outcome of the rehearsed action (usually NOT_FOUND) is ignored.
         """
         spec = self.spec
-        payload = None if spec.rehearsal_input is None else self._rehearse_call_steps(spec.rehearsal_input)
+        payload = None
+        if spec.rehearsal_input is not None:  # the call's steps before its transaction, on the rehearsal's input
+            envelope = parse_envelope(
+                {"tenant_id": REHEARSAL_ID, "actor_user_id": REHEARSAL_ID, "input": spec.rehearsal_input}
+            )
+            payload = self._call_of(envelope, "rehearsal", spec.id).payload
         with get_engine().connect() as connection, connection.begin() as transaction:
             opened = open_call(connection, _NIL, _NIL, None)
             if payload is not None:
@@ -305,16 +314,6 @@ class ActionRunner:
                 except Exception as exc:  # expected: the nil tenant has none of the records the input names
                     logger.debug("rehearsal ended", extra={"outcome": type(exc).__name__})
             transaction.rollback()
-
-    def _rehearse_call_steps(self, rehearsal_input: dict[str, Any]) -> BaseModel:
-        """The pure steps a call takes before its transaction, on the rehearsal's input: the envelope, the input
-        model, the input hash and the idempotency key (the first call would otherwise run them cold)."""
-        envelope = parse_envelope({"tenant_id": REHEARSAL_ID, "actor_user_id": REHEARSAL_ID, "input": rehearsal_input})
-        payload = self._parse_input(envelope.input)
-        idempotency_key(
-            self.spec, envelope, payload, run_id="rehearsal", step_path=self.spec.id, payload_hash=input_hash(payload)
-        )
-        return payload
 
     def _serialize_output(self, result: BaseModel) -> dict[str, Any]:
         model = self.spec.output_model
